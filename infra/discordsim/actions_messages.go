@@ -1,0 +1,289 @@
+package discordsim
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MessageOptions describes a message to post. AuthorID must be a member of
+// the channel's guild (or the bot). Mentions of the form <@id> and <@&id> in
+// Content are resolved into mentions / mention_roles automatically.
+type MessageOptions struct {
+	ChannelID   ID
+	AuthorID    ID
+	Content     string
+	ReplyTo     ID // message being replied to, 0 for none
+	Attachments []string
+	Embeds      []map[string]any
+	// Nonce-free, TTS-free: Synapse does not use them.
+}
+
+var (
+	userMentionRe = regexp.MustCompile(`<@!?(\d+)>`)
+	roleMentionRe = regexp.MustCompile(`<@&(\d+)>`)
+)
+
+// memberPartial is a member without its user, as inside MESSAGE_CREATE.
+type memberPartial struct {
+	Nick     *string   `json:"nick"`
+	Avatar   *string   `json:"avatar"`
+	Roles    []ID      `json:"roles"`
+	JoinedAt time.Time `json:"joined_at"`
+	Deaf     bool      `json:"deaf"`
+	Mute     bool      `json:"mute"`
+	Flags    int       `json:"flags"`
+	Pending  bool      `json:"pending"`
+}
+
+func partialOf(m *Member) *memberPartial {
+	return &memberPartial{Nick: m.Nick, Avatar: m.Avatar, Roles: slices.Clone(m.Roles), JoinedAt: m.JoinedAt, Flags: m.Flags}
+}
+
+// messageWire is Message plus the partial member, as dispatched.
+type messageWire struct {
+	*Message
+	Member *memberPartial `json:"member,omitempty"`
+}
+
+func (s *Server) channelGuildLocked(channelID ID) (*Channel, *Guild, error) {
+	c := s.world.channels[channelID]
+	if c == nil {
+		return nil, nil, notFound("channel", channelID)
+	}
+	g := s.world.guilds[c.GuildID]
+	if g == nil {
+		return nil, nil, notFound("guild", c.GuildID)
+	}
+	return c, g, nil
+}
+
+// SendMessage posts a message and dispatches MESSAGE_CREATE.
+func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, error) {
+	now := s.clock.Now()
+	s.world.mu.Lock()
+	c, g, err := s.channelGuildLocked(o.ChannelID)
+	if err != nil {
+		s.world.mu.Unlock()
+		return nil, err
+	}
+	if c.Type == ChannelCategory || c.Type == ChannelVoice || c.Type == ChannelForum {
+		s.world.mu.Unlock()
+		return nil, invalid("channel %s does not accept messages", c.ID)
+	}
+	member := g.Members[o.AuthorID]
+	if member == nil {
+		s.world.mu.Unlock()
+		return nil, notFound("member", o.AuthorID)
+	}
+	gid := g.ID
+	m := &Message{
+		ID: s.clock.Snowflake(), ChannelID: c.ID, GuildID: &gid, Author: member.User,
+		Content: o.Content, Timestamp: now, Mentions: []*User{}, MentionRoles: []ID{},
+		Attachments: []Attachment{}, Embeds: o.Embeds, Components: []any{},
+	}
+	if m.Embeds == nil {
+		m.Embeds = []map[string]any{}
+	}
+	if member.User.Bot {
+		app := s.world.appID
+		m.ApplicationID = &app
+	}
+	botMentioned := false
+	for _, sm := range userMentionRe.FindAllStringSubmatch(o.Content, -1) {
+		id, _ := ParseID(sm[1])
+		if u := s.world.users[id]; u != nil && !slices.Contains(m.Mentions, u) {
+			m.Mentions = append(m.Mentions, u)
+			botMentioned = botMentioned || u.ID == s.world.appID
+		}
+	}
+	for _, sm := range roleMentionRe.FindAllStringSubmatch(o.Content, -1) {
+		if id, _ := ParseID(sm[1]); g.role(id) != nil && !slices.Contains(m.MentionRoles, id) {
+			m.MentionRoles = append(m.MentionRoles, id)
+		}
+	}
+	m.MentionEveryone = strings.Contains(o.Content, "@everyone")
+	for i, name := range o.Attachments {
+		aid := s.clock.Snowflake()
+		url := "https://cdn.discordapp.com/attachments/" + c.ID.String() + "/" + aid.String() + "/" + name
+		a := Attachment{ID: aid, Filename: name, Size: 1024 * (i + 17), URL: url, ProxyURL: strings.Replace(url, "cdn.discordapp.com", "media.discordapp.net", 1)}
+		if strings.HasSuffix(name, ".png") || strings.HasSuffix(name, ".jpg") {
+			w, h := 1280, 720
+			a.ContentType, a.Width, a.Height = "image/png", &w, &h
+		}
+		m.Attachments = append(m.Attachments, a)
+	}
+	if o.ReplyTo != 0 {
+		ref := s.world.messages[o.ReplyTo]
+		if ref == nil || ref.ChannelID != c.ID {
+			s.world.mu.Unlock()
+			return nil, notFound("message", o.ReplyTo)
+		}
+		m.Type = 19 // REPLY
+		m.MessageReference = &MessageReference{MessageID: ref.ID, ChannelID: c.ID, GuildID: gid}
+		refCopy := *ref
+		refCopy.Referenced, refCopy.Reactions = nil, nil
+		m.Referenced = &refCopy
+	}
+	s.world.addMessageLocked(m)
+	d := mustJSON(messageWire{Message: m, Member: partialOf(member)})
+	var dNo []byte
+	if !member.User.Bot && !botMentioned {
+		// Without MESSAGE_CONTENT Discord blanks content, embeds and attachments.
+		blank := *m
+		blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
+		dNo = mustJSON(messageWire{Message: &blank, Member: partialOf(member)})
+	}
+	out := *m
+	s.world.mu.Unlock()
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d, dNoContent: dNo, at: now})
+	return &out, nil
+}
+
+// EditMessage changes a message's content and dispatches MESSAGE_UPDATE.
+func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, content string) (*Message, error) {
+	now := s.clock.Now()
+	s.world.mu.Lock()
+	m := s.world.messages[messageID]
+	if m == nil || m.ChannelID != channelID {
+		s.world.mu.Unlock()
+		return nil, notFound("message", messageID)
+	}
+	g := s.world.guilds[*m.GuildID]
+	m.Content = content
+	edited := now
+	m.EditedTimestamp = &edited
+	wire := messageWire{Message: m}
+	if mem := g.Members[m.Author.ID]; mem != nil {
+		wire.Member = partialOf(mem)
+	}
+	d := mustJSON(wire)
+	blank := *m
+	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
+	dNo := mustJSON(messageWire{Message: &blank, Member: wire.Member})
+	out := *m
+	s.world.mu.Unlock()
+	key := messageID.String() + ":" + strconv.FormatInt(edited.UnixMilli(), 10)
+	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, dNoContent: dNo, at: now})
+	return &out, nil
+}
+
+// DeleteMessage removes a message and dispatches MESSAGE_DELETE.
+func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) error {
+	s.world.mu.Lock()
+	m := s.world.messages[messageID]
+	if m == nil || m.ChannelID != channelID {
+		s.world.mu.Unlock()
+		return notFound("message", messageID)
+	}
+	gid := *m.GuildID
+	s.world.deleteMessageLocked(m)
+	s.world.mu.Unlock()
+	d := mustJSON(map[string]any{"id": messageID, "channel_id": channelID, "guild_id": gid})
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: messageID.String(), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
+	return nil
+}
+
+// parseEmoji accepts a unicode emoji ("👍") or a custom one ("name:id").
+func parseEmoji(e string) (ReactionEmoji, string) {
+	if name, idStr, ok := strings.Cut(e, ":"); ok {
+		if id, err := ParseID(idStr); err == nil {
+			return ReactionEmoji{ID: &id, Name: name}, idStr
+		}
+	}
+	return ReactionEmoji{Name: e}, e
+}
+
+// AddReaction adds userID's reaction and dispatches MESSAGE_REACTION_ADD.
+func (s *Server) AddReaction(ctx context.Context, channelID, messageID, userID ID, emoji string) error {
+	return s.react(channelID, messageID, userID, emoji, true)
+}
+
+// RemoveReaction removes userID's reaction and dispatches MESSAGE_REACTION_REMOVE.
+func (s *Server) RemoveReaction(ctx context.Context, channelID, messageID, userID ID, emoji string) error {
+	return s.react(channelID, messageID, userID, emoji, false)
+}
+
+func (s *Server) react(channelID, messageID, userID ID, emoji string, add bool) error {
+	re, emojiKey := parseEmoji(emoji)
+	s.world.mu.Lock()
+	m := s.world.messages[messageID]
+	if m == nil || m.ChannelID != channelID {
+		s.world.mu.Unlock()
+		return notFound("message", messageID)
+	}
+	g := s.world.guilds[*m.GuildID]
+	mem := g.Members[userID]
+	if mem == nil {
+		s.world.mu.Unlock()
+		return notFound("member", userID)
+	}
+	i := slices.IndexFunc(m.Reactions, func(r Reaction) bool { return r.Emoji.Name == re.Name })
+	typ := "MESSAGE_REACTION_ADD"
+	payload := map[string]any{
+		"user_id": userID, "channel_id": channelID, "message_id": messageID, "guild_id": g.ID,
+		"emoji": re, "burst": false, "type": 0,
+	}
+	if add {
+		if i < 0 {
+			m.Reactions = append(m.Reactions, Reaction{Emoji: re})
+			i = len(m.Reactions) - 1
+		}
+		m.Reactions[i].Count++
+		payload["member"] = mem
+		payload["message_author_id"] = m.Author.ID
+		payload["burst_colors"] = []string{}
+	} else {
+		typ = "MESSAGE_REACTION_REMOVE"
+		if i >= 0 {
+			if m.Reactions[i].Count--; m.Reactions[i].Count <= 0 {
+				m.Reactions = slices.Delete(m.Reactions, i, i+1)
+			}
+		}
+	}
+	d := mustJSON(payload)
+	gid := g.ID
+	s.world.mu.Unlock()
+	key := messageID.String() + ":" + userID.String() + ":" + emojiKey
+	s.dispatch(event{guildID: gid, typ: typ, key: key, intent: IntentGuildMessageReactions, d: d, at: s.clock.Now()})
+	return nil
+}
+
+// CreateThread starts a public thread under a text channel and dispatches THREAD_CREATE.
+func (s *Server) CreateThread(ctx context.Context, parentID, ownerID ID, name string) (*Channel, error) {
+	now := s.clock.Now()
+	s.world.mu.Lock()
+	parent, g, err := s.channelGuildLocked(parentID)
+	if err != nil {
+		s.world.mu.Unlock()
+		return nil, err
+	}
+	if parent.Type != ChannelText && parent.Type != ChannelAnnouncement && parent.Type != ChannelForum {
+		s.world.mu.Unlock()
+		return nil, invalid("channel %s cannot hold threads", parentID)
+	}
+	if g.Members[ownerID] == nil {
+		s.world.mu.Unlock()
+		return nil, notFound("member", ownerID)
+	}
+	zero, one := 0, 1
+	pid, oid := parent.ID, ownerID
+	t := &Channel{
+		ID: s.clock.Snowflake(), Type: ChannelPublicThread, Name: name, ParentID: &pid, OwnerID: &oid,
+		MessageCount: &zero, MemberCount: &one, RateLimitPerUser: 0,
+		ThreadMetadata: &ThreadMetadata{AutoArchiveDuration: 1440, ArchiveTimestamp: now, CreateTimestamp: now},
+	}
+	s.world.addChannelLocked(g, t)
+	type threadCreate struct {
+		*Channel
+		NewlyCreated bool `json:"newly_created"`
+	}
+	d := mustJSON(threadCreate{Channel: t, NewlyCreated: true})
+	out := *t
+	s.world.mu.Unlock()
+	s.dispatch(event{guildID: g.ID, typ: "THREAD_CREATE", key: t.ID.String(), intent: IntentGuilds, d: d, at: now})
+	return &out, nil
+}

@@ -1,0 +1,93 @@
+package discordsim
+
+import (
+	"context"
+	"fmt"
+)
+
+// VoiceUpdate changes a member's voice state. ChannelID 0 disconnects;
+// a different channel than the current one is a move.
+type VoiceUpdate struct {
+	GuildID   ID
+	UserID    ID
+	ChannelID ID
+	SelfMute  bool
+	SelfDeaf  bool
+}
+
+// VoiceJoin connects (or moves) a member to a voice channel, unmuted.
+func (s *Server) VoiceJoin(ctx context.Context, guildID, userID, channelID ID) error {
+	return s.UpdateVoice(ctx, VoiceUpdate{GuildID: guildID, UserID: userID, ChannelID: channelID})
+}
+
+// VoiceLeave disconnects a member from voice.
+func (s *Server) VoiceLeave(ctx context.Context, guildID, userID ID) error {
+	return s.UpdateVoice(ctx, VoiceUpdate{GuildID: guildID, UserID: userID})
+}
+
+// VoiceSetSelf changes self_mute/self_deaf for a member already in voice.
+func (s *Server) VoiceSetSelf(ctx context.Context, guildID, userID ID, mute, deaf bool) error {
+	s.world.mu.RLock()
+	var ch ID
+	if g := s.world.guilds[guildID]; g != nil {
+		if vs := g.Voice[userID]; vs != nil && vs.ChannelID != nil {
+			ch = *vs.ChannelID
+		}
+	}
+	s.world.mu.RUnlock()
+	if ch == 0 {
+		return invalid("user %s is not in voice in guild %s", userID, guildID)
+	}
+	return s.UpdateVoice(ctx, VoiceUpdate{GuildID: guildID, UserID: userID, ChannelID: ch, SelfMute: mute, SelfDeaf: deaf})
+}
+
+// UpdateVoice applies u and dispatches VOICE_STATE_UPDATE.
+func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
+	now := s.clock.Now()
+	s.world.mu.Lock()
+	g := s.world.guilds[u.GuildID]
+	if g == nil {
+		s.world.mu.Unlock()
+		return notFound("guild", u.GuildID)
+	}
+	mem := g.Members[u.UserID]
+	if mem == nil {
+		s.world.mu.Unlock()
+		return notFound("member", u.UserID)
+	}
+	if u.ChannelID != 0 {
+		c := s.world.channels[u.ChannelID]
+		if c == nil || c.GuildID != g.ID || (c.Type != ChannelVoice && c.Type != ChannelStage) {
+			s.world.mu.Unlock()
+			return notFound("voice channel", u.ChannelID)
+		}
+	}
+	vs := g.Voice[u.UserID]
+	if vs == nil {
+		if u.ChannelID == 0 {
+			s.world.mu.Unlock()
+			return invalid("user %s is not in voice", u.UserID)
+		}
+		vs = &VoiceState{GuildID: g.ID, UserID: u.UserID, SessionID: fmt.Sprintf("%032x", uint64(s.clock.Snowflake()))}
+	}
+	state := *vs
+	state.Member = mem
+	state.SelfMute, state.SelfDeaf = u.SelfMute, u.SelfDeaf
+	chKey := "none"
+	if u.ChannelID == 0 {
+		state.ChannelID = nil
+		delete(g.Voice, u.UserID)
+	} else {
+		ch := u.ChannelID
+		state.ChannelID = &ch
+		chKey = ch.String()
+		stored := state
+		stored.Member = nil
+		g.Voice[u.UserID] = &stored
+	}
+	d := mustJSON(&state)
+	s.world.mu.Unlock()
+	key := fmt.Sprintf("%s:%s:%t:%t", u.UserID, chKey, u.SelfMute, u.SelfDeaf)
+	s.dispatch(event{guildID: u.GuildID, typ: "VOICE_STATE_UPDATE", key: key, intent: IntentGuildVoiceStates, d: d, at: now})
+	return nil
+}

@@ -1,0 +1,52 @@
+package discordsim
+
+import "time"
+
+// event is one guild dispatch, encoded once and shared by every session.
+type event struct {
+	guildID ID
+	typ     string
+	key     string
+	intent  int // required intent; 0 means always delivered
+	d       []byte
+	// dNoContent replaces d for sessions without MESSAGE_CONTENT (nil: same as d).
+	dNoContent []byte
+	repeat     bool
+	at         time.Time
+}
+
+// dispatch delivers ev to every live session of the guild's shard and records
+// it as ground truth. The dispatch lock makes the recorded order equal to the
+// sequence order inside every session.
+func (s *Server) dispatch(ev event) Record {
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
+	var deliveries []Delivery
+	s.hub.forGuild(ev.guildID, func(sess *session) {
+		if ev.intent != 0 && sess.intents&ev.intent == 0 {
+			return
+		}
+		d := ev.d
+		if ev.dNoContent != nil && sess.intents&IntentMessageContent == 0 {
+			d = ev.dNoContent
+		}
+		sess.mu.Lock()
+		if sess.dead {
+			sess.mu.Unlock()
+			return
+		}
+		seq := sess.pushLocked(ev.typ, d)
+		sess.mu.Unlock()
+		deliveries = append(deliveries, Delivery{SessionID: sess.id, Seq: seq})
+	})
+	if deliveries == nil {
+		deliveries = []Delivery{}
+	}
+	rec := Record{
+		Time: ev.at, GuildID: ev.guildID, Shard: ShardFor(ev.guildID, s.cfg.Shards),
+		Type: ev.typ, Key: ev.key, Repeat: ev.repeat, Deliveries: deliveries,
+	}
+	s.gt.add(rec)
+	s.stats.dispatched(ev.typ, len(deliveries))
+	return rec
+}
