@@ -200,7 +200,7 @@ func (s *Server) readyPayloads(sess *session) ([]byte, [][]byte) {
 		"session_type":            "normal",
 		"resume_gateway_url":      s.wsBase() + resumePath,
 		"shard":                   [2]int{sess.shardID, sess.shardCount},
-		"application":             map[string]any{"id": s.world.appID, "flags": 0},
+		"application":             map[string]any{"id": s.world.appID, "flags": s.appFlags()},
 		"private_channels":        []any{},
 		"presences":               []any{},
 		"relationships":           []any{},

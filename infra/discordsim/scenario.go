@@ -81,6 +81,8 @@ type Step struct {
 // Scenario is a scripted sequence of steps for exact end-to-end tests.
 type Scenario struct {
 	Name string `json:"name"`
+	// Guild is the default guild for steps that name none (default: index 0).
+	Guild Ref `json:"guild,omitempty"`
 	// Speed is simulated seconds per real second; 0 runs steps back to back.
 	Speed float64 `json:"speed"`
 	Steps []Step  `json:"steps"`
@@ -177,6 +179,9 @@ func (s *Server) RunScenario(ctx context.Context, sc *Scenario) (*ScenarioResult
 			return res, err
 		}
 		s.clock.AdvanceTo(simStart.Add(time.Duration(st.At)))
+		if st.Guild == "" {
+			st.Guild = sc.Guild
+		}
 		if err := s.runStep(ctx, st, res.Refs); err != nil {
 			return res, fmt.Errorf("scenario %q step %d (%s): %w", sc.Name, i, st.Do, err)
 		}
