@@ -3,6 +3,7 @@ package discordsim
 import (
 	"net/http"
 	"slices"
+	"strconv"
 )
 
 func (s *Server) restGateway(w http.ResponseWriter, r *http.Request, _ restCaller) error {
@@ -59,12 +60,25 @@ func (s *Server) restMyGuilds(w http.ResponseWriter, r *http.Request, who restCa
 	if !slices.Contains(who.scopes, "guilds") {
 		return errUnauthorized
 	}
+	q := r.URL.Query()
+	limit := 200
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return invalid("limit must be 1..200")
+		}
+		limit = n
+	}
+	before, _ := ParseID(q.Get("before"))
+	after, _ := ParseID(q.Get("after"))
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
+	ids := slices.Clone(s.world.order)
+	slices.Sort(ids)
 	out := []map[string]any{}
-	for _, gid := range s.world.order {
+	for _, gid := range ids {
 		g := s.world.guilds[gid]
-		if g.Members[who.userID] == nil {
+		if g.Members[who.userID] == nil || gid <= after || (before != 0 && gid >= before) || len(out) >= limit {
 			continue
 		}
 		out = append(out, map[string]any{
