@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/disgoorg/snowflake/v2"
 )
 
 // discordEpochMS is 2015-01-01T00:00:00Z, the epoch of Discord snowflakes.
@@ -129,3 +131,6 @@ func (c *simClock) snowflakeAtLocked(t time.Time) ID {
 	// worker 1, process 0 like a single Discord node.
 	return ID(uint64(ms)<<22 | 1<<17 | c.inc)
 }
+
+// Snowflake converts to disgo's snowflake type.
+func (id ID) Snowflake() snowflake.ID { return snowflake.ID(id) }
