@@ -26,8 +26,12 @@ type GenerateOptions struct {
 
 // GenerateResult summarises a generation run.
 type GenerateResult struct {
-	Events    int           `json:"events"`
-	Simulated time.Duration `json:"simulated"`
+	// Events is the number of activity steps performed.
+	Events int `json:"events"`
+	// Dispatches is how many ground-truth records they produced (a member
+	// leaving voice and then the guild is one step, two dispatches).
+	Dispatches int           `json:"dispatches"`
+	Simulated  time.Duration `json:"simulated"`
 }
 
 // eventsPerMemberDay calibrates ProfileServerDay: 500 members -> ~22,000 events.
@@ -45,14 +49,18 @@ func (s *Server) Generate(ctx context.Context, o GenerateOptions) (GenerateResul
 	if err != nil {
 		return GenerateResult{}, err
 	}
+	before := s.gt.len()
+	var res GenerateResult
 	switch o.Profile {
 	case ProfileServerDay:
-		return gen.runDay(ctx, o)
+		res, err = gen.runDay(ctx, o)
 	case ProfileSteady:
-		return gen.runSteady(ctx, o)
+		res, err = gen.runSteady(ctx, o)
 	default:
 		return GenerateResult{}, invalid("unknown profile %q", o.Profile)
 	}
+	res.Dispatches = s.gt.len() - before
+	return res, err
 }
 
 func (g *generator) runDay(ctx context.Context, o GenerateOptions) (GenerateResult, error) {
