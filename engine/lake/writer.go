@@ -1,0 +1,315 @@
+package lake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrFenced means the shard's lease moved to another worker: this worker
+// must stop writing for it. Nothing of the batch was committed.
+var ErrFenced = errors.New("lake: shard lease lost (fenced)")
+
+// Checkpoint is a shard's gateway position, committed with the events it
+// delivered so that a new owner resumes right after them.
+type Checkpoint struct {
+	ShardID, ShardCount int
+	SessionID           string
+	ResumeURL           string
+	Seq                 int64
+	Fence               int64
+	LastEventAt         time.Time
+}
+
+// Batch is what one write commits atomically.
+type Batch struct {
+	Events      []Event
+	Checkpoints []Checkpoint
+}
+
+// Result says what a write did.
+type Result struct {
+	Inserted   int // new lake rows
+	Duplicates int // events already in the lake (a retried batch, a backfilled message)
+}
+
+// Writer commits batches: lake rows, counters, the rules outbox and shard
+// checkpoints in one transaction.
+type Writer struct {
+	pool *pgxpool.Pool
+}
+
+// NewWriter writes through pool.
+func NewWriter(pool *pgxpool.Pool) *Writer { return &Writer{pool: pool} }
+
+var lakeColumns = []string{"tenant_id", "guild_id", "occurred_at", "source_id", "user_id", "channel_id", "target_id", "counts", "magnitude", "event_type", "flags"}
+
+// errNoPartition is returned inside the transaction when a row's day has no
+// partition yet; Write creates it outside the transaction and retries.
+var errNoPartition = errors.New("lake: no partition for an event's day")
+
+// Write commits a batch. It is idempotent: writing the same events again
+// inserts nothing and counts nothing twice.
+func (w *Writer) Write(ctx context.Context, b Batch) (Result, error) {
+	for attempt := 0; ; attempt++ {
+		res, err := w.write(ctx, b)
+		if errors.Is(err, errNoPartition) && attempt < 2 {
+			lo, hi := timeRange(b.Events)
+			if _, perr := EnsurePartitions(ctx, w.pool, lo, hi); perr != nil {
+				return Result{}, perr
+			}
+			continue
+		}
+		return res, err
+	}
+}
+
+func (w *Writer) write(ctx context.Context, b Batch) (Result, error) {
+	tx, err := w.pool.Begin(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("lake: begin: %w", err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+
+	inserted, err := insertEvents(ctx, tx, b.Events)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := upsertCounters(ctx, tx, inserted); err != nil {
+		return Result{}, err
+	}
+	if err := writeOutbox(ctx, tx, inserted); err != nil {
+		return Result{}, err
+	}
+	for _, cp := range b.Checkpoints {
+		if err := saveCheckpoint(ctx, tx, cp); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return Result{}, fmt.Errorf("lake: commit: %w", err)
+	}
+	return Result{Inserted: len(inserted), Duplicates: len(b.Events) - len(inserted)}, nil
+}
+
+// insertEvents COPYs the batch (the fast path: a batch almost never repeats
+// an event); when COPY hits an existing row it falls back to an INSERT that
+// skips duplicates and reports which rows were new.
+func insertEvents(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	if _, err := tx.Exec(ctx, "SAVEPOINT lake_copy"); err != nil {
+		return nil, fmt.Errorf("lake: savepoint: %w", err)
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"event_lake"}, lakeColumns, pgx.CopyFromSlice(len(events), func(i int) ([]any, error) {
+		e := &events[i]
+		return []any{e.TenantID, e.GuildID, e.OccurredAt, e.SourceID, e.UserID, e.ChannelID, e.TargetID,
+			int32(e.Counts), e.Magnitude, int16(e.Type), int16(e.Flags)}, nil
+	}))
+	if err == nil {
+		return events, nil
+	}
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return nil, fmt.Errorf("lake: copy: %w", err)
+	}
+	if _, rerr := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT lake_copy"); rerr != nil {
+		return nil, fmt.Errorf("lake: rollback to savepoint: %w", rerr)
+	}
+	switch pgErr.Code {
+	case "23514": // no partition of relation "event_lake" found for row
+		return nil, errNoPartition
+	case "23505":
+		return insertSkippingDuplicates(ctx, tx, events)
+	default:
+		return nil, fmt.Errorf("lake: copy: %w", err)
+	}
+}
+
+func insertSkippingDuplicates(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, error) {
+	n := len(events)
+	cols := struct {
+		tenant, guild, source, user, channel, target []int64
+		at                                           []time.Time
+		counts, magnitude                            []int32
+		typ, flags                                   []int16
+	}{make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n),
+		make([]time.Time, n), make([]int32, n), make([]int32, n), make([]int16, n), make([]int16, n)}
+	for i, e := range events {
+		cols.tenant[i], cols.guild[i], cols.source[i], cols.user[i], cols.channel[i], cols.target[i] = e.TenantID, e.GuildID, e.SourceID, e.UserID, e.ChannelID, e.TargetID
+		cols.at[i], cols.counts[i], cols.magnitude[i], cols.typ[i], cols.flags[i] = e.OccurredAt, int32(e.Counts), e.Magnitude, int16(e.Type), int16(e.Flags)
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO event_lake (tenant_id, guild_id, occurred_at, source_id, user_id, channel_id, target_id, counts, magnitude, event_type, flags)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::int[], $9::int[], $10::smallint[], $11::smallint[])
+		ON CONFLICT DO NOTHING
+		RETURNING guild_id, source_id, event_type`,
+		cols.tenant, cols.guild, cols.at, cols.source, cols.user, cols.channel, cols.target, cols.counts, cols.magnitude, cols.typ, cols.flags)
+	if err != nil {
+		return nil, fmt.Errorf("lake: insert: %w", err)
+	}
+	type key struct {
+		guild, source int64
+		typ           int16
+	}
+	fresh := map[key]bool{}
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.guild, &k.source, &k.typ); err != nil {
+			return nil, err
+		}
+		fresh[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23514" {
+			return nil, errNoPartition
+		}
+		return nil, fmt.Errorf("lake: insert: %w", err)
+	}
+	out := make([]Event, 0, len(fresh))
+	for _, e := range events {
+		k := key{e.GuildID, e.SourceID, int16(e.Type)}
+		if fresh[k] {
+			out = append(out, e)
+			delete(fresh, k) // a batch may carry the same event twice
+		}
+	}
+	return out, nil
+}
+
+type counterKey struct {
+	tenant, guild int64
+	day           time.Time
+	typ           Type
+	user, channel int64
+}
+
+// upsertCounters adds the batch's per-day aggregates. Keys are applied in
+// sorted order so that concurrent writers never deadlock on them.
+func upsertCounters(ctx context.Context, tx pgx.Tx, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	type agg struct{ events, magnitude int64 }
+	sums := make(map[counterKey]*agg, len(events)/2)
+	for _, e := range events {
+		k := counterKey{e.TenantID, e.GuildID, e.OccurredAt.UTC().Truncate(24 * time.Hour), e.Type, e.UserID, e.ChannelID}
+		a := sums[k]
+		if a == nil {
+			a = &agg{}
+			sums[k] = a
+		}
+		a.events++
+		a.magnitude += int64(e.Magnitude)
+	}
+	keys := make([]counterKey, 0, len(sums))
+	for k := range sums {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b counterKey) int {
+		switch {
+		case a.tenant != b.tenant:
+			return cmpInt(a.tenant, b.tenant)
+		case a.guild != b.guild:
+			return cmpInt(a.guild, b.guild)
+		case !a.day.Equal(b.day):
+			return a.day.Compare(b.day)
+		case a.typ != b.typ:
+			return cmpInt(int64(a.typ), int64(b.typ))
+		case a.user != b.user:
+			return cmpInt(a.user, b.user)
+		default:
+			return cmpInt(a.channel, b.channel)
+		}
+	})
+	n := len(keys)
+	tenant, guild, user, channel, cnt, mag := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	day, typ := make([]time.Time, n), make([]int16, n)
+	for i, k := range keys {
+		a := sums[k]
+		tenant[i], guild[i], day[i], typ[i], user[i], channel[i], cnt[i], mag[i] = k.tenant, k.guild, k.day, int16(k.typ), k.user, k.channel, a.events, a.magnitude
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO event_counters AS c (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::date[], $4::smallint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[])
+		ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id)
+		DO UPDATE SET events = c.events + EXCLUDED.events, magnitude = c.magnitude + EXCLUDED.magnitude`,
+		tenant, guild, day, typ, user, channel, cnt, mag)
+	if err != nil {
+		return fmt.Errorf("lake: counters: %w", err)
+	}
+	return nil
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// writeOutbox queues the new events for the rules workers, one row per guild.
+func writeOutbox(ctx context.Context, tx pgx.Tx, events []Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	type gk struct{ tenant, guild int64 }
+	groups := map[gk][]Event{}
+	var order []gk
+	for _, e := range events {
+		k := gk{e.TenantID, e.GuildID}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], e)
+	}
+	rows := make([][]any, 0, len(order))
+	for _, k := range order {
+		rows = append(rows, []any{k.tenant, k.guild, EncodeEvents(groups[k])})
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"lake_outbox"}, []string{"tenant_id", "guild_id", "events"}, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("lake: outbox: %w", err)
+	}
+	return nil
+}
+
+func saveCheckpoint(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
+	var lastEvent any
+	if !cp.LastEventAt.IsZero() {
+		lastEvent = cp.LastEventAt
+	}
+	tag, err := tx.Exec(ctx, `
+		UPDATE shard_sessions SET session_id = $3, resume_url = $4, seq = $5, last_event_at = COALESCE($7, last_event_at), updated_at = now()
+		WHERE shard_count = $1 AND shard_id = $2 AND fence = $6`,
+		cp.ShardCount, cp.ShardID, cp.SessionID, cp.ResumeURL, cp.Seq, cp.Fence, lastEvent)
+	if err != nil {
+		return fmt.Errorf("lake: checkpoint: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("shard %d/%d fence %d: %w", cp.ShardID, cp.ShardCount, cp.Fence, ErrFenced)
+	}
+	return nil
+}
+
+func timeRange(events []Event) (lo, hi time.Time) {
+	for i, e := range events {
+		if i == 0 || e.OccurredAt.Before(lo) {
+			lo = e.OccurredAt
+		}
+		if i == 0 || e.OccurredAt.After(hi) {
+			hi = e.OccurredAt
+		}
+	}
+	return lo, hi
+}

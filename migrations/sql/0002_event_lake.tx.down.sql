@@ -1,0 +1,4 @@
+DROP TABLE shard_sessions;
+DROP TABLE lake_outbox;
+DROP TABLE event_counters;
+DROP TABLE event_lake;
