@@ -1,0 +1,240 @@
+package rules
+
+import (
+	"fmt"
+	"math"
+	"reflect"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/ext"
+	"github.com/google/cel-go/interpreter"
+)
+
+// DefaultCostLimit bounds one CEL evaluation (cel-go cost units); a program
+// that exceeds it fails at run time and counts as a rule failure.
+const DefaultCostLimit = 10_000
+
+// maxExprLen bounds the source of one expression.
+const maxExprLen = 2000
+
+// newCELEnv declares what rule expressions may see: the event, the acting
+// member, the event's zone, the member's wallet and counters, an effect's
+// base amount and the event's quality score. Only the standard library and
+// the math extension are available: no I/O, network or clock functions.
+func newCELEnv() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("event", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("member", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("zone", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("wallet", cel.MapType(cel.StringType, cel.DoubleType)),
+		cel.Variable("counters", cel.MapType(cel.StringType, cel.DoubleType)),
+		cel.Variable("base", cel.DoubleType),
+		cel.Variable("quality", cel.DoubleType),
+		ext.Math(),
+	)
+}
+
+// celProgram is one compiled expression.
+type celProgram struct {
+	src string
+	prg cel.Program
+}
+
+type celKind int
+
+const (
+	celBool celKind = iota
+	celNumber
+	celAny
+)
+
+// compileCEL parses, type-checks and plans an expression; the error message
+// is meant for operators.
+func compileCEL(env *cel.Env, src string, kind celKind, costLimit uint64) (*celProgram, error) {
+	if src == "" {
+		return nil, fmt.Errorf("must not be empty")
+	}
+	if len(src) > maxExprLen {
+		return nil, fmt.Errorf("must be at most %d characters", maxExprLen)
+	}
+	ast, iss := env.Compile(src)
+	if iss != nil && iss.Err() != nil {
+		return nil, fmt.Errorf("%s", iss.Err())
+	}
+	out := ast.OutputType()
+	switch kind {
+	case celBool:
+		if !out.IsExactType(cel.BoolType) && !out.IsExactType(cel.DynType) {
+			return nil, fmt.Errorf("must be a boolean expression, got %s", out)
+		}
+	case celNumber:
+		if !out.IsExactType(cel.DoubleType) && !out.IsExactType(cel.IntType) && !out.IsExactType(cel.UintType) && !out.IsExactType(cel.DynType) {
+			return nil, fmt.Errorf("must be a number expression, got %s", out)
+		}
+	}
+	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.CostLimit(costLimit))
+	if err != nil {
+		return nil, fmt.Errorf("%s", err)
+	}
+	return &celProgram{src: src, prg: prg}, nil
+}
+
+func (p *celProgram) evalBool(act interpreter.Activation) (bool, error) {
+	v, _, err := p.prg.Eval(act)
+	if err != nil {
+		return false, fmt.Errorf("cel %q: %w", p.src, err)
+	}
+	b, ok := v.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("cel %q: got %s, want bool", p.src, v.Type())
+	}
+	return bool(b), nil
+}
+
+func (p *celProgram) evalNumber(act interpreter.Activation) (float64, error) {
+	v, _, err := p.prg.Eval(act)
+	if err != nil {
+		return 0, fmt.Errorf("cel %q: %w", p.src, err)
+	}
+	var f float64
+	switch n := v.(type) {
+	case types.Double:
+		f = float64(n)
+	case types.Int:
+		f = float64(n)
+	case types.Uint:
+		f = float64(n)
+	default:
+		return 0, fmt.Errorf("cel %q: got %s, want a number", p.src, v.Type())
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("cel %q: result is not a finite number", p.src)
+	}
+	return f, nil
+}
+
+func (p *celProgram) evalNative(act interpreter.Activation) (any, error) {
+	v, _, err := p.prg.Eval(act)
+	if err != nil {
+		return nil, fmt.Errorf("cel %q: %w", p.src, err)
+	}
+	switch n := v.(type) {
+	case types.Bool:
+		return bool(n), nil
+	case types.Int:
+		return int64(n), nil
+	case types.Uint:
+		return int64(n), nil
+	case types.Double:
+		return float64(n), nil
+	case types.String:
+		return string(n), nil
+	}
+	return nil, fmt.Errorf("cel %q: got %s, want bool, number or string", p.src, v.Type())
+}
+
+// activation resolves the declared variables for one evaluation without
+// building a map per call; base and zone change per effect.
+type activation struct {
+	event, member, wallet, counters ref.Val
+	zone                            ref.Val
+	base, quality                   types.Double
+}
+
+func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "event":
+		return a.event, true
+	case "member":
+		return a.member, true
+	case "zone":
+		return a.zone, true
+	case "wallet":
+		return a.wallet, true
+	case "counters":
+		return a.counters, true
+	case "base":
+		return a.base, true
+	case "quality":
+		return a.quality, true
+	}
+	return nil, false
+}
+
+func (a *activation) Parent() interpreter.Activation { return nil }
+
+// lazyMap is a read-only CEL map whose values are computed on lookup, so
+// an event's fields cost nothing until an expression reads them.
+type lazyMap struct {
+	keys []string
+	get  func(key string) (ref.Val, bool)
+}
+
+var _ ref.Val = (*lazyMap)(nil)
+
+func (m *lazyMap) ConvertToNative(reflect.Type) (any, error) {
+	out := make(map[string]any, len(m.keys))
+	for _, k := range m.keys {
+		if v, ok := m.get(k); ok {
+			out[k] = v.Value()
+		}
+	}
+	return out, nil
+}
+
+func (m *lazyMap) ConvertToType(t ref.Type) ref.Val {
+	switch t {
+	case types.MapType:
+		return m
+	case types.TypeType:
+		return types.MapType
+	}
+	return types.NewErr("type conversion error from map to %s", t)
+}
+
+func (m *lazyMap) Equal(other ref.Val) ref.Val { return types.Bool(other == ref.Val(m)) }
+func (m *lazyMap) Type() ref.Type              { return types.MapType }
+func (m *lazyMap) Value() any                  { v, _ := m.ConvertToNative(nil); return v }
+
+func (m *lazyMap) Contains(key ref.Val) ref.Val {
+	_, ok := m.Find(key)
+	return types.Bool(ok)
+}
+
+func (m *lazyMap) Get(key ref.Val) ref.Val {
+	v, ok := m.Find(key)
+	if !ok {
+		return types.NewErr("no such key: %v", key)
+	}
+	return v
+}
+
+func (m *lazyMap) Find(key ref.Val) (ref.Val, bool) {
+	k, ok := key.(types.String)
+	if !ok {
+		return nil, false
+	}
+	return m.get(string(k))
+}
+
+func (m *lazyMap) Iterator() traitsIterator {
+	ks := make([]string, 0, len(m.keys))
+	for _, k := range m.keys {
+		if _, ok := m.get(k); ok {
+			ks = append(ks, k)
+		}
+	}
+	return types.NewStringList(types.DefaultTypeAdapter, ks).(traitsIterable).Iterator()
+}
+
+func (m *lazyMap) Size() ref.Val {
+	n := 0
+	for _, k := range m.keys {
+		if _, ok := m.get(k); ok {
+			n++
+		}
+	}
+	return types.Int(n)
+}

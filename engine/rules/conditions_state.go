@@ -1,0 +1,190 @@
+package rules
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+// Cooldown scopes and cap periods/scopes as written in params.
+const (
+	perUser    = "user"
+	perChannel = "channel"
+	perGuild   = "guild"
+	periodDay  = "day"
+	periodWeek = "week"
+	scopeRule  = "rule"
+	scopeAll   = "currency"
+)
+
+type statefulFunc func(ec *evalCtx) (bool, error)
+
+func (f statefulFunc) Eval(ec *evalCtx) (bool, error) { return f(ec) }
+func (statefulFunc) stateful()                         {}
+
+// --- cooldown
+
+func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error) {
+	var p struct {
+		Seconds int64  `json:"seconds"`
+		Per     string `json:"per"`
+	}
+	if err := decodeParams(raw, &p, path); err != nil {
+		return nil, err
+	}
+	if p.Seconds < 1 || p.Seconds > 30*86400 {
+		return nil, apperr.Invalid(path+".seconds", "must be between 1 and 2592000 (30 days)")
+	}
+	if p.Per == "" {
+		p.Per = perUser
+	}
+	if p.Per != perUser && p.Per != perChannel && p.Per != perGuild {
+		return nil, apperr.Invalid(path+".per", "must be user, channel or guild")
+	}
+	window, per := time.Duration(p.Seconds)*time.Second, p.Per
+	return statefulFunc(func(ec *evalCtx) (bool, error) {
+		var who int64
+		switch per {
+		case perUser:
+			who = ec.ev.UserID
+		case perChannel:
+			who = ec.ev.ChannelID
+		}
+		key := stateKey("cd", ec.set.GuildID, ec.rule.ID, per, who)
+		ok, err := ec.state().Cooldown(ec.ctx, key, ec.token, ec.ev.OccurredAt, window)
+		return ok, infra(err)
+	}), nil
+}
+
+// --- reaction_velocity
+
+func compileReactionVelocity(cc *compileCtx, raw []byte, path string) (Condition, error) {
+	var p struct {
+		Limit         int   `json:"limit"`
+		WindowSeconds int64 `json:"window_seconds"`
+	}
+	if err := decodeParams(raw, &p, path); err != nil {
+		return nil, err
+	}
+	if p.Limit < 1 || p.Limit > 1000 {
+		return nil, apperr.Invalid(path+".limit", "must be between 1 and 1000")
+	}
+	if p.WindowSeconds < 1 || p.WindowSeconds > 7*86400 {
+		return nil, apperr.Invalid(path+".window_seconds", "must be between 1 and 604800 (7 days)")
+	}
+	if err := cc.requireTriggers(path, CondReactionVelocity, "reaction_add"); err != nil {
+		return nil, err
+	}
+	limit, window := p.Limit, time.Duration(p.WindowSeconds)*time.Second
+	return statefulFunc(func(ec *evalCtx) (bool, error) {
+		// Keyed by (reactor, author): lake reactions carry no message id, so
+		// removing and re-adding a reaction spends the same allowance.
+		key := stateKey("vel", ec.set.GuildID, ec.rule.ID, strconv.FormatInt(ec.ev.UserID, 10), ec.ev.TargetID)
+		ok, err := ec.state().Velocity(ec.ctx, key, ec.token, ec.ev.OccurredAt, window, limit)
+		return ok, infra(err)
+	}), nil
+}
+
+// --- cap
+
+// capCondition limits what a rule credits of one currency per recipient per
+// day or week. As a condition it stops the rule once the cap is reached;
+// credits of the currency are then clipped to what is left.
+type capCondition struct {
+	Currency string
+	Limit    int64
+	Period   string
+	Scope    string
+	path     string
+	tos      []string // recipients ("actor", "target") of this rule's credits in Currency
+}
+
+func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
+	var p struct {
+		Currency string `json:"currency"`
+		Limit    int64  `json:"limit"`
+		Period   string `json:"period"`
+		Scope    string `json:"scope"`
+	}
+	if err := decodeParams(raw, &p, path); err != nil {
+		return nil, err
+	}
+	if !validIdent(p.Currency) {
+		return nil, apperr.Invalid(path+".currency", "must be a currency code")
+	}
+	if p.Limit < 1 {
+		return nil, apperr.Invalid(path+".limit", "must be at least 1")
+	}
+	if p.Period == "" {
+		p.Period = periodDay
+	}
+	if p.Period != periodDay && p.Period != periodWeek {
+		return nil, apperr.Invalid(path+".period", "must be day or week")
+	}
+	if p.Scope == "" {
+		p.Scope = scopeRule
+	}
+	if p.Scope != scopeRule && p.Scope != scopeAll {
+		return nil, apperr.Invalid(path+".scope", "must be rule or currency")
+	}
+	for _, other := range cc.caps {
+		if other.Currency == p.Currency {
+			return nil, apperr.Invalid(path+".currency", "is already capped by another condition of this rule")
+		}
+	}
+	c := &capCondition{Currency: p.Currency, Limit: p.Limit, Period: p.Period, Scope: p.Scope, path: path}
+	cc.caps = append(cc.caps, c)
+	return c, nil
+}
+
+func (c *capCondition) stateful() {}
+
+func (c *capCondition) key(ec *evalCtx, user int64) (string, time.Time) {
+	start := periodStart(ec.ev.OccurredAt, c.Period)
+	scope := "*"
+	if c.Scope == scopeRule {
+		scope = strconv.FormatInt(ec.rule.ID, 10)
+	}
+	return "rules:cap:" + strconv.FormatInt(ec.set.GuildID, 10) + ":" + scope + ":" + c.Currency + ":" +
+		c.Period + strconv.FormatInt(start.Unix(), 10) + ":" + strconv.FormatInt(user, 10), periodEnd(start, c.Period)
+}
+
+// Eval passes while every recipient of the capped credits has headroom.
+func (c *capCondition) Eval(ec *evalCtx) (bool, error) {
+	for _, to := range c.tos {
+		key, _ := c.key(ec, ec.recipient(to))
+		used, err := ec.state().CapUsed(ec.ctx, key)
+		if err != nil {
+			return false, infra(err)
+		}
+		if used >= c.Limit {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// clip consumes the cap for one credit and returns what may be credited.
+func (c *capCondition) clip(ec *evalCtx, user int64, amount int64, effectIndex int) (int64, error) {
+	key, end := c.key(ec, user)
+	token := ec.token + ".r" + strconv.FormatInt(ec.rule.ID, 10) + ".e" + strconv.Itoa(effectIndex)
+	g, err := ec.state().CapConsume(ec.ctx, key, token, amount, c.Limit, end)
+	return g, infra(err)
+}
+
+// stateKey names a state entry: rules:<kind>:<guild>:<rule>:<scope>:<id>.
+func stateKey(kind string, guildID, ruleID int64, scope string, id int64) string {
+	b := make([]byte, 0, 80)
+	b = append(b, "rules:"...)
+	b = append(b, kind...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, guildID, 10)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, ruleID, 10)
+	b = append(b, ':')
+	b = append(b, scope...)
+	b = append(b, ':')
+	b = strconv.AppendInt(b, id, 10)
+	return string(b)
+}

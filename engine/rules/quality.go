@@ -1,0 +1,73 @@
+package rules
+
+import (
+	"hash/fnv"
+	"math"
+)
+
+// QualityScore is the v3 quality modifier pipeline as a number, available
+// to expressions as `quality` and to the min_quality condition. It is 1 for
+// anything but a message. For a message:
+//
+//	start at 1.0
+//	length:      < 20 chars ×0.5; ≥ 100 +0.25; ≥ 300 +0.5 (instead of +0.25)
+//	code blocks: any +0.5
+//	links:       any +0.25
+//	emoji:       1..5 +0.1; more than 10 −0.25 (emoji spam)
+//	clamped to [0.25, 2.5]
+func QualityScore(ev *Event) float64 {
+	if ev.Name != "message_create" {
+		return 1
+	}
+	q := 1.0
+	switch n := ev.Magnitude; {
+	case n < 20:
+		q *= 0.5
+	case n >= 300:
+		q += 0.5
+	case n >= 100:
+		q += 0.25
+	}
+	if ev.Counts.CodeBlocks() > 0 {
+		q += 0.5
+	}
+	if ev.Counts.Links() > 0 {
+		q += 0.25
+	}
+	switch e := ev.Counts.Emoji(); {
+	case e > 10:
+		q -= 0.25
+	case e >= 1 && e <= 5:
+		q += 0.1
+	}
+	return math.Min(2.5, math.Max(0.25, q))
+}
+
+// Chance gives random_chance its rolls in [0, 1).
+type Chance interface {
+	Roll(key string) float64
+}
+
+// HashChance rolls by hashing the key (rule, version, event) with a seed:
+// uniform over events, but the same event always rolls the same, so a
+// retried task does not re-roll. Tests inject their own Chance.
+type HashChance struct{ Seed uint64 }
+
+// Roll implements Chance.
+func (h HashChance) Roll(key string) float64 {
+	f := fnv.New64a()
+	var b [8]byte
+	for i := range b {
+		b[i] = byte(h.Seed >> (8 * i))
+	}
+	_, _ = f.Write(b[:])
+	_, _ = f.Write([]byte(key))
+	x := f.Sum64()
+	// splitmix finaliser spreads FNV's low-entropy high bits.
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return float64(x>>11) / float64(1<<53)
+}
