@@ -68,9 +68,9 @@ const (
 //
 //	message_create: Target = replied-to message author (0 if none), Magnitude = length in characters
 //	reaction_*:     Target = author of the reacted message, Magnitude = 0
-//	thread_create:  Target = parent channel
+//	thread_create:  Channel = parent channel, Target = the thread
 //	voice_join:     Channel = joined channel
-//	voice_move:     Channel = new channel, Target = previous channel
+//	voice_move:     Channel = new channel, Target = previous channel, Magnitude = seconds in the previous one
 //	voice_leave:    Channel = left channel, Magnitude = session duration in seconds
 //	member_*:       Magnitude = 0
 type Event struct {

@@ -16,6 +16,18 @@ import (
 // must stop writing for it. Nothing of the batch was committed.
 var ErrFenced = errors.New("lake: shard lease lost (fenced)")
 
+// FencedError names the shard whose checkpoint was refused; it matches ErrFenced.
+type FencedError struct {
+	ShardID, ShardCount int
+	Fence               int64
+}
+
+func (e *FencedError) Error() string {
+	return fmt.Sprintf("shard %d/%d fence %d: %v", e.ShardID, e.ShardCount, e.Fence, ErrFenced)
+}
+
+func (e *FencedError) Unwrap() error { return ErrFenced }
+
 // Checkpoint is a shard's gateway position, committed with the events it
 // delivered so that a new owner resumes right after them.
 type Checkpoint struct {
@@ -297,7 +309,7 @@ func saveCheckpoint(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
 		return fmt.Errorf("lake: checkpoint: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("shard %d/%d fence %d: %w", cp.ShardID, cp.ShardCount, cp.Fence, ErrFenced)
+		return &FencedError{ShardID: cp.ShardID, ShardCount: cp.ShardCount, Fence: cp.Fence}
 	}
 	return nil
 }

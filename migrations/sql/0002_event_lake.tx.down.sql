@@ -1,3 +1,4 @@
+DROP TABLE gateway_workers;
 DROP TABLE shard_sessions;
 DROP TABLE lake_outbox;
 DROP TABLE event_counters;

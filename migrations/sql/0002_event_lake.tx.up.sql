@@ -65,7 +65,18 @@ CREATE TABLE shard_sessions (
     seq         bigint      NOT NULL DEFAULT 0,
     fence       bigint      NOT NULL DEFAULT 0,
     owner       text        NOT NULL DEFAULT '',
+    lease_expires_at timestamptz NOT NULL DEFAULT '-infinity',
+    state       text        NOT NULL DEFAULT 'unassigned',
+    latency_ms  integer     NOT NULL DEFAULT 0,
     last_event_at timestamptz,
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (shard_count, shard_id)
+);
+
+-- Live gateway workers; a worker that stops renewing is gone after its TTL
+-- and its shards are leased to the others.
+CREATE TABLE gateway_workers (
+    id         text        PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    last_seen  timestamptz NOT NULL DEFAULT now()
 );

@@ -1,0 +1,151 @@
+package gateway
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/synapsehq/synapse/engine/lake"
+	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/tenants"
+)
+
+// guildEntry is a guild's tenant and its capture settings, shared by the
+// shard that captures it and the refresher that keeps settings current.
+type guildEntry struct {
+	tenantID int64
+	capture  atomic.Pointer[lake.CaptureSettings]
+}
+
+func (e *guildEntry) settings() lake.CaptureSettings { return *e.capture.Load() }
+
+// Directory knows which tenant each captured guild belongs to, and gives a
+// tenant of its own to a guild the bot joins that no tenant has claimed.
+type Directory struct {
+	db *bun.DB
+
+	mu     sync.RWMutex
+	guilds map[int64]*guildEntry
+}
+
+// NewDirectory reads and writes tenants through db.
+func NewDirectory(db *bun.DB) *Directory {
+	return &Directory{db: db, guilds: map[int64]*guildEntry{}}
+}
+
+// Join records that the bot is in a guild (GUILD_CREATE) and returns its
+// entry, creating an unclaimed tenant for a guild nobody owns yet.
+func (d *Directory) Join(ctx context.Context, guildID int64, name string, at time.Time) (*guildEntry, error) {
+	store := tenants.NewStore(d.db)
+	tenantID, err := store.TenantOfGuild(ctx, guildID)
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		tenantID, err = d.adopt(ctx, guildID, name, at)
+		if err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	default:
+		if _, err := store.ForTenant(tenantID).Guilds().Upsert(ctx, guildID, name, at); err != nil {
+			return nil, err
+		}
+	}
+	settings, err := d.settings(ctx, tenantID, guildID)
+	if err != nil {
+		return nil, err
+	}
+	e := &guildEntry{tenantID: tenantID}
+	e.capture.Store(&settings)
+	d.mu.Lock()
+	d.guilds[guildID] = e
+	d.mu.Unlock()
+	return e, nil
+}
+
+// adopt creates an unclaimed tenant and the guild in one transaction. If
+// another worker adopted the guild meanwhile, its tenant wins.
+func (d *Directory) adopt(ctx context.Context, guildID int64, name string, at time.Time) (int64, error) {
+	var tenantID int64
+	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		label := name
+		if label == "" || len(label) > 100 {
+			label = fmt.Sprintf("guild %d", guildID)
+		}
+		t, err := tenants.NewStore(tx).Create(ctx, tenants.Tenant{Name: label, Status: tenants.StatusUnclaimed})
+		if err != nil {
+			return err
+		}
+		if _, err := tenants.NewStore(tx).ForTenant(t.ID).Guilds().Upsert(ctx, guildID, name, at); err != nil {
+			return err
+		}
+		tenantID = t.ID
+		return tenants.NewStore(tx).ForTenant(t.ID).Audit().Record(ctx, tenants.AuditEntry{
+			GuildID: &guildID, Actor: "system", Action: "tenant.adopted_guild", Target: fmt.Sprintf("guild:%d", guildID)})
+	})
+	if errors.Is(err, apperr.ErrConflict) {
+		return tenants.NewStore(d.db).TenantOfGuild(ctx, guildID)
+	}
+	return tenantID, err
+}
+
+// Leave records that the bot left a guild; capture stops, data stays.
+func (d *Directory) Leave(ctx context.Context, guildID int64, at time.Time) error {
+	d.mu.Lock()
+	e := d.guilds[guildID]
+	delete(d.guilds, guildID)
+	d.mu.Unlock()
+	if e == nil {
+		tid, err := tenants.NewStore(d.db).TenantOfGuild(ctx, guildID)
+		if err != nil {
+			return err
+		}
+		return tenants.NewStore(d.db).ForTenant(tid).Guilds().MarkLeft(ctx, guildID, at)
+	}
+	return tenants.NewStore(d.db).ForTenant(e.tenantID).Guilds().MarkLeft(ctx, guildID, at)
+}
+
+func (d *Directory) settings(ctx context.Context, tenantID, guildID int64) (lake.CaptureSettings, error) {
+	g, err := tenants.NewStore(d.db).ForTenant(tenantID).Guilds().Get(ctx, guildID)
+	if err != nil {
+		return lake.CaptureSettings{}, err
+	}
+	return lake.ParseCaptureSettings(g.Settings), nil
+}
+
+// Refresh re-reads the settings of every captured guild, so a Data Sources
+// change takes effect without a restart.
+func (d *Directory) Refresh(ctx context.Context) error {
+	d.mu.RLock()
+	ids := make([]int64, 0, len(d.guilds))
+	for id := range d.guilds {
+		ids = append(ids, id)
+	}
+	d.mu.RUnlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	var rows []struct {
+		ID       int64  `bun:"id"`
+		Settings []byte `bun:"settings"`
+	}
+	// Platform-level read across tenants: the worker captures for all of them.
+	if err := d.db.NewSelect().Table("guilds").Column("id", "settings").Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("refresh capture settings: %w", err)
+	}
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	for _, r := range rows {
+		if e := d.guilds[r.ID]; e != nil {
+			s := lake.ParseCaptureSettings(r.Settings)
+			e.capture.Store(&s)
+		}
+	}
+	return nil
+}

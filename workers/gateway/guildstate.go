@@ -1,0 +1,37 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// guildState is what capture needs to know about one guild, built from
+// GUILD_CREATE and kept current by the events that change it. It is owned
+// by the shard's read goroutine: no locking.
+type guildState struct {
+	*guildEntry
+	afkChannel int64
+	threads    map[int64]bool // active thread channels
+	voice      map[int64]*voiceSession
+}
+
+// voiceSession is one member's current stretch in one voice channel.
+type voiceSession struct {
+	channel int64
+	start   time.Time
+	// mutedDeafAll stays true while the member has been self-muted and
+	// self-deafened for the whole stretch.
+	mutedDeafAll bool
+}
+
+func newGuildState(e *guildEntry) *guildState {
+	return &guildState{guildEntry: e, threads: map[int64]bool{}, voice: map[int64]*voiceSession{}}
+}
+
+func (g *guildState) captures(t lake.Type) bool { return g.settings().Captures(t) }
+
+// afkChannel reports whether time in ch counts as AFK.
+func (g *guildState) isAFKChannel(ch int64) bool {
+	return (g.afkChannel != 0 && ch == g.afkChannel) || g.settings().AFKChannels[ch]
+}

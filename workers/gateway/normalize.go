@@ -1,0 +1,199 @@
+package gateway
+
+import (
+	"hash/maphash"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/gateway"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// normalizer turns one shard's gateway events into lake events. It runs on
+// the shard's read goroutine and holds that shard's guild state.
+type normalizer struct {
+	guilds map[int64]*guildState
+	now    func() time.Time
+	seed   maphash.Seed
+}
+
+func newNormalizer(now func() time.Time) *normalizer {
+	return &normalizer{guilds: map[int64]*guildState{}, now: now, seed: maphash.MakeSeed()}
+}
+
+// mint makes a source id for an event Discord gives none: its time, and
+// low bits that differ between the events of one millisecond.
+func (n *normalizer) mint(at time.Time, parts ...int64) int64 {
+	var h maphash.Hash
+	h.SetSeed(n.seed)
+	for _, p := range parts {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(p >> (8 * i))
+		}
+		h.Write(b[:])
+	}
+	return lake.MintSnowflake(at, h.Sum64())
+}
+
+// stable mints with a fixed seed, for ids that must be the same in every
+// process (a member join seen by two workers).
+func stableMint(at time.Time, parts ...int64) int64 {
+	var h uint64 = 1469598103934665603
+	for _, p := range parts {
+		for i := 0; i < 8; i++ {
+			h ^= uint64(byte(p >> (8 * i)))
+			h *= 1099511628211
+		}
+	}
+	return lake.MintSnowflake(at, h)
+}
+
+// normalize returns the lake events an event produces (often none).
+// seq distinguishes otherwise identical events within one session.
+func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
+	switch e := ev.(type) {
+	case gateway.EventMessageCreate:
+		return n.message(e.Message)
+	case gateway.EventMessageReactionAdd:
+		if e.GuildID == nil {
+			return nil
+		}
+		ev := lake.Event{Type: lake.ReactionAdd, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID)}
+		if e.MessageAuthorID != nil {
+			ev.TargetID = int64(*e.MessageAuthorID)
+		}
+		if e.Member != nil && e.Member.User.Bot {
+			ev.Flags |= lake.FlagBot
+		}
+		return n.stamped(int64(*e.GuildID), ev, int64(e.MessageID), int64(seq))
+	case gateway.EventMessageReactionRemove:
+		if e.GuildID == nil {
+			return nil
+		}
+		ev := lake.Event{Type: lake.ReactionRemove, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID)}
+		return n.stamped(int64(*e.GuildID), ev, int64(e.MessageID), int64(seq))
+	case gateway.EventThreadCreate:
+		return n.thread(e)
+	case gateway.EventVoiceStateUpdate:
+		return n.voice(e.VoiceState, e.Member.User.Bot)
+	case gateway.EventGuildMemberAdd:
+		return n.memberJoin(e.Member)
+	case gateway.EventGuildMemberRemove:
+		ev := lake.Event{Type: lake.MemberLeave, UserID: int64(e.User.ID)}
+		if e.User.Bot {
+			ev.Flags |= lake.FlagBot
+		}
+		return n.stamped(int64(e.GuildID), ev, int64(e.User.ID), int64(seq))
+	case gateway.EventChannelCreate:
+		return nil
+	}
+	return nil
+}
+
+// stamped fills tenant, guild, time and a minted source id, and applies
+// the guild's capture toggles.
+func (n *normalizer) stamped(guildID int64, ev lake.Event, parts ...int64) []lake.Event {
+	g := n.guilds[guildID]
+	if g == nil || !g.captures(ev.Type) {
+		return nil
+	}
+	ev.TenantID, ev.GuildID = g.tenantID, guildID
+	ev.OccurredAt = n.now().UTC()
+	ev.SourceID = n.mint(ev.OccurredAt, append(parts, int64(ev.Type), ev.UserID)...)
+	return []lake.Event{ev}
+}
+
+func (n *normalizer) message(m discord.Message) []lake.Event {
+	if m.GuildID == nil {
+		return nil // DMs are not community activity
+	}
+	if m.Type != discord.MessageTypeDefault && m.Type != discord.MessageTypeReply {
+		return nil // joins, pins, boosts: system messages
+	}
+	g := n.guilds[int64(*m.GuildID)]
+	if g == nil || !g.captures(lake.MessageCreate) {
+		return nil
+	}
+	q := lake.MeasureText(m.Content)
+	mentions := len(m.Mentions) + len(m.MentionRoles)
+	if m.MentionEveryone {
+		mentions++
+	}
+	ev := lake.Event{
+		TenantID: g.tenantID, GuildID: int64(*m.GuildID),
+		OccurredAt: m.ID.Time().UTC(), SourceID: int64(m.ID), Type: lake.MessageCreate,
+		UserID: int64(m.Author.ID), ChannelID: int64(m.ChannelID),
+		Counts:    lake.PackCounts(q.CodeBlocks, q.Links, q.Emoji, len(m.Attachments), mentions),
+		Magnitude: int32(q.Length),
+	}
+	if m.Author.Bot || m.WebhookID != nil {
+		ev.Flags |= lake.FlagBot
+	}
+	if m.MessageReference != nil && m.Type == discord.MessageTypeReply {
+		ev.Flags |= lake.FlagReply
+		if m.ReferencedMessage != nil {
+			ev.TargetID = int64(m.ReferencedMessage.Author.ID)
+		}
+	}
+	if g.threads[int64(m.ChannelID)] {
+		ev.Flags |= lake.FlagInThread
+	}
+	if len(m.Embeds) > 0 {
+		ev.Flags |= lake.FlagEmbeds
+	}
+	if len(m.StickerItems) > 0 {
+		ev.Flags |= lake.FlagSticker
+	}
+	return []lake.Event{ev}
+}
+
+func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
+	g := n.guilds[int64(e.GuildID())]
+	if g == nil {
+		return nil
+	}
+	g.threads[int64(e.ID())] = true
+	if !e.NewlyCreated || !g.captures(lake.ThreadCreate) {
+		return nil // also sent when the bot is added to an existing private thread
+	}
+	var parent int64
+	if p := e.ParentID(); p != nil {
+		parent = int64(*p)
+	}
+	return []lake.Event{{
+		TenantID: g.tenantID, GuildID: int64(e.GuildID()), OccurredAt: e.ID().Time().UTC(),
+		SourceID: int64(e.ID()), Type: lake.ThreadCreate, UserID: int64(e.OwnerID),
+		ChannelID: parent, TargetID: int64(e.ID()),
+	}}
+}
+
+// repeatAddAge: a GUILD_MEMBER_ADD whose joined_at is older than this is
+// Discord re-sending the add for an existing member, not a join.
+const repeatAddAge = 10 * time.Minute
+
+func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
+	g := n.guilds[int64(m.GuildID)]
+	if g == nil || !g.captures(lake.MemberJoin) {
+		return nil
+	}
+	now := n.now().UTC()
+	at := now
+	if m.JoinedAt != nil {
+		at = m.JoinedAt.UTC()
+		if at.Before(now.Add(-repeatAddAge)) {
+			return nil
+		}
+	}
+	ev := lake.Event{TenantID: g.tenantID, GuildID: int64(m.GuildID), OccurredAt: at, Type: lake.MemberJoin, UserID: int64(m.User.ID),
+		// A repeat that follows the join closely carries the same joined_at,
+		// so the same source id, and the lake's unique index keeps one join.
+		// Minted without a per-process seed so every worker agrees.
+		SourceID: stableMint(at, int64(m.User.ID)),
+	}
+	if m.User.Bot {
+		ev.Flags |= lake.FlagBot
+	}
+	return []lake.Event{ev}
+}

@@ -1,0 +1,250 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// item is what a shard's read loop hands to the pipeline: the lake events
+// one dispatch produced (possibly none) and the gateway position after it.
+type item struct {
+	shard    *shardRun
+	events   []lake.Event
+	seq      int64
+	session  string
+	resume   string
+	received time.Time
+}
+
+// PipelineConfig tunes batching.
+type PipelineConfig struct {
+	Buffer   int           // items the bounded buffer holds before read loops block
+	MaxBatch int           // events per transaction
+	MaxDelay time.Duration // longest an event waits for its batch to fill
+}
+
+// DefaultPipelineConfig balances latency (≤ 50 ms of batching) with
+// throughput (1,000-event COPYs).
+func DefaultPipelineConfig() PipelineConfig {
+	return PipelineConfig{Buffer: 16384, MaxBatch: 2000, MaxDelay: 50 * time.Millisecond}
+}
+
+// Pipeline moves events from every shard's read loop into the lake in
+// batches. The buffer is bounded: when the database falls behind, read
+// loops block (back-pressure reaches the socket) instead of memory growing.
+type Pipeline struct {
+	cfg     PipelineConfig
+	in      chan item
+	writer  *lake.Writer
+	log     *slog.Logger
+	metrics *pipelineMetrics
+	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
+	OnLag func(time.Duration)
+}
+
+type pipelineMetrics struct {
+	written   *prometheus.CounterVec
+	dups      prometheus.Counter
+	failures  *prometheus.CounterVec
+	dropped   prometheus.Counter
+	lag       prometheus.Histogram
+	batchSize prometheus.Histogram
+	buffered  prometheus.GaugeFunc
+}
+
+// NewPipeline builds a pipeline writing with w and registering on reg.
+func NewPipeline(cfg PipelineConfig, w *lake.Writer, log *slog.Logger, reg prometheus.Registerer) *Pipeline {
+	p := &Pipeline{cfg: cfg, in: make(chan item, cfg.Buffer), writer: w, log: log}
+	m := &pipelineMetrics{
+		written:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synapse_lake_events_written_total", Help: "Events committed to the lake, by type."}, []string{"type"}),
+		dups:      prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_duplicates_total", Help: "Events already in the lake when written again."}),
+		failures:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synapse_lake_write_failures_total", Help: "Failed batch writes, by kind (transient batches are retried)."}, []string{"kind"}),
+		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_events_dropped_total", Help: "Events that could not be stored and were given up on. Alert on any increase."}),
+		lag:       prometheus.NewHistogram(prometheus.HistogramOpts{Name: "synapse_lake_ingest_lag_seconds", Help: "Delay from gateway receipt to lake commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "synapse_lake_batch_events", Help: "Events per lake transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)}),
+	}
+	m.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "synapse_lake_buffer_items", Help: "Items waiting in the ingest buffer."}, func() float64 { return float64(len(p.in)) })
+	reg.MustRegister(m.written, m.dups, m.failures, m.dropped, m.lag, m.batchSize, m.buffered)
+	p.metrics = m
+	return p
+}
+
+// submit blocks while the buffer is full (back-pressure), or until ctx ends.
+func (p *Pipeline) submit(ctx context.Context, it item) error {
+	select {
+	case p.in <- it:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run batches and writes until stop is closed and the buffer is drained, or
+// until ctx (the hard deadline) ends.
+func (p *Pipeline) Run(ctx context.Context, stop <-chan struct{}) {
+	var batch []item
+	events := 0
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() {
+		if len(batch) > 0 {
+			p.write(ctx, batch)
+		}
+		batch, events = batch[:0], 0
+	}
+	for {
+		select {
+		case it := <-p.in:
+			if len(batch) == 0 {
+				timer.Reset(p.cfg.MaxDelay)
+			}
+			batch = append(batch, it)
+			events += len(it.events)
+			if events >= p.cfg.MaxBatch {
+				timer.Stop()
+				flush()
+			}
+		case <-timer.C:
+			flush()
+		case <-stop:
+			// Drain what the read loops already handed over, then stop.
+			for {
+				select {
+				case it := <-p.in:
+					batch = append(batch, it)
+					if events += len(it.events); events >= p.cfg.MaxBatch {
+						flush()
+					}
+				default:
+					flush()
+					return
+				}
+			}
+		case <-ctx.Done():
+			p.abandon(batch)
+			return
+		}
+	}
+}
+
+// write commits one batch, retrying transient failures with backoff. A
+// shard whose lease was lost is dropped from the batch (its new owner
+// resumes from the last checkpoint and receives those events again).
+func (p *Pipeline) write(ctx context.Context, batch []item) {
+	backoff := 50 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		b := assemble(batch)
+		if len(b.Events) == 0 && len(b.Checkpoints) == 0 {
+			return
+		}
+		res, err := p.writer.Write(ctx, b)
+		if err == nil {
+			p.committed(batch, b, res)
+			return
+		}
+		var fenced *lake.FencedError
+		switch {
+		case errors.As(err, &fenced):
+			p.metrics.failures.WithLabelValues("fenced").Inc()
+			p.log.Warn("shard lease lost; dropping its uncommitted events for the new owner to replay",
+				slog.Int("shard_id", fenced.ShardID), slog.Int64("fence", fenced.Fence))
+			batch = withoutShard(batch, fenced.ShardID, fenced.ShardCount)
+			continue
+		case permanent(err):
+			p.metrics.failures.WithLabelValues("permanent").Inc()
+			p.metrics.dropped.Add(float64(len(b.Events)))
+			p.log.Error("lake batch cannot be stored; events dropped", slog.Int("events", len(b.Events)), slog.Any("err", err))
+			return
+		}
+		p.metrics.failures.WithLabelValues("transient").Inc()
+		p.log.Warn("lake write failed; retrying", slog.Int("attempt", attempt), slog.Duration("backoff", backoff), slog.Any("err", err))
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			p.abandon(batch)
+			return
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (p *Pipeline) committed(batch []item, b lake.Batch, res lake.Result) {
+	now := time.Now()
+	for _, it := range batch {
+		d := now.Sub(it.received)
+		for range it.events {
+			p.metrics.lag.Observe(d.Seconds())
+			if p.OnLag != nil {
+				p.OnLag(d)
+			}
+		}
+	}
+	for _, e := range b.Events {
+		p.metrics.written.WithLabelValues(e.Type.String()).Inc()
+	}
+	p.metrics.dups.Add(float64(res.Duplicates))
+	p.metrics.batchSize.Observe(float64(len(b.Events)))
+	for _, it := range batch {
+		it.shard.committed(it.seq)
+	}
+}
+
+// abandon accounts for events that were never written because the
+// process was told to stop before the database came back.
+func (p *Pipeline) abandon(batch []item) {
+	n := 0
+	for _, it := range batch {
+		n += len(it.events)
+	}
+	if n > 0 {
+		p.metrics.dropped.Add(float64(n))
+		p.log.Error("shutdown deadline reached with events unwritten; they will be replayed to the next owner on resume", slog.Int("events", n))
+	}
+}
+
+// assemble flattens items into one lake batch with each shard's latest position.
+func assemble(batch []item) lake.Batch {
+	var b lake.Batch
+	last := map[*shardRun]item{}
+	for _, it := range batch {
+		b.Events = append(b.Events, it.events...)
+		last[it.shard] = it
+	}
+	for sh, it := range last {
+		if sh.fence == 0 {
+			continue // not leased (a test, or a single-process install without a shard manager)
+		}
+		cp := lake.Checkpoint{ShardID: sh.id, ShardCount: sh.count, SessionID: it.session, ResumeURL: it.resume, Seq: it.seq, Fence: sh.fence}
+		if n := len(it.events); n > 0 {
+			cp.LastEventAt = it.received
+		}
+		b.Checkpoints = append(b.Checkpoints, cp)
+	}
+	return b
+}
+
+func withoutShard(batch []item, id, count int) []item {
+	out := batch[:0:0]
+	for _, it := range batch {
+		if it.shard.id == id && it.shard.count == count {
+			it.shard.fenced()
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// permanent reports errors that retrying cannot fix: the data itself is
+// refused (class 22, data exceptions) — not a connection or server problem.
+func permanent(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22"
+}

@@ -1,0 +1,140 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/gorilla/websocket"
+)
+
+// Resume is a persisted gateway session a shard can continue instead of
+// identifying again (after a handoff between workers).
+type Resume struct {
+	SessionID string
+	ResumeURL string
+	Seq       int64
+}
+
+// shardRun is one shard's gateway connection and capture state.
+type shardRun struct {
+	id, count int
+	fence     int64
+	w         *Worker
+	gw        gateway.Gateway
+	norm      *normalizer
+	log       *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu            sync.Mutex
+	committedSeq  int64
+	committedCond *sync.Cond
+	lastSeq       int64 // last sequence handed to the pipeline (read loop only)
+	isFenced      atomic.Bool
+	lastEvent     atomic.Int64 // unix ms of the last dispatch
+}
+
+func (s *shardRun) committed(seq int64) {
+	s.mu.Lock()
+	if seq > s.committedSeq {
+		s.committedSeq = seq
+	}
+	s.mu.Unlock()
+	s.committedCond.Broadcast()
+}
+
+func (s *shardRun) fenced() {
+	if s.isFenced.CompareAndSwap(false, true) {
+		s.log.Warn("shard fenced: another worker owns it now")
+		s.cancel()
+		s.committedCond.Broadcast()
+	}
+}
+
+// waitCommitted blocks until the pipeline committed everything up to seq,
+// the shard is fenced, or ctx ends.
+func (s *shardRun) waitCommitted(ctx context.Context, seq int64) bool {
+	stop := context.AfterFunc(ctx, s.committedCond.Broadcast)
+	defer stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.committedSeq < seq && !s.isFenced.Load() && ctx.Err() == nil {
+		s.committedCond.Wait()
+	}
+	return s.committedSeq >= seq
+}
+
+// handle runs on the gateway's read goroutine for every dispatch. It does
+// only in-memory work, plus a database round trip when a guild first
+// appears, and hands the result to the pipeline.
+func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev gateway.EventData) {
+	if s.isFenced.Load() {
+		return
+	}
+	now := time.Now()
+	s.lastEvent.Store(now.UnixMilli())
+	switch e := ev.(type) {
+	case gateway.EventGuildCreate:
+		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, now)
+		if err != nil {
+			s.log.Error("guild create: cannot register guild; its events are not captured", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
+			break
+		}
+		s.norm.loadGuild(e.GatewayGuild, entry)
+	case gateway.EventGuildDelete:
+		if !e.Unavailable { // the bot was removed, not an outage
+			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
+				s.log.Error("guild delete", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
+			}
+			delete(s.norm.guilds, int64(e.ID))
+		}
+	}
+	if t == gateway.EventTypeHeartbeatAck || seq == 0 {
+		return
+	}
+	it := item{shard: s, events: s.norm.normalize(ev, seq), seq: int64(seq), received: now}
+	if sid := gw.SessionID(); sid != nil {
+		it.session = *sid
+	}
+	if u := gw.ResumeURL(); u != nil {
+		it.resume = *u
+	}
+	s.lastSeq = int64(seq)
+	if err := s.w.pipe.submit(s.ctx, it); err != nil {
+		s.log.Warn("shard stopping with a dispatch not handed over; it will be replayed on resume", slog.Int("seq", seq))
+	}
+}
+
+// stop closes the connection so the session stays resumable, closes open
+// voice sessions as leaves, and waits until everything received is
+// committed (with the checkpoint) before returning.
+func (s *shardRun) stop(ctx context.Context) {
+	// 1012 (service restart), not 1000: a normal closure would end the
+	// Discord session and make the next owner identify again.
+	s.gw.CloseWithCode(ctx, websocket.CloseServiceRestart, "handing shard over")
+	if s.isFenced.Load() {
+		s.cancel()
+		return
+	}
+	if leaves := s.norm.closeAllVoice(); len(leaves) > 0 {
+		it := item{shard: s, events: leaves, seq: s.lastSeq, received: time.Now()}
+		if sid := s.gw.SessionID(); sid != nil {
+			it.session = *sid
+		}
+		if u := s.gw.ResumeURL(); u != nil {
+			it.resume = *u
+		}
+		if err := s.w.pipe.submit(ctx, it); err != nil {
+			s.log.Error("could not hand over synthetic voice leaves", slog.Int("events", len(leaves)))
+		}
+	}
+	if !s.waitCommitted(ctx, s.lastSeq) {
+		s.log.Warn("shard stopped before its last events were committed", slog.Int64("last_seq", s.lastSeq))
+	}
+	s.cancel()
+}

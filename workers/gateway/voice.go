@@ -1,0 +1,125 @@
+package gateway
+
+import (
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// voice pairs VOICE_STATE_UPDATEs into joins, moves and leaves.
+//
+// A session is split at every move: voice_move and voice_leave each carry
+// the duration of the stretch that just ended (magnitude, seconds) and
+// FlagAFK when that stretch was in an AFK channel or spent self-muted and
+// self-deafened throughout. Summing the magnitude of non-AFK moves and
+// leaves gives a member's active voice time.
+func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
+	g := n.guilds[int64(vs.GuildID)]
+	if g == nil {
+		return nil
+	}
+	user := int64(vs.UserID)
+	now := n.now().UTC()
+	cur := g.voice[user]
+	mutedDeaf := vs.SelfMute && vs.SelfDeaf
+	var out []lake.Event
+	emit := func(t lake.Type, channel, target int64, magnitude int32, afk bool) {
+		if !g.captures(t) {
+			return
+		}
+		ev := lake.Event{TenantID: g.tenantID, GuildID: int64(vs.GuildID), OccurredAt: now, Type: t,
+			UserID: user, ChannelID: channel, TargetID: target, Magnitude: magnitude}
+		ev.SourceID = n.mint(now, user, int64(t), channel, target)
+		if afk {
+			ev.Flags |= lake.FlagAFK
+		}
+		if bot {
+			ev.Flags |= lake.FlagBot
+		}
+		out = append(out, ev)
+	}
+	switch {
+	case cur == nil && vs.ChannelID != nil:
+		ch := int64(*vs.ChannelID)
+		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
+		emit(lake.VoiceJoin, ch, 0, 0, g.isAFKChannel(ch))
+	case cur != nil && vs.ChannelID == nil:
+		delete(g.voice, user)
+		emit(lake.VoiceLeave, cur.channel, 0, seconds(now.Sub(cur.start)), g.afk(cur))
+	case cur != nil && int64(*vs.ChannelID) != cur.channel:
+		ch := int64(*vs.ChannelID)
+		emit(lake.VoiceMove, ch, cur.channel, seconds(now.Sub(cur.start)), g.afk(cur))
+		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
+	case cur != nil:
+		// Same channel: mute or deafen changed.
+		cur.mutedDeafAll = cur.mutedDeafAll && mutedDeaf
+	}
+	return out
+}
+
+func (g *guildState) afk(s *voiceSession) bool { return s.mutedDeafAll || g.isAFKChannel(s.channel) }
+
+// closeAllVoice ends every open session now, as leave events: used when a
+// shard stops, so no session is left open with no end.
+func (n *normalizer) closeAllVoice() []lake.Event {
+	now := n.now().UTC()
+	var out []lake.Event
+	for gid, g := range n.guilds {
+		for user, s := range g.voice {
+			if g.captures(lake.VoiceLeave) {
+				out = append(out, lake.Event{TenantID: g.tenantID, GuildID: gid, OccurredAt: now, Type: lake.VoiceLeave,
+					UserID: user, ChannelID: s.channel, Magnitude: seconds(now.Sub(s.start)),
+					SourceID: n.mint(now, user, int64(lake.VoiceLeave), s.channel),
+					Flags:    lake.FlagSynthetic | afkFlag(g.afk(s))})
+			}
+			delete(g.voice, user)
+		}
+	}
+	return out
+}
+
+func afkFlag(afk bool) lake.Flags {
+	if afk {
+		return lake.FlagAFK
+	}
+	return 0
+}
+
+func seconds(d time.Duration) int32 {
+	if d < 0 {
+		return 0
+	}
+	return int32(d / time.Second)
+}
+
+// loadGuild (re)builds a guild's state from GUILD_CREATE: its AFK channel,
+// active threads and who is in voice right now (their sessions start now:
+// what happened before this process saw them is unknown).
+func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) {
+	id := int64(gg.ID)
+	g := n.guilds[id]
+	if g == nil {
+		g = newGuildState(e)
+		n.guilds[id] = g
+	}
+	g.guildEntry = e
+	g.afkChannel = 0
+	if gg.AfkChannelID != nil {
+		g.afkChannel = int64(*gg.AfkChannelID)
+	}
+	for _, t := range gg.Threads {
+		g.threads[int64(t.ID())] = true
+	}
+	now := n.now().UTC()
+	for _, vs := range gg.VoiceStates {
+		if vs.ChannelID == nil {
+			continue
+		}
+		if s, ok := g.voice[int64(vs.UserID)]; ok && s.channel == int64(*vs.ChannelID) {
+			continue // already tracked (a re-sent GUILD_CREATE)
+		}
+		g.voice[int64(vs.UserID)] = &voiceSession{channel: int64(*vs.ChannelID), start: now, mutedDeafAll: vs.SelfMute && vs.SelfDeaf}
+	}
+}

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/disgoorg/disgo/gateway"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Intents Synapse asks for: what capture needs and nothing more. Never
+// GUILD_PRESENCES (privileged, heavy, and not community activity).
+const Intents = gateway.IntentGuilds | gateway.IntentGuildMembers | gateway.IntentGuildMessages |
+	gateway.IntentGuildMessageReactions | gateway.IntentGuildVoiceStates | gateway.IntentMessageContent
+
+// Config is what a gateway worker needs to connect.
+type Config struct {
+	Token      string
+	GatewayURL string // wss://gateway.discord.gg, or discordsim's
+	// IdentifyLimiter, when set, coordinates identifies across the fleet.
+	IdentifyLimiter gateway.IdentifyRateLimiter
+	// Now is the clock for events Discord does not timestamp (default time.Now).
+	Now func() time.Time
+}
+
+// Worker runs the shards it is given and feeds their events to the lake.
+type Worker struct {
+	cfg  Config
+	dir  *Directory
+	pipe *Pipeline
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	shards map[[2]int]*shardRun
+
+	shardsGauge *prometheus.GaugeVec
+}
+
+// NewWorker builds a worker; Pipeline.Run must be running for it to make progress.
+func NewWorker(cfg Config, dir *Directory, pipe *Pipeline, log *slog.Logger, reg prometheus.Registerer) *Worker {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	w := &Worker{cfg: cfg, dir: dir, pipe: pipe, log: log, shards: map[[2]int]*shardRun{},
+		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"})}
+	reg.MustRegister(w.shardsGauge)
+	return w
+}
+
+// StartShard connects a shard, resuming the given session when there is
+// one, and returns once it is ready (READY or RESUMED).
+func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, resume *Resume) error {
+	key := [2]int{id, count}
+	w.mu.Lock()
+	if _, ok := w.shards[key]; ok {
+		w.mu.Unlock()
+		return fmt.Errorf("shard %d/%d already running", id, count)
+	}
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s := &shardRun{id: id, count: count, fence: fence, w: w, norm: newNormalizer(w.cfg.Now), ctx: sctx, cancel: cancel,
+		log: w.log.With(slog.Int("shard_id", id), slog.Int("shard_count", count))}
+	s.committedCond = sync.NewCond(&s.mu)
+	w.shards[key] = s
+	w.mu.Unlock()
+
+	opts := []gateway.ConfigOpt{
+		gateway.WithURL(w.cfg.GatewayURL),
+		gateway.WithShardID(id), gateway.WithShardCount(count),
+		gateway.WithIntents(Intents),
+		gateway.WithLogger(s.log),
+	}
+	if w.cfg.IdentifyLimiter != nil {
+		opts = append(opts, gateway.WithIdentifyRateLimiter(w.cfg.IdentifyLimiter))
+	}
+	if resume != nil && resume.SessionID != "" {
+		opts = append(opts, gateway.WithSessionID(resume.SessionID), gateway.WithSequence(int(resume.Seq)))
+		if resume.ResumeURL != "" {
+			opts = append(opts, gateway.WithResumeURL(resume.ResumeURL))
+		}
+		s.committedSeq, s.lastSeq = resume.Seq, resume.Seq
+	}
+	s.gw = gateway.New(w.cfg.Token, s.handle, opts...)
+	if err := s.gw.Open(ctx); err != nil {
+		w.mu.Lock()
+		delete(w.shards, key)
+		w.mu.Unlock()
+		cancel()
+		return fmt.Errorf("open shard %d/%d: %w", id, count, err)
+	}
+	s.log.Info("shard connected", slog.Bool("resumed", resume != nil && resume.SessionID != ""))
+	return nil
+}
+
+// StopShard hands a shard over cleanly: everything it received is
+// committed, with its checkpoint, before this returns.
+func (w *Worker) StopShard(ctx context.Context, id, count int) {
+	key := [2]int{id, count}
+	w.mu.Lock()
+	s := w.shards[key]
+	delete(w.shards, key)
+	w.mu.Unlock()
+	if s != nil {
+		s.stop(ctx)
+		w.shardsGauge.DeleteLabelValues(fmt.Sprint(id))
+	}
+}
+
+// DropShard abandons a shard whose lease is lost: close at once, write nothing more.
+func (w *Worker) DropShard(ctx context.Context, id, count int) {
+	key := [2]int{id, count}
+	w.mu.Lock()
+	s := w.shards[key]
+	delete(w.shards, key)
+	w.mu.Unlock()
+	if s != nil {
+		s.fenced()
+		s.gw.CloseWithCode(ctx, 1012, "lease lost")
+	}
+}
+
+// Shards lists the running shards.
+func (w *Worker) Shards() []ShardStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]ShardStatus, 0, len(w.shards))
+	for _, s := range w.shards {
+		lat := s.gw.Latency()
+		w.shardsGauge.WithLabelValues(fmt.Sprint(s.id)).Set(lat.Seconds())
+		out = append(out, ShardStatus{ID: s.id, Count: s.count, Fence: s.fence, Status: s.gw.Status().String(),
+			Latency: lat, LastEvent: time.UnixMilli(s.lastEvent.Load())})
+	}
+	return out
+}
+
+// ShardStatus is what an operator sees of a running shard.
+type ShardStatus struct {
+	ID, Count int
+	Fence     int64
+	Status    string
+	Latency   time.Duration
+	LastEvent time.Time
+}
+
+// StopAll stops every shard cleanly (SIGTERM).
+func (w *Worker) StopAll(ctx context.Context) {
+	w.mu.Lock()
+	keys := make([][2]int, 0, len(w.shards))
+	for k := range w.shards {
+		keys = append(keys, k)
+	}
+	w.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, k := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.StopShard(ctx, k[0], k[1])
+		}()
+	}
+	wg.Wait()
+}
