@@ -195,12 +195,12 @@ func compileAge(membership bool) func(*compileCtx, []byte, string) (Condition, e
 		}
 		min := time.Duration(p.MinDays * float64(24*time.Hour))
 		return condFunc(func(ec *evalCtx) (bool, error) {
-			if !membership {
-				return accountAge(ec.ev.UserID, ec.ev.OccurredAt) >= min, nil
-			}
 			m, err := ec.actorFacts()
 			if err != nil {
 				return false, err
+			}
+			if !membership {
+				return accountAge(m, ec.ev.OccurredAt) >= min, nil
 			}
 			return !m.JoinedAt.IsZero() && memberAge(m, ec.ev.OccurredAt) >= min, nil
 		}), nil

@@ -21,7 +21,7 @@ const (
 type statefulFunc func(ec *evalCtx) (bool, error)
 
 func (f statefulFunc) Eval(ec *evalCtx) (bool, error) { return f(ec) }
-func (statefulFunc) stateful()                         {}
+func (statefulFunc) stateful()                        {}
 
 // --- cooldown
 
@@ -110,7 +110,7 @@ func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
 	if err := decodeParams(raw, &p, path); err != nil {
 		return nil, err
 	}
-	if !validIdent(p.Currency) {
+	if !validCurrency(p.Currency) {
 		return nil, apperr.Invalid(path+".currency", "must be a currency code")
 	}
 	if p.Limit < 1 {

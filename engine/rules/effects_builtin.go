@@ -75,7 +75,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 		if err := decodeParams(raw, &p, path); err != nil {
 			return nil, err
 		}
-		if !validIdent(p.Currency) {
+		if !validCurrency(p.Currency) {
 			return nil, apperr.Invalid(path+".currency", "must be a currency code")
 		}
 		if p.Amount == "" {

@@ -35,6 +35,19 @@ func validTrigger(name string) bool {
 	return err == nil
 }
 
+// validCurrency matches the ledger's currency codes: ^[a-z][a-z0-9_]{0,31}$.
+func validCurrency(s string) bool {
+	if s == "" || len(s) > 32 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9')) {
+			return false
+		}
+	}
+	return true
+}
+
 func validIdent(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false

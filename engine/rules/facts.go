@@ -3,8 +3,6 @@ package rules
 import (
 	"context"
 	"time"
-
-	"github.com/synapsehq/synapse/infra/apperr"
 )
 
 // MemberFacts is what conditions and expressions know about a member. The
@@ -15,7 +13,10 @@ type MemberFacts struct {
 	Roles    []int64
 	Bot      bool
 	JoinedAt time.Time // zero when unknown
-	DMOptOut bool
+	// AccountCreatedAt overrides the creation time read from the user id's
+	// snowflake (imports, tests).
+	AccountCreatedAt time.Time
+	DMOptOut         bool
 	// Wallet holds balances by currency; Counters holds named activity
 	// counters (messages_today, voice_minutes_week, ...).
 	Wallet   map[string]float64
@@ -65,5 +66,3 @@ func infra(err error) error {
 	}
 	return &infraError{err: err}
 }
-
-var _ = apperr.ErrUnavailable

@@ -162,4 +162,3 @@ func (s *MemoryState) sweep(at time.Time) {
 		}
 	}
 }
-

@@ -106,7 +106,7 @@ func memberMap(m *MemberFacts, at time.Time) ref.Val {
 		case "dm_opt_out":
 			return types.Bool(m.DMOptOut), true
 		case "account_age_days":
-			return types.Double(accountAge(m.UserID, at).Hours() / 24), true
+			return types.Double(accountAge(m, at).Hours() / 24), true
 		case "member_age_days":
 			return types.Double(memberAge(m, at).Hours() / 24), true
 		case "joined":
@@ -116,12 +116,16 @@ func memberMap(m *MemberFacts, at time.Time) ref.Val {
 	}}
 }
 
-// accountAge is how old a Discord account was at t (from its snowflake).
-func accountAge(userID int64, t time.Time) time.Duration {
-	if userID <= 0 {
+// accountAge is how old a Discord account was at t (from its snowflake,
+// unless the facts say otherwise).
+func accountAge(m *MemberFacts, t time.Time) time.Duration {
+	if !m.AccountCreatedAt.IsZero() {
+		return t.Sub(m.AccountCreatedAt)
+	}
+	if m.UserID <= 0 {
 		return 0
 	}
-	return t.Sub(lake.SnowflakeTime(userID))
+	return t.Sub(lake.SnowflakeTime(m.UserID))
 }
 
 // memberAge is how long the member had been in the guild at t (0 if unknown).

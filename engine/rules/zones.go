@@ -7,9 +7,6 @@ import (
 	"github.com/google/cel-go/common/types/ref"
 )
 
-// threadCreate is lake.ThreadCreate.String().
-const threadCreate = "thread_create"
-
 // Zone is a named group of channels with per-currency multipliers (the v3
 // zone system): rules test "channel in zone" and amounts read
 // zone.multiplier for the currency being credited.
@@ -66,18 +63,10 @@ func newZoneIndex(zones []Zone) *zoneIndex {
 	return zi
 }
 
-// of returns the zone of an event's channel; a thread's creation falls back
-// to its parent channel. Nil means the channel is in no zone.
+// of returns the zone of an event's channel (for thread_create the lake
+// puts the parent channel there). Nil means the channel is in no zone.
 func (zi *zoneIndex) of(ev *Event) *Zone {
-	if z, ok := zi.byChannel[ev.ChannelID]; ok {
-		return z
-	}
-	if ev.Name == threadCreate {
-		if z, ok := zi.byChannel[ev.TargetID]; ok {
-			return z
-		}
-	}
-	return nil
+	return zi.byChannel[ev.ChannelID]
 }
 
 // celValue is the zone variable for an amount in currency: {name,

@@ -1,0 +1,126 @@
+package rules
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// LedgerPoster applies credits and debits through the ledger's batched
+// API. Implementations must treat IdempotencyKey as unique: a posting whose
+// key was already applied is skipped, not repeated (tasks are delivered at
+// least once).
+type LedgerPoster interface {
+	Post(ctx context.Context, tenantID int64, credits []Credit, debits []Debit) error
+}
+
+// DiscordAction is an effect that becomes a Discord REST call: GrantRole,
+// RemoveRole, SendMessage or DM.
+type DiscordAction interface {
+	Effect
+	discordAction()
+}
+
+func (GrantRole) discordAction()   {}
+func (RemoveRole) discordAction()  {}
+func (SendMessage) discordAction() {}
+func (DM) discordAction()          {}
+
+// DiscordActions is the action queue in front of Discord's REST API (it
+// owns rate limits). Enqueue must be idempotent on IdempotencyKey, and a
+// GrantRole with ExpiresAt must be followed by the role's removal then.
+type DiscordActions interface {
+	Enqueue(ctx context.Context, tenantID int64, actions []DiscordAction) error
+}
+
+// MilestoneChecker receives milestone checks (idempotent on key, too).
+type MilestoneChecker interface {
+	Check(ctx context.Context, tenantID int64, checks []MilestoneCheck) error
+}
+
+// RuleSets gives the rule set of a guild; *Cache implements it.
+type RuleSets interface {
+	Get(ctx context.Context, tenantID, guildID int64) (*RuleSet, error)
+}
+
+// Runner is what the pipeline's task handler calls with one batch of
+// committed events: it evaluates them and hands the effects to the sinks
+// in one call per sink.
+type Runner struct {
+	Sets       RuleSets
+	Engine     *Engine
+	Ledger     LedgerPoster
+	Discord    DiscordActions
+	Milestones MilestoneChecker
+}
+
+// BatchReport summarises a batch.
+type BatchReport struct {
+	Events   int
+	Fired    int
+	Effects  int
+	Failures []Failure
+}
+
+// Process evaluates a batch of one tenant's events (any guilds) and
+// dispatches the effects. An error means the batch should be retried as a
+// whole: every effect carries an idempotency key, so what was already
+// applied is not applied twice. Rule failures are not errors: they are in
+// the report, and the rule is disabled after repeated ones.
+func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (BatchReport, error) {
+	rep := BatchReport{Events: len(events)}
+	var (
+		credits []Credit
+		debits  []Debit
+		actions []DiscordAction
+		checks  []MilestoneCheck
+	)
+	for i := range events {
+		ev := events[i]
+		if ev.TenantID != tenantID {
+			return rep, fmt.Errorf("event %d of the batch belongs to tenant %d, not %d", i, ev.TenantID, tenantID)
+		}
+		set, err := r.Sets.Get(ctx, tenantID, ev.GuildID)
+		if err != nil {
+			return rep, err
+		}
+		res, err := r.Engine.Evaluate(ctx, set, ev)
+		if err != nil {
+			return rep, err
+		}
+		rep.Fired += len(res.Fired)
+		rep.Effects += len(res.Effects)
+		rep.Failures = append(rep.Failures, res.Failures...)
+		for _, e := range res.Effects {
+			switch v := e.(type) {
+			case Credit:
+				credits = append(credits, v)
+			case Debit:
+				debits = append(debits, v)
+			case MilestoneCheck:
+				checks = append(checks, v)
+			case DiscordAction:
+				actions = append(actions, v)
+			}
+		}
+	}
+	var errs []error
+	if len(credits)+len(debits) > 0 {
+		if r.Ledger == nil {
+			errs = append(errs, errors.New("rules: no ledger poster for credits/debits"))
+		} else if err := r.Ledger.Post(ctx, tenantID, credits, debits); err != nil {
+			errs = append(errs, fmt.Errorf("post to ledger: %w", err))
+		}
+	}
+	if len(actions) > 0 && r.Discord != nil {
+		if err := r.Discord.Enqueue(ctx, tenantID, actions); err != nil {
+			errs = append(errs, fmt.Errorf("enqueue discord actions: %w", err))
+		}
+	}
+	if len(checks) > 0 && r.Milestones != nil {
+		if err := r.Milestones.Check(ctx, tenantID, checks); err != nil {
+			errs = append(errs, fmt.Errorf("milestone checks: %w", err))
+		}
+	}
+	return rep, errors.Join(errs...)
+}

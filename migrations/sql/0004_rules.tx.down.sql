@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS rule_zones;
+DROP TABLE IF EXISTS rule_versions;
+DROP TABLE IF EXISTS rules;
