@@ -1,0 +1,121 @@
+package rules
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisState is State in Redis, shared by every worker. Each operation is
+// one Lua script (one round trip, atomic). Keys expire on their own: a
+// cooldown after its window, velocity after its window, a cap a day after
+// its period ends.
+type RedisState struct {
+	rdb   redis.UniversalClient
+	now   func() time.Time
+	slack time.Duration
+}
+
+// NewRedisState wraps a client; now is the wall clock used only to set key
+// expiry (nil: time.Now).
+func NewRedisState(rdb redis.UniversalClient, now func() time.Time) *RedisState {
+	if now == nil {
+		now = time.Now
+	}
+	return &RedisState{rdb: rdb, now: now, slack: time.Minute}
+}
+
+// value "token|unixms". Same token: allowed again. Another token within
+// the window (either side): refused. Only a newer event moves the mark.
+var cooldownScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+local at = tonumber(ARGV[2])
+local win = tonumber(ARGV[3])
+if v then
+  local sep = string.find(v, '|', 1, true)
+  local tok = string.sub(v, 1, sep - 1)
+  local prev = tonumber(string.sub(v, sep + 1))
+  if tok == ARGV[1] then return 1 end
+  if math.abs(at - prev) < win then return 0 end
+  if at < prev then return 1 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
+return 1
+`)
+
+// A sorted set of tokens scored by event time (ms).
+var velocityScript = redis.NewScript(`
+local at = tonumber(ARGV[2])
+local win = tonumber(ARGV[3])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (at - win + 1))
+local n = redis.call('ZCOUNT', KEYS[1], at - win + 1, at + win - 1)
+if n >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], at, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`)
+
+// A hash: "_used" and one field per token with its grant.
+var capScript = redis.NewScript(`
+local g = redis.call('HGET', KEYS[1], 't:' .. ARGV[1])
+if g then return tonumber(g) end
+local used = tonumber(redis.call('HGET', KEYS[1], '_used') or '0')
+local grant = math.min(tonumber(ARGV[2]), tonumber(ARGV[3]) - used)
+if grant < 0 then grant = 0 end
+redis.call('HINCRBY', KEYS[1], '_used', grant)
+redis.call('HSET', KEYS[1], 't:' .. ARGV[1], grant)
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return grant
+`)
+
+func (s *RedisState) ttl(until time.Time, min time.Duration) int64 {
+	d := until.Sub(s.now())
+	if d < min {
+		d = min
+	}
+	return (d + s.slack).Milliseconds()
+}
+
+// Cooldown implements State.
+func (s *RedisState) Cooldown(ctx context.Context, key, token string, at time.Time, window time.Duration) (bool, error) {
+	ms := at.UnixMilli()
+	n, err := cooldownScript.Run(ctx, s.rdb, []string{key}, token, ms, window.Milliseconds(), s.ttl(at.Add(window), window)).Int64()
+	if err != nil {
+		return false, fmt.Errorf("cooldown %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// Velocity implements State.
+func (s *RedisState) Velocity(ctx context.Context, key, token string, at time.Time, window time.Duration, limit int) (bool, error) {
+	n, err := velocityScript.Run(ctx, s.rdb, []string{key}, token, at.UnixMilli(), window.Milliseconds(), limit, s.ttl(at.Add(window), window)).Int64()
+	if err != nil {
+		return false, fmt.Errorf("velocity %s: %w", key, err)
+	}
+	return n == 1, nil
+}
+
+// CapUsed implements State.
+func (s *RedisState) CapUsed(ctx context.Context, key string) (int64, error) {
+	v, err := s.rdb.HGet(ctx, key, "_used").Result()
+	if err == redis.Nil {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cap %s: %w", key, err)
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// CapConsume implements State.
+func (s *RedisState) CapConsume(ctx context.Context, key, token string, amount, limit int64, periodEnd time.Time) (int64, error) {
+	g, err := capScript.Run(ctx, s.rdb, []string{key}, token, amount, limit, s.ttl(periodEnd.Add(24*time.Hour), time.Hour)).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("cap %s: %w", key, err)
+	}
+	return g, nil
+}

@@ -1,0 +1,101 @@
+package rules_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/testenv"
+)
+
+// Both State implementations must give the same answers.
+func TestStateContract(t *testing.T) {
+	t.Parallel()
+	impls := []struct {
+		name string
+		new  func(t *testing.T) rules.State
+	}{
+		{"memory", func(t *testing.T) rules.State { return rules.NewMemoryState() }},
+		{"redis", func(t *testing.T) rules.State {
+			return rules.NewRedisState(testenv.Redis(t), func() time.Time { return t0 })
+		}},
+	}
+	for _, impl := range impls {
+		t.Run(impl.name, func(t *testing.T) {
+			t.Parallel()
+			s := impl.new(t)
+			ctx := context.Background()
+			t.Run("cooldown", func(t *testing.T) {
+				steps := []struct {
+					name  string
+					token string
+					at    time.Duration
+					want  bool
+				}{
+					{"first fires", "a", 0, true},
+					{"same event retried fires again", "a", 0, true},
+					{"another event inside the window is refused", "b", 30 * time.Second, false},
+					{"an older event inside the window is refused", "c", -30 * time.Second, false},
+					{"at the window's end fires", "d", time.Minute, true},
+					{"the window restarts from the new mark", "e", 90 * time.Second, false},
+					{"retry of the refused event stays refused", "b", 30 * time.Second, false},
+				}
+				for _, st := range steps {
+					ok, err := s.Cooldown(ctx, "cd:1", st.token, t0.Add(st.at), time.Minute)
+					require.NoError(t, err)
+					require.Equal(t, st.want, ok, st.name)
+				}
+			})
+			t.Run("velocity", func(t *testing.T) {
+				steps := []struct {
+					name  string
+					token string
+					at    time.Duration
+					want  bool
+				}{
+					{"1st", "a", 0, true},
+					{"2nd", "b", time.Minute, true},
+					{"retry of 2nd", "b", time.Minute, true},
+					{"3rd over the limit", "c", 2 * time.Minute, false},
+					{"after the 1st left the window", "d", time.Hour + time.Second, true},
+					{"still full", "e", time.Hour + 2*time.Second, false},
+				}
+				for _, st := range steps {
+					ok, err := s.Velocity(ctx, "vel:1", st.token, t0.Add(st.at), time.Hour, 2)
+					require.NoError(t, err)
+					require.Equal(t, st.want, ok, st.name)
+				}
+			})
+			t.Run("cap", func(t *testing.T) {
+				end := t0.Add(12 * time.Hour)
+				steps := []struct {
+					name   string
+					token  string
+					amount int64
+					want   int64
+					used   int64
+				}{
+					{"within the cap", "a", 60, 60, 60},
+					{"retried: same grant, nothing more used", "a", 60, 60, 60},
+					{"clipped to what is left", "b", 60, 40, 100},
+					{"nothing left", "c", 10, 0, 100},
+					{"retry of the clipped one keeps its grant", "b", 60, 40, 100},
+				}
+				for _, st := range steps {
+					g, err := s.CapConsume(ctx, "cap:1", st.token, st.amount, 100, end)
+					require.NoError(t, err)
+					require.Equal(t, st.want, g, st.name)
+					used, err := s.CapUsed(ctx, "cap:1")
+					require.NoError(t, err)
+					require.Equal(t, st.used, used, st.name)
+				}
+				used, err := s.CapUsed(ctx, "cap:unknown")
+				require.NoError(t, err)
+				require.Zero(t, used)
+			})
+		})
+	}
+}
