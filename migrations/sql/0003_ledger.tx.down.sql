@@ -1,0 +1,9 @@
+DROP TABLE ledger_shop_items;
+DROP TABLE ledger_season_snapshots;
+DROP TABLE ledger_seasons;
+DROP TABLE ledger_postings;
+DROP TABLE ledger_transactions;
+DROP TABLE ledger_wallets;
+DROP TABLE ledger_currencies;
+DROP FUNCTION ledger_append_only();
+DROP FUNCTION ledger_check_balanced();
