@@ -157,7 +157,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 		if !ok {
 			return nil, apperr.Invalid(path+".type", "unknown condition type %q", cs.Type)
 		}
-		cond, err := ct.Compile(cc, cs.Params, path+".params")
+		cond, err := ct.Compile(cc, cs.Params, path)
 		if err != nil {
 			return nil, err
 		}
@@ -177,7 +177,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 		if !ok {
 			return nil, apperr.Invalid(path+".type", "unknown effect type %q", es.Type)
 		}
-		plan, err := et.Compile(cc, es.Params, path+".params")
+		plan, err := et.Compile(cc, es.Params, path)
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
 	"strings"
 
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -29,6 +30,9 @@ func decodeParams(raw []byte, dst any, path string) error {
 	if errors.As(err, &te) {
 		if te.Field == "" {
 			return apperr.Invalid(path, "must be a JSON object")
+		}
+		if te.Type == reflect.TypeFor[Snowflake]() {
+			return apperr.Invalid(path+"."+te.Field, "must be a Discord id (a string of digits)")
 		}
 		return apperr.Invalid(path+"."+te.Field, "must be %s", jsonKind(te.Type.Kind().String()))
 	}

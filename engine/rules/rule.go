@@ -2,6 +2,7 @@ package rules
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -30,16 +31,57 @@ type Trigger struct {
 	Events []string `json:"events"`
 }
 
-// ConditionSpec is one condition: a registered type id and its params.
+// ConditionSpec is one condition: a registered type id and its params,
+// written flat in JSON: {"type": "cooldown", "seconds": 60}.
 type ConditionSpec struct {
-	Type   string          `json:"type"`
-	Params json.RawMessage `json:"params,omitempty"`
+	Type   string
+	Params json.RawMessage // a JSON object without "type"
 }
 
-// EffectSpec is one effect: a registered type id and its params.
+// EffectSpec is one effect, written flat like a condition:
+// {"type": "credit", "currency": "xp", "amount": "base * quality"}.
 type EffectSpec struct {
-	Type   string          `json:"type"`
-	Params json.RawMessage `json:"params,omitempty"`
+	Type   string
+	Params json.RawMessage
+}
+
+func (c ConditionSpec) MarshalJSON() ([]byte, error)  { return marshalFlat(c.Type, c.Params) }
+func (c *ConditionSpec) UnmarshalJSON(b []byte) error { return unmarshalFlat(b, &c.Type, &c.Params) }
+func (e EffectSpec) MarshalJSON() ([]byte, error)     { return marshalFlat(e.Type, e.Params) }
+func (e *EffectSpec) UnmarshalJSON(b []byte) error    { return unmarshalFlat(b, &e.Type, &e.Params) }
+
+func marshalFlat(typ string, params json.RawMessage) ([]byte, error) {
+	m := map[string]json.RawMessage{}
+	if len(params) > 0 && string(params) != "null" {
+		if err := json.Unmarshal(params, &m); err != nil {
+			return nil, fmt.Errorf("params of %q: %w", typ, err)
+		}
+	}
+	t, _ := json.Marshal(typ)
+	m["type"] = t
+	return json.Marshal(m)
+}
+
+func unmarshalFlat(b []byte, typ *string, params *json.RawMessage) error {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if t, ok := m["type"]; ok {
+		if err := json.Unmarshal(t, typ); err != nil {
+			return fmt.Errorf("type: %w", err)
+		}
+		delete(m, "type")
+	}
+	*params = nil
+	if len(m) > 0 {
+		p, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		*params = p
+	}
+	return nil
 }
 
 // Rule is a stored rule: the head of its version history.

@@ -2,7 +2,7 @@ package rules
 
 import (
 	"encoding/json"
-	"fmt"
+	"reflect"
 	"strconv"
 )
 
@@ -25,15 +25,20 @@ func (s *Snowflake) UnmarshalJSON(b []byte) error {
 		}
 		v, err := strconv.ParseInt(str, 10, 64)
 		if err != nil || v < 0 {
-			return fmt.Errorf("must be a Discord id")
+			return notSnowflake(string(b))
 		}
 		*s = Snowflake(v)
 		return nil
 	}
 	var v int64
 	if err := json.Unmarshal(b, &v); err != nil || v < 0 {
-		return fmt.Errorf("must be a Discord id")
+		return notSnowflake(string(b))
 	}
 	*s = Snowflake(v)
 	return nil
+}
+
+// notSnowflake is a type error, so encoding/json adds the field's path.
+func notSnowflake(v string) error {
+	return &json.UnmarshalTypeError{Value: v, Type: reflect.TypeFor[Snowflake]()}
 }
