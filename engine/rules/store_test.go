@@ -40,6 +40,9 @@ func setupStore(t *testing.T) storeBundle {
 
 var guildSeq atomic.Int64
 
+// noActor is a change made by the system.
+var noActor = tenants.Actor{}
+
 // guild inserts a guild with only the columns the rules engine relies on
 // (independent of the guilds model, which other packages extend).
 func guild(t *testing.T, db bun.IDB, tenantID int64) int64 {
