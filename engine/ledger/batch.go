@@ -1,0 +1,450 @@
+package ledger
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+// ApplyBatch applies many ops in one database transaction and returns one
+// Result per op, in order. Ops are applied in slice order, each seeing the
+// balances left by the ones before it. An op that fails (overdraft, unknown
+// currency, reused key…) carries its error in its Result and changes
+// nothing; the others still apply. The returned error is for the batch as a
+// whole (database down, too many ops): then nothing was applied.
+//
+// Cost is a fixed number of statements whatever the batch size: one lookup
+// for every idempotency key, one upsert and one ordered SELECT … FOR UPDATE
+// for every wallet, one multi-row insert for transactions, one for
+// postings, one UPDATE … FROM unnest for balances. Wallets are locked in
+// (guild, currency, user) order and keys are inserted in key order, so
+// concurrent batches never deadlock; the issuer and other system accounts
+// are never locked.
+func (l *Ledger) ApplyBatch(ctx context.Context, ops []Op) ([]Result, error) {
+	if len(ops) > MaxBatchOps {
+		return nil, apperr.Invalid("ops", "at most %d ops per batch", MaxBatchOps)
+	}
+	var out []Result
+	err := l.inPgxTx(ctx, func(ctx context.Context, db dbtx) error {
+		var err error
+		out, err = l.apply(ctx, db, ops)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("apply ledger batch: %w", err)
+	}
+	return out, nil
+}
+
+// currencyRules is what the engine needs to know about a currency.
+type currencyRules struct {
+	guildID       int64
+	transferable  bool
+	spendable     bool
+	allowNegative bool
+}
+
+type walletKey struct{ guild, currency, user int64 }
+
+type wallet struct {
+	balance, earned int64
+	changes         int64 // postings applied in this batch
+}
+
+// plannedPosting is a posting before it is applied; earned is what it adds
+// to the member's lifetime earnings (mints count, reversed mints uncount).
+type plannedPosting struct {
+	currency, account, amount, earned int64
+}
+
+// batch is the working state of one apply call.
+type batch struct {
+	l       *Ledger
+	ops     []Op
+	res     []Result
+	hashes  [][]byte
+	pending []int       // indexes of ops still to apply, in order
+	dupOf   map[int]int // later op with the same key and content → first op
+	plans   map[int][]plannedPosting
+	rules   map[int64]currencyRules
+}
+
+// apply runs inside the caller's transaction.
+func (l *Ledger) apply(ctx context.Context, db dbtx, ops []Op) ([]Result, error) {
+	b := &batch{l: l, ops: ops, res: make([]Result, len(ops)), hashes: make([][]byte, len(ops)),
+		dupOf: map[int]int{}, plans: map[int][]plannedPosting{}}
+	b.validate()
+	replays, err := b.lookupKeys(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.planReversals(ctx, db); err != nil {
+		return nil, err
+	}
+	if err := b.planTransfers(ctx, db); err != nil {
+		return nil, err
+	}
+	wallets, err := b.lockWallets(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	applied := b.applyInOrder(wallets)
+	if err := b.write(ctx, db, applied, wallets); err != nil {
+		return nil, err
+	}
+	if err := b.loadReplays(ctx, db, replays); err != nil {
+		return nil, err
+	}
+	for i, first := range b.dupOf {
+		b.res[i] = b.res[first]
+		b.res[i].Replayed = b.res[i].Err == nil
+	}
+	return b.res, nil
+}
+
+// validate checks each op on its own and folds repeated keys in the batch
+// onto their first occurrence.
+func (b *batch) validate() {
+	first := map[string]int{}
+	for i := range b.ops {
+		op := &b.ops[i]
+		if err := op.validate(); err != nil {
+			b.res[i].Err = err
+			continue
+		}
+		b.hashes[i] = op.hash()
+		if j, ok := first[op.Key]; ok {
+			if bytes.Equal(b.hashes[i], b.hashes[j]) {
+				b.dupOf[i] = j
+			} else {
+				b.res[i].Err = ErrIdempotencyConflict
+			}
+			continue
+		}
+		first[op.Key] = i
+		b.pending = append(b.pending, i)
+	}
+}
+
+// lookupKeys finds keys applied by earlier calls in one query: same content
+// is a replay, other content a conflict. It returns replayed tx id → op.
+func (b *batch) lookupKeys(ctx context.Context, db dbtx) (map[int64]int, error) {
+	if len(b.pending) == 0 {
+		return nil, nil
+	}
+	keys := make([]string, len(b.pending))
+	byKey := make(map[string]int, len(b.pending))
+	for n, i := range b.pending {
+		keys[n] = b.ops[i].Key
+		byKey[b.ops[i].Key] = i
+	}
+	rs, err := db.query(ctx, `SELECT idempotency_key, id, request_hash FROM ledger_transactions
+		WHERE tenant_id = $1 AND idempotency_key = ANY($2)`, b.l.tenantID, keys)
+	if err != nil {
+		return nil, fmt.Errorf("look up idempotency keys: %w", err)
+	}
+	defer rs.Close()
+	replays := map[int64]int{}
+	for rs.Next() {
+		var key string
+		var id int64
+		var hash []byte
+		if err := rs.Scan(&key, &id, &hash); err != nil {
+			return nil, fmt.Errorf("scan idempotency key: %w", err)
+		}
+		i := byKey[key]
+		if bytes.Equal(hash, b.hashes[i]) {
+			b.res[i] = Result{TransactionID: id, Replayed: true}
+			replays[id] = i
+		} else {
+			b.res[i].Err = ErrIdempotencyConflict
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read idempotency keys: %w", err)
+	}
+	b.dropDone()
+	return replays, nil
+}
+
+// dropDone removes ops that already have an outcome from pending.
+func (b *batch) dropDone() {
+	b.pending = slices.DeleteFunc(b.pending, func(i int) bool { return b.res[i].Err != nil || b.res[i].Replayed })
+}
+
+// planReversals loads the transactions to reverse and plans their negated
+// postings. Reversals, season resets and transactions already reversed
+// (before or earlier in this batch) are refused.
+func (b *batch) planReversals(ctx context.Context, db dbtx) error {
+	var ids []int64
+	for _, i := range b.pending {
+		if b.ops[i].Kind == KindReversal {
+			ids = append(ids, b.ops[i].Reverses)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	type orig struct {
+		guild    int64
+		kind     Kind
+		reversed bool
+		postings []plannedPosting
+	}
+	origs := map[int64]*orig{}
+	rs, err := db.query(ctx, `SELECT t.id, t.guild_id, t.kind,
+			EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.tenant_id = t.tenant_id AND r.reverses_id = t.id)
+		FROM ledger_transactions t WHERE t.tenant_id = $1 AND t.id = ANY($2)`, b.l.tenantID, ids)
+	if err != nil {
+		return fmt.Errorf("load reversed transactions: %w", err)
+	}
+	for rs.Next() {
+		var id int64
+		o := &orig{}
+		if err := rs.Scan(&id, &o.guild, &o.kind, &o.reversed); err != nil {
+			rs.Close()
+			return fmt.Errorf("scan reversed transaction: %w", err)
+		}
+		origs[id] = o
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read reversed transactions: %w", err)
+	}
+	rs, err = db.query(ctx, `SELECT transaction_id, currency_id, account, amount FROM ledger_postings
+		WHERE tenant_id = $1 AND transaction_id = ANY($2) ORDER BY transaction_id, currency_id, account`, b.l.tenantID, ids)
+	if err != nil {
+		return fmt.Errorf("load reversed postings: %w", err)
+	}
+	for rs.Next() {
+		var id int64
+		var p plannedPosting
+		if err := rs.Scan(&id, &p.currency, &p.account, &p.amount); err != nil {
+			rs.Close()
+			return fmt.Errorf("scan reversed posting: %w", err)
+		}
+		if o := origs[id]; o != nil {
+			if o.kind == KindCredit && p.account > 0 {
+				p.earned = -p.amount
+			}
+			p.amount = -p.amount
+			o.postings = append(o.postings, p)
+		}
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("read reversed postings: %w", err)
+	}
+	reversing := map[int64]bool{}
+	for _, i := range b.pending {
+		op := &b.ops[i]
+		if op.Kind != KindReversal {
+			continue
+		}
+		o := origs[op.Reverses]
+		switch {
+		case o == nil || o.guild != op.GuildID:
+			b.res[i].Err = ErrUnknownTransaction
+		case o.kind == KindReversal || o.kind == KindSeasonReset:
+			b.res[i].Err = ErrNotReversible
+		case o.reversed || reversing[op.Reverses]:
+			b.res[i].Err = ErrAlreadyReversed
+		default:
+			reversing[op.Reverses] = true
+			b.plans[i] = o.postings
+		}
+	}
+	b.dropDone()
+	return nil
+}
+
+// planTransfers loads the currencies of every pending op in one query and
+// plans the postings of credits, debits, transfers and spends.
+func (b *batch) planTransfers(ctx context.Context, db dbtx) error {
+	rules, err := b.loadCurrencies(ctx, db)
+	if err != nil {
+		return err
+	}
+	for _, i := range b.pending {
+		op := &b.ops[i]
+		if op.Kind == KindReversal {
+			continue // planned from the original; currencies checked when applied
+		}
+		c, ok := rules[op.CurrencyID]
+		if !ok || c.guildID != op.GuildID {
+			b.res[i].Err = ErrUnknownCurrency
+			continue
+		}
+		cur, amt := op.CurrencyID, op.Amount
+		switch op.Kind {
+		case KindCredit:
+			b.plans[i] = []plannedPosting{{cur, AccountIssuer, -amt, 0}, {cur, op.To, amt, amt}}
+		case KindDebit:
+			b.plans[i] = []plannedPosting{{cur, op.From, -amt, 0}, {cur, AccountIssuer, amt, 0}}
+		case KindTransfer:
+			if !c.transferable {
+				b.res[i].Err = ErrNotTransferable
+				continue
+			}
+			b.plans[i] = []plannedPosting{{cur, op.From, -amt, 0}, {cur, op.To, amt, 0}}
+		case KindSpend:
+			if !c.spendable {
+				b.res[i].Err = ErrNotSpendable
+				continue
+			}
+			b.plans[i] = []plannedPosting{{cur, op.From, -amt, 0}, {cur, AccountShopSink, amt, 0}}
+		}
+	}
+	b.dropDone()
+	b.rules = rules
+	return nil
+}
+
+func (b *batch) loadCurrencies(ctx context.Context, db dbtx) (map[int64]currencyRules, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	add := func(id int64) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	for _, i := range b.pending {
+		if b.ops[i].Kind == KindReversal {
+			for _, p := range b.plans[i] {
+				add(p.currency)
+			}
+		} else {
+			add(b.ops[i].CurrencyID)
+		}
+	}
+	rules := make(map[int64]currencyRules, len(ids))
+	if len(ids) == 0 {
+		return rules, nil
+	}
+	rs, err := db.query(ctx, `SELECT id, guild_id, transferable, spendable, allow_negative FROM ledger_currencies
+		WHERE tenant_id = $1 AND id = ANY($2)`, b.l.tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load currencies: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var id int64
+		var c currencyRules
+		if err := rs.Scan(&id, &c.guildID, &c.transferable, &c.spendable, &c.allowNegative); err != nil {
+			return nil, fmt.Errorf("scan currency: %w", err)
+		}
+		rules[id] = c
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read currencies: %w", err)
+	}
+	return rules, nil
+}
+
+// lockWallets creates missing member wallets and locks all of them, both
+// in (guild, currency, user) order.
+func (b *batch) lockWallets(ctx context.Context, db dbtx) (map[walletKey]*wallet, error) {
+	seen := map[walletKey]bool{}
+	var keys []walletKey
+	for _, i := range b.pending {
+		for _, p := range b.plans[i] {
+			k := walletKey{b.ops[i].GuildID, p.currency, p.account}
+			if p.account > 0 && !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	wallets := make(map[walletKey]*wallet, len(keys))
+	if len(keys) == 0 {
+		return wallets, nil
+	}
+	slices.SortFunc(keys, func(a, c walletKey) int {
+		return cmp.Or(cmp.Compare(a.guild, c.guild), cmp.Compare(a.currency, c.currency), cmp.Compare(a.user, c.user))
+	})
+	gs, cs, us := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for n, k := range keys {
+		gs[n], cs[n], us[n] = k.guild, k.currency, k.user
+	}
+	if _, err := db.exec(ctx, `INSERT INTO ledger_wallets (tenant_id, guild_id, currency_id, user_id)
+		SELECT $1, k.g, k.c, k.u FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
+		ORDER BY k.g, k.c, k.u ON CONFLICT DO NOTHING`, b.l.tenantID, gs, cs, us); err != nil {
+		return nil, fmt.Errorf("create wallets: %w", err)
+	}
+	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned
+		FROM ledger_wallets w JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
+		  ON w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u
+		WHERE w.tenant_id = $1
+		ORDER BY w.guild_id, w.currency_id, w.user_id FOR UPDATE OF w`, b.l.tenantID, gs, cs, us)
+	if err != nil {
+		return nil, fmt.Errorf("lock wallets: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var k walletKey
+		w := &wallet{}
+		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned); err != nil {
+			return nil, fmt.Errorf("scan wallet: %w", err)
+		}
+		wallets[k] = w
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("read wallets: %w", err)
+	}
+	if len(wallets) != len(keys) {
+		return nil, fmt.Errorf("lock wallets: locked %d of %d", len(wallets), len(keys))
+	}
+	return wallets, nil
+}
+
+// applyInOrder runs the pending ops against the locked balances, refusing
+// any op that would take a member below zero in a currency that forbids
+// it. It returns the ops that succeeded.
+func (b *batch) applyInOrder(wallets map[walletKey]*wallet) []int {
+	var applied []int
+	for _, i := range b.pending {
+		op := &b.ops[i]
+		plan := b.plans[i]
+		if err := b.check(op, plan, wallets); err != nil {
+			b.res[i].Err = err
+			continue
+		}
+		postings := make([]Posting, len(plan))
+		for n, p := range plan {
+			postings[n] = Posting{CurrencyID: p.currency, Account: p.account, Amount: p.amount}
+			if p.account > 0 {
+				w := wallets[walletKey{op.GuildID, p.currency, p.account}]
+				w.balance += p.amount
+				w.earned += p.earned
+				w.changes++
+				bal := w.balance
+				postings[n].BalanceAfter = &bal
+			}
+		}
+		b.res[i].Postings = postings
+		applied = append(applied, i)
+	}
+	return applied
+}
+
+func (b *batch) check(op *Op, plan []plannedPosting, wallets map[walletKey]*wallet) error {
+	for _, p := range plan {
+		c, ok := b.rules[p.currency]
+		if !ok {
+			return ErrUnknownCurrency
+		}
+		if p.account <= 0 || p.amount >= 0 || c.allowNegative {
+			continue
+		}
+		w := wallets[walletKey{op.GuildID, p.currency, p.account}]
+		if w.balance+p.amount < 0 {
+			return ErrInsufficientFunds
+		}
+	}
+	return nil
+}
