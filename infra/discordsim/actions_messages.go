@@ -129,18 +129,30 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 		m.Referenced = &refCopy
 	}
 	s.world.addMessageLocked(m)
-	d := mustJSON(messageWire{Message: m, Member: partialOf(member)})
-	var dNo []byte
+	partial := partialOf(member)
+	d := mustJSON(messageWire{Message: m, Member: partial})
+	var noContent func() []byte
 	if !member.User.Bot && !botMentioned {
-		// Without MESSAGE_CONTENT Discord blanks content, embeds and attachments.
-		blank := *m
-		blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
-		dNo = mustJSON(messageWire{Message: &blank, Member: partialOf(member)})
+		noContent = blankedPayload(m, partial)
 	}
 	out := *m
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d, dNoContent: dNo, at: now})
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d, noContent: noContent, at: now})
 	return &out, nil
+}
+
+// blankedPayload snapshots m (under the world lock) and returns a lazy
+// encoder of the copy Discord sends without MESSAGE_CONTENT: content,
+// embeds and attachments blanked.
+func blankedPayload(m *Message, member *memberPartial) func() []byte {
+	blank := *m
+	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
+	blank.Reactions = slices.Clone(m.Reactions)
+	if m.EditedTimestamp != nil {
+		t := *m.EditedTimestamp
+		blank.EditedTimestamp = &t
+	}
+	return func() []byte { return mustJSON(messageWire{Message: &blank, Member: member}) }
 }
 
 // EditMessage changes a message's content and dispatches MESSAGE_UPDATE.
@@ -161,13 +173,11 @@ func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, conte
 		wire.Member = partialOf(mem)
 	}
 	d := mustJSON(wire)
-	blank := *m
-	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
-	dNo := mustJSON(messageWire{Message: &blank, Member: wire.Member})
+	noContent := blankedPayload(m, wire.Member)
 	out := *m
 	s.world.mu.Unlock()
 	key := messageID.String() + ":" + strconv.FormatInt(edited.UnixMilli(), 10)
-	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, dNoContent: dNo, at: now})
+	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, noContent: noContent, at: now})
 	return &out, nil
 }
 

@@ -9,8 +9,9 @@ type event struct {
 	key     string
 	intent  int // required intent; 0 means always delivered
 	d       []byte
-	// dNoContent replaces d for sessions without MESSAGE_CONTENT (nil: same as d).
-	dNoContent []byte
+	// noContent, when set, encodes the payload for sessions without
+	// MESSAGE_CONTENT; it runs at most once, only if such a session exists.
+	noContent func() []byte
 	repeat     bool
 	at         time.Time
 }
@@ -22,13 +23,17 @@ func (s *Server) dispatch(ev event) Record {
 	s.dispatchMu.Lock()
 	defer s.dispatchMu.Unlock()
 	var deliveries []Delivery
+	var dNoContent []byte
 	s.hub.forGuild(ev.guildID, func(sess *session) {
 		if ev.intent != 0 && sess.intents&ev.intent == 0 {
 			return
 		}
 		d := ev.d
-		if ev.dNoContent != nil && sess.intents&IntentMessageContent == 0 {
-			d = ev.dNoContent
+		if ev.noContent != nil && sess.intents&IntentMessageContent == 0 {
+			if dNoContent == nil {
+				dNoContent = ev.noContent()
+			}
+			d = dNoContent
 		}
 		sess.mu.Lock()
 		if sess.dead {

@@ -16,12 +16,11 @@ type ID uint64
 
 func (id ID) String() string { return strconv.FormatUint(uint64(id), 10) }
 
-// MarshalJSON writes the snowflake as a quoted decimal string.
-func (id ID) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 22)
-	b = append(b, '"')
-	b = strconv.AppendUint(b, uint64(id), 10)
-	return append(b, '"'), nil
+// MarshalText makes encoding/json write the snowflake as a decimal string
+// (TextMarshaler output is quoted without the re-validation a MarshalJSON
+// result gets, which matters on the dispatch hot path).
+func (id ID) MarshalText() ([]byte, error) {
+	return strconv.AppendUint(make([]byte, 0, 20), uint64(id), 10), nil
 }
 
 // UnmarshalJSON accepts both quoted and bare numbers (clients send either).

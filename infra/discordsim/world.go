@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// maxHistoryPerChannel bounds memory on long runs; older messages fall off.
+// maxHistoryPerChannel bounds memory on long runs: between this and twice
+// this many recent messages are kept per channel.
 const maxHistoryPerChannel = 5000
 
 // world is the simulated Discord state. All access holds mu.
@@ -54,10 +55,13 @@ func (w *world) addChannelLocked(g *Guild, c *Channel) {
 
 func (w *world) addMessageLocked(m *Message) {
 	h := append(w.history[m.ChannelID], m)
-	if len(h) > maxHistoryPerChannel {
-		old := h[0]
-		delete(w.messages, old.ID)
-		h = slices.Delete(h, 0, 1)
+	if len(h) > 2*maxHistoryPerChannel {
+		// Trim in bulk so the cost is amortised O(1) per message.
+		cut := len(h) - maxHistoryPerChannel
+		for _, old := range h[:cut] {
+			delete(w.messages, old.ID)
+		}
+		h = slices.Clone(h[cut:])
 	}
 	w.history[m.ChannelID] = h
 	w.messages[m.ID] = m

@@ -1,0 +1,132 @@
+package discordsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/require"
+)
+
+// benchClient identifies one shard and counts MESSAGE_CREATE frames
+// without decoding them, so the benchmark measures the server.
+func benchClient(b *testing.B, s *Server, shard, count int, compress string) *atomic.Int64 {
+	b.Helper()
+	url := s.GatewayURL() + "?v=10&encoding=json"
+	if compress != "" {
+		url += "&compress=" + compress
+	}
+	ws, _, err := websocket.DefaultDialer.Dial(url, nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = ws.Close() })
+	id, _ := json.Marshal(identify(s.Token(), IntentGuilds|IntentGuildMessages|IntentMessageContent, []int{shard, count}))
+	require.NoError(b, ws.WriteMessage(websocket.TextMessage, id))
+	var n atomic.Int64
+	marker := []byte(`"t":"MESSAGE_CREATE"`)
+	go func() {
+		buf := make([]byte, 0, 4096)
+		for {
+			_, r, err := ws.NextReader()
+			if err != nil {
+				return
+			}
+			if compress != "" {
+				_, _ = io.Copy(io.Discard, r) // compressed: count frames past the handshake
+				n.Add(1)
+				continue
+			}
+			buf = buf[:0]
+			w := bytes.NewBuffer(buf)
+			_, _ = io.Copy(w, r)
+			if bytes.Contains(w.Bytes(), marker) {
+				n.Add(1)
+			}
+			buf = w.Bytes()
+		}
+	}()
+	return &n
+}
+
+// BenchmarkDispatch measures fan-out of pre-encoded MESSAGE_CREATE payloads
+// (the hot path: record ground truth, sequence, buffer for resume, frame,
+// write) to one connected session, including the time for the client to
+// receive every frame.
+func BenchmarkDispatch(b *testing.B) {
+	for _, compress := range []string{CompressNone, CompressZstd} {
+		name := "none"
+		if compress != "" {
+			name = compress
+		}
+		b.Run(name, func(b *testing.B) {
+			s := setup(b, func(c *Config) {
+				c.Guilds, c.MembersPerGuild, c.Shards, c.PendingGuilds = 1, 10, 1, 0
+				c.ResumeBufferSize = 1 << 16
+				c.HeartbeatInterval = time.Hour // the bench client does not heartbeat
+			})
+			g := s.Guilds()[0]
+			got := benchClient(b, s, 0, 1, compress)
+			require.NoError(b, s.AwaitReady(context.Background(), 0, 5*time.Second))
+			m, err := s.SendMessage(context.Background(), MessageOptions{ChannelID: g.Channels["general"], AuthorID: g.Members[1],
+				Content: "a typical chat message with <@" + g.Members[2].String() + "> and a link https://go.dev :)"})
+			require.NoError(b, err)
+			d := mustJSON(messageWire{Message: m})
+			base := got.Load()
+			if compress != "" {
+				require.Eventually(b, func() bool { return got.Load() >= 4 }, 5*time.Second, time.Millisecond) // hello, ready, guild create, message
+				base = got.Load()
+			} else {
+				require.Eventually(b, func() bool { return got.Load() == 1 }, 5*time.Second, time.Millisecond)
+				base = 1
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			for i := 0; i < b.N; i++ {
+				s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d})
+			}
+			waitCount(b, got, base+int64(b.N))
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "dispatches/s")
+		})
+	}
+}
+
+// BenchmarkSendMessage is the full path: world mutation, payload encoding
+// and dispatch, per message.
+func BenchmarkSendMessage(b *testing.B) {
+	s := setup(b, func(c *Config) {
+		c.Guilds, c.MembersPerGuild, c.Shards, c.PendingGuilds = 1, 10, 1, 0
+		c.HeartbeatInterval = time.Hour
+	})
+	g := s.Guilds()[0]
+	got := benchClient(b, s, 0, 1, "")
+	require.NoError(b, s.AwaitReady(context.Background(), 0, 5*time.Second))
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.SendMessage(ctx, MessageOptions{ChannelID: g.Channels["general"], AuthorID: g.Members[i%10], Content: "hello there"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	waitCount(b, got, int64(b.N))
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "messages/s")
+}
+
+// waitCount polls the client's counter (there is no signal to wait on).
+func waitCount(b *testing.B, got *atomic.Int64, want int64) {
+	deadline := time.Now().Add(60 * time.Second)
+	for got.Load() < want {
+		if time.Now().After(deadline) {
+			b.Fatalf("client received %d of %d frames", got.Load(), want)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
