@@ -78,7 +78,7 @@ func (l *Ledger) apply(ctx context.Context, db dbtx, ops []Op) ([]Result, error)
 	b := &batch{l: l, ops: ops, res: make([]Result, len(ops)), hashes: make([][]byte, len(ops)),
 		dupOf: map[int]int{}, plans: map[int][]plannedPosting{}}
 	b.validate()
-	replays, err := b.lookupKeys(ctx, db)
+	replays, err := b.lookupKeys(ctx, db, b.pending)
 	if err != nil {
 		return nil, err
 	}
@@ -91,6 +91,18 @@ func (l *Ledger) apply(ctx context.Context, db dbtx, ops []Op) ([]Result, error)
 	wallets, err := b.lockWallets(ctx, db)
 	if err != nil {
 		return nil, err
+	}
+	// Look again now that the wallets are ours: an op with the same key and
+	// content touches the same wallets, so if a concurrent caller applied
+	// it, that caller committed before we got the locks and we see it now.
+	// Only a reused key with other content can still race us at insert
+	// time, and that retries the whole transaction.
+	late, err := b.lookupKeys(ctx, db, b.recheck())
+	if err != nil {
+		return nil, err
+	}
+	for id, i := range late {
+		replays[id] = i
 	}
 	applied := b.applyInOrder(wallets)
 	if err := b.write(ctx, db, applied, wallets); err != nil {
@@ -132,13 +144,14 @@ func (b *batch) validate() {
 
 // lookupKeys finds keys applied by earlier calls in one query: same content
 // is a replay, other content a conflict. It returns replayed tx id → op.
-func (b *batch) lookupKeys(ctx context.Context, db dbtx) (map[int64]int, error) {
-	if len(b.pending) == 0 {
-		return nil, nil
+func (b *batch) lookupKeys(ctx context.Context, db dbtx, which []int) (map[int64]int, error) {
+	replays := map[int64]int{}
+	if len(which) == 0 {
+		return replays, nil
 	}
-	keys := make([]string, len(b.pending))
-	byKey := make(map[string]int, len(b.pending))
-	for n, i := range b.pending {
+	keys := make([]string, len(which))
+	byKey := make(map[string]int, len(which))
+	for n, i := range which {
 		keys[n] = b.ops[i].Key
 		byKey[b.ops[i].Key] = i
 	}
@@ -148,7 +161,6 @@ func (b *batch) lookupKeys(ctx context.Context, db dbtx) (map[int64]int, error) 
 		return nil, fmt.Errorf("look up idempotency keys: %w", err)
 	}
 	defer rs.Close()
-	replays := map[int64]int{}
 	for rs.Next() {
 		var key string
 		var id int64
@@ -158,7 +170,7 @@ func (b *batch) lookupKeys(ctx context.Context, db dbtx) (map[int64]int, error) 
 		}
 		i := byKey[key]
 		if bytes.Equal(hash, b.hashes[i]) {
-			b.res[i] = Result{TransactionID: id, Replayed: true}
+			b.res[i] = Result{TransactionID: id, Replayed: true} // clears a provisional error
 			replays[id] = i
 		} else {
 			b.res[i].Err = ErrIdempotencyConflict
@@ -169,6 +181,18 @@ func (b *batch) lookupKeys(ctx context.Context, db dbtx) (map[int64]int, error) 
 	}
 	b.dropDone()
 	return replays, nil
+}
+
+// recheck is what the second key lookup covers: the pending ops, and the
+// reversals refused as already reversed, which may be our own replay.
+func (b *batch) recheck() []int {
+	out := slices.Clone(b.pending)
+	for i := range b.ops {
+		if b.res[i].Err == ErrAlreadyReversed {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // dropDone removes ops that already have an outcome from pending.

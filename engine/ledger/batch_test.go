@@ -141,7 +141,7 @@ func TestBatchAppliesInOrderWithPerOpFailures(t *testing.T) {
 	ops := []ledger.Op{
 		{Kind: ledger.KindCredit, Key: key("b"), GuildID: g, CurrencyID: gold, To: alice, Amount: 10},
 		{Kind: ledger.KindTransfer, Key: key("b"), GuildID: g, CurrencyID: gold, From: alice, To: bob, Amount: 10}, // sees the credit above
-		{Kind: ledger.KindDebit, Key: key("b"), GuildID: g, CurrencyID: gold, From: alice, Amount: 1},             // alice is empty now
+		{Kind: ledger.KindDebit, Key: key("b"), GuildID: g, CurrencyID: gold, From: alice, Amount: 1},              // alice is empty now
 		{Kind: ledger.KindCredit, Key: key("b"), GuildID: g, CurrencyID: b.xp.ID, To: carol, Amount: 7},
 		{Kind: ledger.KindTransfer, Key: key("b"), GuildID: g, CurrencyID: b.debt.ID, From: carol, To: bob, Amount: 150}, // negative allowed
 	}

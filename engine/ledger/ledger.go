@@ -105,7 +105,7 @@ func (r sqlRows) Close() { _ = r.Rows.Close() }
 // maxAttempts bounds retries of a transaction that lost a race (a
 // concurrent writer committed the same idempotency key first) or was
 // chosen as a deadlock victim.
-const maxAttempts = 5
+const maxAttempts = 10
 
 // retryable reports whether running the whole transaction again can
 // succeed: the next attempt sees the winner's committed rows.
