@@ -188,3 +188,23 @@ func (p pgxPool) exec(ctx context.Context, q string, args ...any) (int64, error)
 func (p pgxPool) query(ctx context.Context, q string, args ...any) (rows, error) {
 	return p.l.db.Pool.Query(ctx, q, args...)
 }
+
+// queryInt reads the single integer a query returns.
+func queryInt(ctx context.Context, db dbtx, q string, args ...any) (int64, error) {
+	rs, err := db.query(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return 0, err
+		}
+		return 0, errors.New("query returned no row")
+	}
+	var n int64
+	if err := rs.Scan(&n); err != nil {
+		return 0, err
+	}
+	return n, rs.Err()
+}

@@ -108,6 +108,9 @@ func reserveIDs(ctx context.Context, db dbtx, n int) ([]int64, error) {
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("read transaction ids: %w", err)
 	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("reserve transaction ids: got %d of %d", len(ids), n)
+	}
 	return ids, nil
 }
 
