@@ -20,6 +20,7 @@ type Guild struct {
 	ID          int64           `bun:"id,pk" json:"id,string"`
 	Name        string          `bun:"name" json:"name"`
 	Settings    json.RawMessage `bun:"settings,type:jsonb" json:"settings"`
+	AFKChannel  int64           `bun:"afk_channel_id,nullzero" json:"afk_channel_id,string"` // as Discord last reported it
 	BotJoinedAt *time.Time      `bun:"bot_joined_at" json:"bot_joined_at"`
 	BotLeftAt   *time.Time      `bun:"bot_left_at" json:"bot_left_at"`
 	CreatedAt   time.Time       `bun:"created_at,nullzero,default:now()" json:"created_at"`

@@ -62,6 +62,7 @@ const (
 	FlagBackfilled Flags = 1 << 5 // recovered from REST history after a gap
 	FlagEmbeds     Flags = 1 << 6 // message carries embeds
 	FlagSticker    Flags = 1 << 7 // message carries stickers
+	FlagMutedDeaf  Flags = 1 << 8 // voice join/move: self-muted and self-deafened as the stretch began
 )
 
 // Event is one lake row. What "target" and "magnitude" mean depends on type:

@@ -96,6 +96,9 @@ func (w *Writer) write(ctx context.Context, b Batch) (Result, error) {
 	if err := upsertCounters(ctx, tx, inserted); err != nil {
 		return Result{}, err
 	}
+	if err := trackVoice(ctx, tx, inserted); err != nil {
+		return Result{}, err
+	}
 	if err := writeOutbox(ctx, tx, inserted); err != nil {
 		return Result{}, err
 	}

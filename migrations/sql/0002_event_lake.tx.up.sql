@@ -28,6 +28,10 @@ CREATE TABLE event_lake (
 -- (snowflakes sort by time). Appends are in id order: pack pages full.
 CREATE UNIQUE INDEX event_lake_natural_idx ON event_lake (guild_id, source_id, event_type, occurred_at) WITH (fillfactor = 100);
 
+-- The guild's AFK channel as Discord last told us (GUILD_CREATE), so a shard
+-- resumed on another worker, which gets no GUILD_CREATE, still tags AFK time.
+ALTER TABLE guilds ADD COLUMN afk_channel_id bigint NOT NULL DEFAULT 0;
+
 -- Per-day aggregates, updated in the same transaction as the lake rows.
 CREATE TABLE event_counters (
     tenant_id  bigint   NOT NULL,
@@ -42,6 +46,20 @@ CREATE TABLE event_counters (
 );
 -- A member's totals (milestones, profiles).
 CREATE INDEX event_counters_user_idx ON event_counters (tenant_id, guild_id, user_id, event_type, day);
+
+-- Members in voice right now, maintained from the voice events in the same
+-- transaction, so whichever worker owns the guild's shard next (a resume
+-- after a handover, a restart, a worker killed outright) continues the
+-- sessions instead of counting each as a new join.
+CREATE TABLE voice_sessions (
+    tenant_id  bigint      NOT NULL,
+    guild_id   bigint      NOT NULL,
+    user_id    bigint      NOT NULL,
+    channel_id bigint      NOT NULL,
+    started_at timestamptz NOT NULL,
+    muted_deaf boolean     NOT NULL,
+    PRIMARY KEY (guild_id, user_id)
+);
 
 -- Committed events waiting to be handed to the rules workers (a transactional
 -- outbox: written with the lake rows, so nothing committed is ever skipped).

@@ -37,7 +37,7 @@ func setup(t *testing.T, cfg discordsim.Config) bundle {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db.Bun), pipe, log, reg)
+	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
 	t.Cleanup(func() {
 		w.StopAll(ctx)
 		close(stop)

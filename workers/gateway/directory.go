@@ -9,10 +9,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/uptrace/bun"
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/tenants"
 )
 
@@ -28,20 +30,21 @@ func (e *guildEntry) settings() lake.CaptureSettings { return *e.capture.Load() 
 // Directory knows which tenant each captured guild belongs to, and gives a
 // tenant of its own to a guild the bot joins that no tenant has claimed.
 type Directory struct {
-	db *bun.DB
+	db   *bun.DB
+	pool *pgxpool.Pool
 
 	mu     sync.RWMutex
 	guilds map[int64]*guildEntry
 }
 
 // NewDirectory reads and writes tenants through db.
-func NewDirectory(db *bun.DB) *Directory {
-	return &Directory{db: db, guilds: map[int64]*guildEntry{}}
+func NewDirectory(db *postgres.DB) *Directory {
+	return &Directory{db: db.Bun, pool: db.Pool, guilds: map[int64]*guildEntry{}}
 }
 
 // Join records that the bot is in a guild (GUILD_CREATE) and returns its
 // entry, creating an unclaimed tenant for a guild nobody owns yet.
-func (d *Directory) Join(ctx context.Context, guildID int64, name string, at time.Time) (*guildEntry, error) {
+func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkChannel int64, at time.Time) (*guildEntry, error) {
 	store := tenants.NewStore(d.db)
 	tenantID, err := store.TenantOfGuild(ctx, guildID)
 	switch {
@@ -56,6 +59,10 @@ func (d *Directory) Join(ctx context.Context, guildID int64, name string, at tim
 		if _, err := store.ForTenant(tenantID).Guilds().Upsert(ctx, guildID, name, at); err != nil {
 			return nil, err
 		}
+	}
+	if _, err := d.db.NewUpdate().Table("guilds").Set("afk_channel_id = ?", afkChannel).
+		Where("tenant_id = ? AND id = ?", tenantID, guildID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record afk channel: %w", err)
 	}
 	settings, err := d.settings(ctx, tenantID, guildID)
 	if err != nil {
@@ -148,4 +155,47 @@ func (d *Directory) Refresh(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// shardGuild is a guild of a shard as last recorded, for a shard resumed
+// on this worker (a resumed session sends no GUILD_CREATE).
+type shardGuild struct {
+	id         int64
+	afkChannel int64
+	entry      *guildEntry
+}
+
+// LoadShard returns the guilds the bot is in on one shard and their open
+// voice sessions.
+func (d *Directory) LoadShard(ctx context.Context, shardID, shardCount int) ([]shardGuild, []lake.VoiceSession, error) {
+	var rows []struct {
+		ID       int64  `bun:"id"`
+		TenantID int64  `bun:"tenant_id"`
+		AFK      int64  `bun:"afk_channel_id"`
+		Settings []byte `bun:"settings"`
+	}
+	err := d.db.NewSelect().Table("guilds").Column("id", "tenant_id", "afk_channel_id", "settings").
+		Where("bot_left_at IS NULL AND (id >> 22) % ? = ?", shardCount, shardID).Scan(ctx, &rows)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, fmt.Errorf("load shard guilds: %w", err)
+	}
+	out := make([]shardGuild, 0, len(rows))
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		e := &guildEntry{tenantID: r.TenantID}
+		s := lake.ParseCaptureSettings(r.Settings)
+		e.capture.Store(&s)
+		out = append(out, shardGuild{id: r.ID, afkChannel: r.AFK, entry: e})
+		ids = append(ids, r.ID)
+	}
+	sessions, err := lake.OpenVoiceSessions(ctx, d.pool, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.mu.Lock()
+	for _, g := range out {
+		d.guilds[g.id] = g.entry
+	}
+	d.mu.Unlock()
+	return out, sessions, nil
 }

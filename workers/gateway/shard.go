@@ -9,6 +9,8 @@ import (
 
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
+
+	"github.com/synapsehq/synapse/engine/lake"
 )
 
 // Resume is a persisted gateway session a shard can continue instead of
@@ -78,14 +80,19 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	}
 	now := time.Now()
 	s.lastEvent.Store(now.UnixMilli())
+	var reconciled []lake.Event
 	switch e := ev.(type) {
 	case gateway.EventGuildCreate:
-		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, now)
+		var afk int64
+		if e.AfkChannelID != nil {
+			afk = int64(*e.AfkChannelID)
+		}
+		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, afk, now)
 		if err != nil {
 			s.log.Error("guild create: cannot register guild; its events are not captured", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
 			break
 		}
-		s.norm.loadGuild(e.GatewayGuild, entry)
+		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
 			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
@@ -97,7 +104,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	if t == gateway.EventTypeHeartbeatAck || seq == 0 {
 		return
 	}
-	it := item{shard: s, events: s.norm.normalize(ev, seq), seq: int64(seq), received: now}
+	it := item{shard: s, events: append(reconciled, s.norm.normalize(ev, seq)...), seq: int64(seq), received: now}
 	if sid := gw.SessionID(); sid != nil {
 		it.session = *sid
 	}

@@ -25,7 +25,7 @@ func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
 	cur := g.voice[user]
 	mutedDeaf := vs.SelfMute && vs.SelfDeaf
 	var out []lake.Event
-	emit := func(t lake.Type, channel, target int64, magnitude int32, afk bool) {
+	emit := func(t lake.Type, channel, target int64, magnitude int32, afk, startsMutedDeaf bool) {
 		if !g.captures(t) {
 			return
 		}
@@ -38,19 +38,22 @@ func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
 		if bot {
 			ev.Flags |= lake.FlagBot
 		}
+		if startsMutedDeaf {
+			ev.Flags |= lake.FlagMutedDeaf
+		}
 		out = append(out, ev)
 	}
 	switch {
 	case cur == nil && vs.ChannelID != nil:
 		ch := int64(*vs.ChannelID)
 		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
-		emit(lake.VoiceJoin, ch, 0, 0, g.isAFKChannel(ch))
+		emit(lake.VoiceJoin, ch, 0, 0, g.isAFKChannel(ch), mutedDeaf)
 	case cur != nil && vs.ChannelID == nil:
 		delete(g.voice, user)
-		emit(lake.VoiceLeave, cur.channel, 0, seconds(now.Sub(cur.start)), g.afk(cur))
+		emit(lake.VoiceLeave, cur.channel, 0, seconds(now.Sub(cur.start)), g.afk(cur), false)
 	case cur != nil && int64(*vs.ChannelID) != cur.channel:
 		ch := int64(*vs.ChannelID)
-		emit(lake.VoiceMove, ch, cur.channel, seconds(now.Sub(cur.start)), g.afk(cur))
+		emit(lake.VoiceMove, ch, cur.channel, seconds(now.Sub(cur.start)), g.afk(cur), mutedDeaf)
 		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
 	case cur != nil:
 		// Same channel: mute or deafen changed.
@@ -95,9 +98,12 @@ func seconds(d time.Duration) int32 {
 }
 
 // loadGuild (re)builds a guild's state from GUILD_CREATE: its AFK channel,
-// active threads and who is in voice right now (their sessions start now:
-// what happened before this process saw them is unknown).
-func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) {
+// active threads and who is in voice. Sessions restored from the database
+// (restore) continue when the member is still in the same channel; those
+// that ended while nobody watched are closed, and members found in voice
+// without a known session start one now. Both are marked synthetic: the
+// gateway never said when they really began or ended.
+func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) []lake.Event {
 	id := int64(gg.ID)
 	g := n.guilds[id]
 	if g == nil {
@@ -113,13 +119,53 @@ func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) {
 		g.threads[int64(t.ID())] = true
 	}
 	now := n.now().UTC()
+	inVoice := map[int64]discord.VoiceState{}
 	for _, vs := range gg.VoiceStates {
-		if vs.ChannelID == nil {
+		if vs.ChannelID != nil {
+			inVoice[int64(vs.UserID)] = vs
+		}
+	}
+	var out []lake.Event
+	synthetic := func(t lake.Type, user, channel int64, magnitude int32, flags lake.Flags) {
+		if g.captures(t) {
+			out = append(out, lake.Event{TenantID: g.tenantID, GuildID: id, OccurredAt: now, Type: t, UserID: user, ChannelID: channel,
+				Magnitude: magnitude, Flags: flags | lake.FlagSynthetic, SourceID: n.mint(now, user, int64(t), channel)})
+		}
+	}
+	for user, s := range g.voice {
+		if vs, ok := inVoice[user]; ok && int64(*vs.ChannelID) == s.channel {
 			continue
 		}
-		if s, ok := g.voice[int64(vs.UserID)]; ok && s.channel == int64(*vs.ChannelID) {
-			continue // already tracked (a re-sent GUILD_CREATE)
+		synthetic(lake.VoiceLeave, user, s.channel, seconds(now.Sub(s.start)), afkFlag(g.afk(s)))
+		delete(g.voice, user)
+	}
+	for user, vs := range inVoice {
+		if _, ok := g.voice[user]; ok {
+			continue
 		}
-		g.voice[int64(vs.UserID)] = &voiceSession{channel: int64(*vs.ChannelID), start: now, mutedDeafAll: vs.SelfMute && vs.SelfDeaf}
+		ch := int64(*vs.ChannelID)
+		s := &voiceSession{channel: ch, start: now, mutedDeafAll: vs.SelfMute && vs.SelfDeaf}
+		g.voice[user] = s
+		flags := afkFlag(g.isAFKChannel(ch))
+		if s.mutedDeafAll {
+			flags |= lake.FlagMutedDeaf
+		}
+		synthetic(lake.VoiceJoin, user, ch, 0, flags)
+	}
+	return out
+}
+
+// restore installs the guilds of a shard and their open voice sessions as
+// recorded by the previous owner, before the connection opens.
+func (n *normalizer) restore(guilds []shardGuild, sessions []lake.VoiceSession) {
+	for _, sg := range guilds {
+		st := newGuildState(sg.entry)
+		st.afkChannel = sg.afkChannel
+		n.guilds[sg.id] = st
+	}
+	for _, v := range sessions {
+		if g := n.guilds[v.GuildID]; g != nil {
+			g.voice[v.UserID] = &voiceSession{channel: v.ChannelID, start: v.StartedAt, mutedDeafAll: v.MutedDeaf}
+		}
 	}
 }

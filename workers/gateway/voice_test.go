@@ -62,11 +62,11 @@ func TestVoicePairing(t *testing.T) {
 			{90 * time.Second, vs(1, 0, false, false), []lake.Event{{Type: lake.VoiceLeave, ChannelID: generalV, Magnitude: 90}}},
 		}},
 		{name: "muted and deafened throughout is AFK", steps: []step{
-			{0, vs(1, generalV, true, true), []lake.Event{{Type: lake.VoiceJoin, ChannelID: generalV}}},
+			{0, vs(1, generalV, true, true), []lake.Event{{Type: lake.VoiceJoin, ChannelID: generalV, Flags: lake.FlagMutedDeaf}}},
 			{time.Hour, vs(1, 0, true, true), []lake.Event{{Type: lake.VoiceLeave, ChannelID: generalV, Magnitude: 3600, Flags: lake.FlagAFK}}},
 		}},
 		{name: "unmuting once makes the stretch active", steps: []step{
-			{0, vs(1, generalV, true, true), []lake.Event{{Type: lake.VoiceJoin, ChannelID: generalV}}},
+			{0, vs(1, generalV, true, true), []lake.Event{{Type: lake.VoiceJoin, ChannelID: generalV, Flags: lake.FlagMutedDeaf}}},
 			{time.Minute, vs(1, generalV, false, true), nil},
 			{time.Minute, vs(1, generalV, true, true), nil},
 			{time.Minute, vs(1, 0, false, false), []lake.Event{{Type: lake.VoiceLeave, ChannelID: generalV, Magnitude: 180}}},

@@ -82,16 +82,29 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 		}
 		s.committedSeq, s.lastSeq = resume.Seq, resume.Seq
 	}
+	// A resumed session sends no GUILD_CREATE: start from what the previous
+	// owner recorded (guilds, AFK channels, open voice sessions). A new
+	// session's GUILD_CREATEs then reconcile this with Discord's view.
+	guilds, sessions, err := w.dir.LoadShard(ctx, id, count)
+	if err != nil {
+		w.forget(key, cancel)
+		return err
+	}
+	s.norm.restore(guilds, sessions)
 	s.gw = gateway.New(w.cfg.Token, s.handle, opts...)
 	if err := s.gw.Open(ctx); err != nil {
-		w.mu.Lock()
-		delete(w.shards, key)
-		w.mu.Unlock()
-		cancel()
+		w.forget(key, cancel)
 		return fmt.Errorf("open shard %d/%d: %w", id, count, err)
 	}
 	s.log.Info("shard connected", slog.Bool("resumed", resume != nil && resume.SessionID != ""))
 	return nil
+}
+
+func (w *Worker) forget(key [2]int, cancel context.CancelFunc) {
+	w.mu.Lock()
+	delete(w.shards, key)
+	w.mu.Unlock()
+	cancel()
 }
 
 // StopShard hands a shard over cleanly: everything it received is
