@@ -146,9 +146,9 @@ func (l *Ledger) resetCurrency(ctx context.Context, db dbtx, s *Season, currency
 			SELECT user_id, balance FROM ledger_wallets
 			WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = $3 AND balance <> 0)
 		INSERT INTO ledger_postings (tenant_id, transaction_id, guild_id, currency_id, account, amount, balance_after)
-		SELECT $1, $4, $2, $3, user_id, -balance, 0 FROM w
+		SELECT $1::bigint, $4::bigint, $2::bigint, $3::bigint, user_id, -balance, 0::bigint FROM w
 		UNION ALL
-		SELECT $1, $4, $2, $3, $5, sum(balance), NULL FROM w HAVING sum(balance) <> 0`,
+		SELECT $1, $4, $2, $3, $5::bigint, sum(balance)::bigint, NULL FROM w HAVING sum(balance) <> 0`,
 		l.tenantID, s.GuildID, currencyID, r.TransactionID, AccountSeasonReserve); err != nil {
 		return r, fmt.Errorf("post season reset: %w", err)
 	}
