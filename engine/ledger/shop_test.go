@@ -87,7 +87,7 @@ func TestPresets(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
 			g := newGuild(t, b.db, b.led.TenantID()) // a guild without the fixture's currencies
-			for range 2 { // installing twice changes nothing
+			for range 2 {                            // installing twice changes nothing
 				_, err := b.led.InstallPreset(b.ctx, b.actor, g.ID, tc.preset)
 				require.NoError(t, err)
 			}
