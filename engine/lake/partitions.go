@@ -21,8 +21,16 @@ func PartitionName(day time.Time) string {
 // not exist yet. Safe to run concurrently: a partition created by another
 // process in the meantime is not an error.
 func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) (created []string, err error) {
-	day := from.UTC().Truncate(24 * time.Hour)
-	for !day.After(to.UTC()) {
+	var days []time.Time
+	for day := from.UTC().Truncate(24 * time.Hour); !day.After(to.UTC()); day = day.Add(24 * time.Hour) {
+		days = append(days, day)
+	}
+	return ensureDays(ctx, pool, days)
+}
+
+// ensureDays creates the partitions of the given (UTC, truncated) days.
+func ensureDays(ctx context.Context, pool *pgxpool.Pool, days []time.Time) (created []string, err error) {
+	for _, day := range days {
 		name := PartitionName(day)
 		sql := fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF event_lake FOR VALUES FROM ('%s') TO ('%s')`,
 			pgx.Identifier{name}.Sanitize(), day.Format(time.RFC3339), day.Add(24*time.Hour).Format(time.RFC3339))
@@ -36,7 +44,6 @@ func EnsurePartitions(ctx context.Context, pool *pgxpool.Pool, from, to time.Tim
 		case tag.String() != "":
 			created = append(created, name)
 		}
-		day = day.Add(24 * time.Hour)
 	}
 	return created, nil
 }

@@ -72,8 +72,7 @@ func (w *Writer) Write(ctx context.Context, b Batch) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		res, err := w.write(ctx, b)
 		if errors.Is(err, errNoPartition) && attempt < 2 {
-			lo, hi := timeRange(b.Events)
-			if _, perr := EnsurePartitions(ctx, w.pool, lo, hi); perr != nil {
+			if _, perr := ensureDays(ctx, w.pool, eventDays(b.Events)); perr != nil {
 				return Result{}, perr
 			}
 			continue
@@ -296,8 +295,15 @@ func writeOutbox(ctx context.Context, tx pgx.Tx, events []Event) error {
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"lake_outbox"}, []string{"tenant_id", "guild_id", "events"}, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("lake: outbox: %w", err)
 	}
+	// Delivered at commit: the relay wakes as soon as the rows are visible.
+	if _, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", OutboxChannel); err != nil {
+		return fmt.Errorf("lake: outbox notify: %w", err)
+	}
 	return nil
 }
+
+// OutboxChannel is the NOTIFY channel that announces new outbox rows.
+const OutboxChannel = "synapse_lake_outbox"
 
 func saveCheckpoint(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
 	var lastEvent any
@@ -317,14 +323,16 @@ func saveCheckpoint(ctx context.Context, tx pgx.Tx, cp Checkpoint) error {
 	return nil
 }
 
-func timeRange(events []Event) (lo, hi time.Time) {
-	for i, e := range events {
-		if i == 0 || e.OccurredAt.Before(lo) {
-			lo = e.OccurredAt
-		}
-		if i == 0 || e.OccurredAt.After(hi) {
-			hi = e.OccurredAt
+// eventDays lists the distinct UTC days the events fall on.
+func eventDays(events []Event) []time.Time {
+	seen := map[time.Time]bool{}
+	var days []time.Time
+	for _, e := range events {
+		d := e.OccurredAt.UTC().Truncate(24 * time.Hour)
+		if !seen[d] {
+			seen[d] = true
+			days = append(days, d)
 		}
 	}
-	return lo, hi
+	return days
 }

@@ -1,0 +1,86 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// ReconcilePayload optionally widens a reconciliation run.
+type ReconcilePayload struct {
+	Days int `json:"days"`
+}
+
+// ReconcileReport says how far the counters had drifted.
+type ReconcileReport struct {
+	Days     int   `json:"days"`
+	Drifted  int64 `json:"drifted_rows"`  // counter rows whose values differed from the lake
+	Orphaned int64 `json:"orphaned_rows"` // counter rows with no lake rows behind them
+}
+
+// Reconcile recomputes the counters of the last days (default 8: a week
+// and the day the previous run was in) from the lake itself, repairs rows
+// that differ and reports how many did. Counters are written in the same
+// transaction as the lake rows, so drift means a bug or a manual edit:
+// worth an alert, not routine.
+func (m *Maintenance) Reconcile(ctx context.Context, days int) (ReconcileReport, error) {
+	if days <= 0 {
+		days = 8
+	}
+	rep := ReconcileReport{Days: days}
+	end := m.now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	for d := 0; d < days; d++ {
+		from := end.AddDate(0, 0, -(d + 1))
+		drifted, orphaned, err := m.reconcileDay(ctx, from)
+		if err != nil {
+			return rep, err
+		}
+		rep.Drifted += drifted
+		rep.Orphaned += orphaned
+	}
+	m.drift.Add(float64(rep.Drifted + rep.Orphaned))
+	level := slog.LevelInfo
+	if rep.Drifted+rep.Orphaned > 0 {
+		level = slog.LevelWarn
+	}
+	m.log.Log(ctx, level, "counters reconciled", slog.Int("days", days), slog.Int64("drifted", rep.Drifted), slog.Int64("orphaned", rep.Orphaned))
+	return rep, nil
+}
+
+func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted, orphaned int64, err error) {
+	tx, err := m.pool.Begin(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
+	// Repair counters that differ from (or are missing for) the lake's truth.
+	tag, err := tx.Exec(ctx, `
+		WITH truth AS (
+			SELECT tenant_id, guild_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, user_id, channel_id,
+			       count(*) AS events, sum(magnitude)::bigint AS magnitude
+			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2
+			GROUP BY 1, 2, 3, 4, 5, 6
+		)
+		INSERT INTO event_counters AS c (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
+		SELECT t.* FROM truth t
+		LEFT JOIN event_counters x USING (tenant_id, guild_id, day, event_type, user_id, channel_id)
+		WHERE x.events IS DISTINCT FROM t.events OR x.magnitude IS DISTINCT FROM t.magnitude
+		ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id)
+		DO UPDATE SET events = EXCLUDED.events, magnitude = EXCLUDED.magnitude`, day, day.Add(24*time.Hour))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
+	}
+	drifted = tag.RowsAffected()
+	// Remove counters with nothing behind them.
+	tag, err = tx.Exec(ctx, `
+		DELETE FROM event_counters c WHERE c.day = $1::date AND NOT EXISTS (
+			SELECT 1 FROM event_lake l WHERE l.occurred_at >= $2 AND l.occurred_at < $3
+			  AND l.tenant_id = c.tenant_id AND l.guild_id = c.guild_id AND l.event_type = c.event_type
+			  AND l.user_id = c.user_id AND l.channel_id = c.channel_id)`, day.Format(time.DateOnly), day, day.Add(24*time.Hour))
+	if err != nil {
+		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
+	}
+	orphaned = tag.RowsAffected()
+	return drifted, orphaned, tx.Commit(ctx)
+}

@@ -1,0 +1,84 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// Task types.
+const (
+	TypePartitions = "lake:partitions"
+	TypeRetention  = "lake:retention"
+	TypeReconcile  = "lake:reconcile"
+	TypeEvaluate   = "rules:evaluate"
+)
+
+// Queues, by urgency: rules evaluation must not wait behind maintenance.
+const (
+	QueueRules       = "rules"
+	QueueMaintenance = "maintenance"
+)
+
+// Schedule is the periodic work, in cron syntax (UTC).
+var Schedule = []struct {
+	Spec string
+	Type string
+}{
+	{"@every 1h", TypePartitions}, // cheap and idempotent: a missed run never leaves a day without a partition
+	{"30 3 * * *", TypeRetention},
+	{"0 4 * * 0", TypeReconcile},
+}
+
+// Maintenance runs the lake's periodic jobs.
+type Maintenance struct {
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	now     func() time.Time
+	drift   prometheus.Counter
+	dropped prometheus.Counter
+}
+
+// NewMaintenance registers its metrics on reg.
+func NewMaintenance(pool *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) *Maintenance {
+	m := &Maintenance{pool: pool, log: log, now: time.Now,
+		drift:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_counter_drift_total", Help: "Counter rows found out of step with the lake and repaired."}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_partitions_dropped_total", Help: "Daily partitions dropped by retention."}),
+	}
+	reg.MustRegister(m.drift, m.dropped)
+	return m
+}
+
+// Register mounts the handlers on mux.
+func (m *Maintenance) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypePartitions, func(ctx context.Context, _ *asynq.Task) error { return m.Partitions(ctx) })
+	mux.HandleFunc(TypeRetention, func(ctx context.Context, _ *asynq.Task) error { _, err := m.Retention(ctx); return err })
+	mux.HandleFunc(TypeReconcile, func(ctx context.Context, t *asynq.Task) error {
+		var p ReconcilePayload
+		if len(t.Payload()) > 0 {
+			if err := json.Unmarshal(t.Payload(), &p); err != nil {
+				return fmt.Errorf("reconcile payload: %w: %w", err, asynq.SkipRetry)
+			}
+		}
+		_, err := m.Reconcile(ctx, p.Days)
+		return err
+	})
+}
+
+// Partitions creates yesterday's through next week's daily partitions.
+func (m *Maintenance) Partitions(ctx context.Context) error {
+	now := m.now().UTC()
+	created, err := lake.EnsurePartitions(ctx, m.pool, now.Add(-24*time.Hour), now.Add(7*24*time.Hour))
+	if len(created) > 0 {
+		m.log.Info("lake partitions created", slog.Any("partitions", created))
+	}
+	return err
+}
