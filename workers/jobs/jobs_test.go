@@ -73,8 +73,8 @@ func TestRetentionDropsOldDaysAndHonoursShorterGuildSettings(t *testing.T) {
 
 	old := now.AddDate(0, 0, -120)
 	_, err = lake.NewWriter(db.Pool).Write(ctx, lake.Batch{Events: []lake.Event{
-		ev(keepLong.ID, gLong.ID, 1, old, 1),                     // past every guild's retention: its day is dropped
-		ev(keepLong.ID, gLong.ID, 1, now.AddDate(0, 0, -30), 2),  // kept (90 days)
+		ev(keepLong.ID, gLong.ID, 1, old, 1),                      // past every guild's retention: its day is dropped
+		ev(keepLong.ID, gLong.ID, 1, now.AddDate(0, 0, -30), 2),   // kept (90 days)
 		ev(keepShort.ID, gShort.ID, 1, now.AddDate(0, 0, -30), 3), // deleted (7 days)
 		ev(keepShort.ID, gShort.ID, 1, now.AddDate(0, 0, -1), 4),  // kept
 	}})
