@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/cel-go/common/types"
-	"github.com/google/cel-go/common/types/ref"
 )
 
 // Defaults for Engine options.
@@ -289,8 +288,8 @@ func (ec *evalCtx) vars(base float64, currency string) (*activation, error) {
 		}
 		ec.act.event = eventMap(ec.ev, ec.zone)
 		ec.act.member = memberMap(actor, ec.ev.OccurredAt)
-		ec.act.wallet = floatMap(actor.Wallet)
-		ec.act.counters = floatMap(actor.Counters)
+		ec.act.wallet = floatMapVal(actor.Wallet)
+		ec.act.counters = floatMapVal(actor.Counters)
 		ec.act.quality = types.Double(ec.quality)
 		ec.actVars = true
 	}
@@ -299,12 +298,6 @@ func (ec *evalCtx) vars(base float64, currency string) (*activation, error) {
 	return &ec.act, nil
 }
 
-func floatMap(m map[string]float64) ref.Val {
-	if m == nil {
-		m = map[string]float64{}
-	}
-	return types.DefaultTypeAdapter.NativeToValue(m)
-}
 
 // runRule evaluates one rule: nil effects (and nil error) when a condition
 // stops it.

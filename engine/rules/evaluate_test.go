@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,9 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
 )
 
-func doc(t *testing.T, js string) rules.Document {
+func doc(t testing.TB, js string) rules.Document {
 	t.Helper()
 	var d rules.Document
 	require.NoError(t, json.Unmarshal([]byte(js), &d))
@@ -207,14 +209,33 @@ func TestRuntimeFailures(t *testing.T) {
 
 func TestCostLimit(t *testing.T) {
 	t.Parallel()
-	c, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{CostLimit: 50})
+	c, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{CostLimit: 2000})
 	require.NoError(t, err)
-	set := ruleSet(t, c, nil, doc(t, `{"name":"greedy","trigger":{"events":["message_create"]},
-		"conditions":[{"type":"cel","expr":"[1,2,3,4,5,6,7,8,9,10].map(x, [1,2,3,4,5,6,7,8,9,10].map(y, x * y)).size() > 0"}],
-		"effects":[{"type":"credit","currency":"xp","amount":"1"}]}`))
-	res := eval(t, engine(t, rules.StaticFacts{}, nil), set, msg(1, t0, 50))
-	require.Len(t, res.Failures, 1)
-	require.Contains(t, res.Failures[0].Error, "cost")
+	tests := []struct {
+		name string
+		expr string
+		ok   bool
+	}{
+		{"cheap", "event.length > 20.0 && 10 in member.roles", true},
+		{"nested comprehension over inputs", "member.roles.all(r, member.roles.exists(s, s == r))", false},
+		{"small literal comprehension", "[1,2,3].all(x, x > 0)", true},
+		{"literal list times input", "[1,2,3,4,5,6,7,8,9,10].all(x, member.roles.exists(r, r == x))", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := c.Validate(doc(t, `{"name":"x","trigger":{"events":["message_create"]},
+				"conditions":[{"type":"cel","expr":`+strconv.Quote(tc.expr)+`}],"effects":[{"type":"credit","currency":"xp","amount":"1"}]}`))
+			if tc.ok {
+				require.NoError(t, err)
+				return
+			}
+			var ve *apperr.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, "conditions[0].expr", ve.Field)
+			require.Contains(t, ve.Message, "more than the limit of 2000")
+		})
+	}
 }
 
 type failingFacts struct{}

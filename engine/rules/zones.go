@@ -81,6 +81,7 @@ func (zi *zoneIndex) celValue(z *Zone, currency string) ref.Val {
 }
 
 func (zi *zoneIndex) warm(currencies []string) {
+	currencies = append([]string{""}, currencies...) // "": conditions, emit data
 	zs := []*Zone{nil}
 	for _, z := range zi.byName {
 		zs = append(zs, z)
@@ -97,7 +98,5 @@ func zoneVal(z *Zone, currency string) ref.Val {
 	if z != nil {
 		name = z.Name
 	}
-	return types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{
-		"name": name, "multiplier": z.Multiplier(currency),
-	})
+	return newStaticMap([]string{"name", "multiplier"}, []ref.Val{types.String(name), types.Double(z.Multiplier(currency))})
 }

@@ -1,0 +1,111 @@
+package rules_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/synapsehq/synapse/engine/rules"
+)
+
+// fiftyRules is a guild with 50 enabled rules of mixed kinds: 20 on
+// messages (the event benchmarked), the rest on reactions, voice, threads
+// and internal events. Message rules mix zone, role, length, quality,
+// time-window, chance, CEL conditions, cooldowns and caps, and every
+// credit's amount is a CEL expression.
+func fiftyRules(b testing.TB) *rules.RuleSet {
+	c := compiler(b)
+	var docs []rules.Document
+	msgConds := []string{
+		`{"type":"not_bot"}`,
+		`{"type":"channel_in_zone","zones":["general","help"]}`,
+		`{"type":"min_length","chars":10}`,
+		`{"type":"min_quality","score":1.0}`,
+		`{"type":"has_role","roles":["10","11"]}`,
+		`{"type":"lacks_role","roles":["66"]}`,
+		`{"type":"time_window","from":"06:00","to":"23:00"}`,
+		`{"type":"random_chance","probability":0.5}`,
+		`{"type":"cel","expr":"event.length > 20.0 && wallet['xp'] < 100000.0"}`,
+		`{"type":"account_age","min_days":7}`,
+	}
+	amounts := []string{
+		"base * zone.multiplier * quality",
+		"base * zone.multiplier",
+		"base + event.code_blocks * 2.0",
+		"math.least(base * quality, 50.0)",
+	}
+	for i := 0; i < 20; i++ {
+		conds := fmt.Sprintf(`%s,%s`, msgConds[i%len(msgConds)], msgConds[(i+3)%len(msgConds)])
+		if i%2 == 0 {
+			conds += fmt.Sprintf(`,{"type":"cooldown","seconds":%d}`, 30+i)
+		}
+		if i%4 == 0 {
+			conds += `,{"type":"cap","currency":"xp","limit":500}`
+		}
+		docs = append(docs, doc(b, fmt.Sprintf(`{"name":"msg %d","priority":%d,"trigger":{"events":["message_create"]},"conditions":[%s],
+			"effects":[{"type":"credit","currency":"xp","base":%d,"amount":%q}]}`, i, i, conds, 5+i, amounts[i%len(amounts)])))
+	}
+	others := []struct {
+		event, cond, to string
+	}{
+		{"reaction_add", `{"type":"reaction_velocity","limit":3,"window_seconds":3600}`, "target"},
+		{"voice_leave", `{"type":"voice_not_afk","min_seconds":60}`, "actor"},
+		{"thread_create", `{"type":"cooldown","seconds":900}`, "actor"},
+		{"ledger.credited", `{"type":"cel","expr":"event.data.currency == 'xp'"}`, "actor"},
+	}
+	for i := 0; i < 30; i++ {
+		o := others[i%len(others)]
+		docs = append(docs, doc(b, fmt.Sprintf(`{"name":"other %d","trigger":{"events":[%q]},"conditions":[{"type":"not_bot"},%s],
+			"effects":[{"type":"credit","currency":"gold","base":2,"amount":"base * zone.multiplier","to":%q}]}`, i, o.event, o.cond, o.to)))
+	}
+	zones := []rules.Zone{
+		{Name: "general", Channels: []rules.Snowflake{100, 101}, Multipliers: map[string]float64{"xp": 1, "gold": 1}},
+		{Name: "help", Channels: []rules.Snowflake{200}, Multipliers: map[string]float64{"xp": 1.5, "gold": 2}},
+	}
+	return ruleSet(b, c, zones, docs...)
+}
+
+// BenchmarkEvaluate50Rules: one message event against 50 enabled rules, in
+// process (memory state, static facts). Reports the median and p99 latency
+// of single evaluations besides the mean.
+func BenchmarkEvaluate50Rules(b *testing.B) {
+	set := fiftyRules(b)
+	facts := rules.StaticFacts{}
+	for u := int64(1); u <= 1000; u++ {
+		facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
+	}
+	e := engine(b, facts, nil)
+	ctx := context.Background()
+	base := t0.Add(-4 * time.Hour) // 08:00, inside the time windows
+	events := make([]rules.Event, 4096)
+	for i := range events {
+		ev := msg(int64(i%1000+1), base, int64(15+i%300))
+		ev.ChannelID = []int64{100, 101, 200, 300}[i%4]
+		events[i] = ev
+	}
+	lat := make([]time.Duration, 0, b.N)
+	fired, effects := 0, 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		ev := events[i%len(events)]
+		ev.SourceID = int64(i + 1)
+		ev.OccurredAt = base.Add(time.Duration(i) * 10 * time.Millisecond)
+		start := time.Now()
+		res, err := e.Evaluate(ctx, set, ev)
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fired += len(res.Fired)
+		effects += len(res.Effects)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "median-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+	b.ReportMetric(float64(fired)/float64(b.N), "fired/op")
+	b.ReportMetric(float64(effects)/float64(b.N), "effects/op")
+}
