@@ -370,8 +370,8 @@ func (b *batch) loadCurrencies(ctx context.Context, db dbtx) (map[int64]currency
 	return rules, nil
 }
 
-// lockWallets creates missing member wallets and locks all of them, both
-// in (guild, currency, user) order.
+// lockWallets locks every member wallet the pending ops touch, in
+// (guild, currency, user) order, creating the missing ones.
 func (b *batch) lockWallets(ctx context.Context, db dbtx) (map[walletKey]*wallet, error) {
 	seen := map[walletKey]bool{}
 	var keys []walletKey
@@ -391,39 +391,65 @@ func (b *batch) lockWallets(ctx context.Context, db dbtx) (map[walletKey]*wallet
 	slices.SortFunc(keys, func(a, c walletKey) int {
 		return cmp.Or(cmp.Compare(a.guild, c.guild), cmp.Compare(a.currency, c.currency), cmp.Compare(a.user, c.user))
 	})
-	gs, cs, us := make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
-	for n, k := range keys {
-		gs[n], cs[n], us[n] = k.guild, k.currency, k.user
+	if err := b.l.selectForUpdate(ctx, db, keys, wallets); err != nil {
+		return nil, err
 	}
+	if len(wallets) == len(keys) {
+		return wallets, nil
+	}
+	// New members: create their wallets (sorted, so concurrent creators
+	// queue in one order), then lock them too. Locking these after the
+	// existing ones can, rarely, deadlock with a batch doing the same the
+	// other way round; Postgres aborts one and inTx retries it.
+	missing := slices.DeleteFunc(slices.Clone(keys), func(k walletKey) bool { return wallets[k] != nil })
+	gs, cs, us := splitKeys(missing)
 	if _, err := db.exec(ctx, `INSERT INTO ledger_wallets (tenant_id, guild_id, currency_id, user_id)
 		SELECT $1, k.g, k.c, k.u FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
 		ORDER BY k.g, k.c, k.u ON CONFLICT DO NOTHING`, b.l.tenantID, gs, cs, us); err != nil {
 		return nil, fmt.Errorf("create wallets: %w", err)
 	}
+	if err := b.l.selectForUpdate(ctx, db, missing, wallets); err != nil {
+		return nil, err
+	}
+	if len(wallets) != len(keys) {
+		return nil, fmt.Errorf("lock wallets: locked %d of %d", len(wallets), len(keys))
+	}
+	return wallets, nil
+}
+
+func splitKeys(keys []walletKey) (gs, cs, us []int64) {
+	gs, cs, us = make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for n, k := range keys {
+		gs[n], cs[n], us[n] = k.guild, k.currency, k.user
+	}
+	return gs, cs, us
+}
+
+// selectForUpdate locks the existing wallets among keys, in key order, and
+// adds them to into.
+func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey, into map[walletKey]*wallet) error {
+	gs, cs, us := splitKeys(keys)
 	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned
 		FROM ledger_wallets w JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
 		  ON w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u
 		WHERE w.tenant_id = $1
-		ORDER BY w.guild_id, w.currency_id, w.user_id FOR UPDATE OF w`, b.l.tenantID, gs, cs, us)
+		ORDER BY w.guild_id, w.currency_id, w.user_id FOR UPDATE OF w`, l.tenantID, gs, cs, us)
 	if err != nil {
-		return nil, fmt.Errorf("lock wallets: %w", err)
+		return fmt.Errorf("lock wallets: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var k walletKey
 		w := &wallet{}
 		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned); err != nil {
-			return nil, fmt.Errorf("scan wallet: %w", err)
+			return fmt.Errorf("scan wallet: %w", err)
 		}
-		wallets[k] = w
+		into[k] = w
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("read wallets: %w", err)
+		return fmt.Errorf("lock wallets: %w", err)
 	}
-	if len(wallets) != len(keys) {
-		return nil, fmt.Errorf("lock wallets: locked %d of %d", len(wallets), len(keys))
-	}
-	return wallets, nil
+	return nil
 }
 
 // applyInOrder runs the pending ops against the locked balances, refusing

@@ -114,6 +114,10 @@ func requireInvariants(t testing.TB, db *postgres.DB) {
 		           GROUP BY 1, 2, 3, 4) p
 		  ON (p.tenant_id, p.guild_id, p.currency_id, p.account) = (w.tenant_id, w.guild_id, w.currency_id, w.user_id)
 		WHERE w.balance <> COALESCE(p.s, 0)`)
+	count("postings without a transaction", `SELECT count(*) FROM ledger_postings p WHERE NOT EXISTS (
+		SELECT 1 FROM ledger_transactions t WHERE t.tenant_id = p.tenant_id AND t.id = p.transaction_id)`)
+	count("transactions without postings", `SELECT count(*) FROM ledger_transactions t WHERE NOT EXISTS (
+		SELECT 1 FROM ledger_postings p WHERE p.tenant_id = t.tenant_id AND p.transaction_id = t.id)`)
 	count("postings without a wallet", `SELECT count(*) FROM ledger_postings p WHERE account > 0 AND NOT EXISTS (
 		SELECT 1 FROM ledger_wallets w WHERE (w.tenant_id, w.guild_id, w.currency_id, w.user_id) = (p.tenant_id, p.guild_id, p.currency_id, p.account))`)
 	count("wrong lifetime earnings", `SELECT count(*) FROM ledger_wallets w

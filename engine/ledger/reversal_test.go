@@ -127,11 +127,16 @@ func TestJournalIsAppendOnlyAndBalanced(t *testing.T) {
 	require.Equal(t, int64(10), b.balance(t, b.gold, 5001))
 	requireInvariants(t, b.db)
 
-	t.Run("deleting the guild cascades", func(t *testing.T) {
-		_, err := b.db.Pool.Exec(b.ctx, `DELETE FROM guilds WHERE id = $1`, b.guild.ID)
+	t.Run("only a declared purge deletes", func(t *testing.T) {
+		tx, err := b.db.Pool.Begin(b.ctx)
+		require.NoError(t, err)
+		defer tx.Rollback(b.ctx) //nolint:errcheck // rolled back on purpose
+		_, err = tx.Exec(b.ctx, `SET LOCAL ledger.purge = 'on'`)
+		require.NoError(t, err)
+		_, err = tx.Exec(b.ctx, `DELETE FROM ledger_postings WHERE tenant_id = $1`, b.led.TenantID())
 		require.NoError(t, err)
 		var n int
-		require.NoError(t, b.db.Pool.QueryRow(b.ctx, `SELECT count(*) FROM ledger_postings`).Scan(&n))
+		require.NoError(t, tx.QueryRow(b.ctx, `SELECT count(*) FROM ledger_postings`).Scan(&n))
 		require.Zero(t, n)
 	})
 }
