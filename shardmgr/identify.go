@@ -28,12 +28,16 @@ type IdentifyLimiter struct {
 	now            func() time.Time
 }
 
-// NewIdentifyLimiter builds a limiter; prefix namespaces the keys (one per bot).
+// NewIdentifyLimiter builds a limiter; prefix namespaces the keys (one per
+// bot). The bucket is held a little longer than Discord's window: it is
+// taken before dialing, but Discord counts from when IDENTIFY arrives,
+// which is a round trip and a HELLO later.
 func NewIdentifyLimiter(rdb *redis.Client, prefix string, maxConcurrency int, interval time.Duration, dailyBudget int) *IdentifyLimiter {
 	if maxConcurrency < 1 {
 		maxConcurrency = 1
 	}
-	return &IdentifyLimiter{rdb: rdb, prefix: prefix, maxConcurrency: maxConcurrency, interval: interval, dailyBudget: int64(dailyBudget), now: time.Now}
+	return &IdentifyLimiter{rdb: rdb, prefix: prefix, maxConcurrency: maxConcurrency, interval: interval + interval/5,
+		dailyBudget: int64(dailyBudget), now: time.Now}
 }
 
 // Wait blocks until shardID's bucket is free, then takes it for one interval.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"time"
@@ -29,7 +30,7 @@ func newAPICmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			return serveAPI(cmd, d, httpCfg)
+			return serveAPIOn(cmd.Context(), d, httpCfg)
 		},
 	}
 	c.register(cmd.Flags())
@@ -37,7 +38,7 @@ func newAPICmd() *cobra.Command {
 	return cmd
 }
 
-func serveAPI(cmd *cobra.Command, d *deps, cfg config.HTTP) error {
+func serveAPIOn(ctx context.Context, d *deps, cfg config.HTTP) error {
 	srv := api.New(api.Deps{
 		Log:      d.log,
 		DB:       d.pg,
@@ -51,5 +52,5 @@ func serveAPI(cmd *cobra.Command, d *deps, cfg config.HTTP) error {
 		return err
 	}
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	return ops.Serve(cmd.Context(), d.log, hs, ln, cfg.ShutdownTimeout)
+	return ops.Serve(ctx, d.log, hs, ln, cfg.ShutdownTimeout)
 }

@@ -64,6 +64,11 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 		newVersionCmd(),
 		newMigrateCmd(),
 		newAPICmd(),
+		newGatewayCmd(),
+		newWorkerCmd(),
+		newAllCmd(),
+		newSimCmd(),
+		newDemoCmd(),
 		newConfigReferenceCmd(),
 	)
 	wrapAllArgs(root)

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/synapsehq/synapse/workers/jobs"
+)
+
+// runWorker serves asynq tasks, runs the periodic schedule and relays the
+// lake outbox until ctx ends.
+func runWorker(ctx context.Context, d *deps) error {
+	log := d.log.With(slog.String("role", "worker"))
+	maint := jobs.NewMaintenance(d.pg.Pool, log, d.reg)
+	if err := maint.Partitions(ctx); err != nil {
+		return fmt.Errorf("initial partitions: %w", err)
+	}
+	mux := asynq.NewServeMux()
+	maint.Register(mux)
+
+	srv := asynq.NewServerFromRedisClient(d.rdb, asynq.Config{
+		Concurrency: 8,
+		Queues:      map[string]int{jobs.QueueRules: 6, jobs.QueueMaintenance: 1},
+		Logger:      asynqLogger{log},
+	})
+	sched := asynq.NewSchedulerFromRedisClient(d.rdb, &asynq.SchedulerOpts{Logger: asynqLogger{log}})
+	for _, e := range jobs.Schedule {
+		if _, err := sched.Register(e.Spec, asynq.NewTask(e.Type, nil), asynq.Queue(jobs.QueueMaintenance)); err != nil {
+			return fmt.Errorf("schedule %s: %w", e.Type, err)
+		}
+	}
+	relay := jobs.NewRelay(d.pg.Pool, asynq.NewClientFromRedisClient(d.rdb), log, d.reg)
+
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("asynq server: %w", err)
+	}
+	if err := sched.Start(); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("asynq scheduler: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return relay.Run(gctx) })
+	<-gctx.Done()
+	sched.Shutdown()
+	srv.Shutdown() // waits for running tasks (up to asynq's shutdown timeout)
+	log.Info("worker stopped")
+	return g.Wait()
+}
+
+// asynqLogger routes asynq's logs into slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }
