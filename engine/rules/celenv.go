@@ -57,10 +57,12 @@ func (sizeEstimator) EstimateCallCost(string, string, *checker.AstNode, []checke
 	return nil
 }
 
-// celProgram is one compiled expression.
+// celProgram is one compiled expression, with its fast path when it has one.
 type celProgram struct {
-	src string
-	prg cel.Program
+	src     string
+	prg     cel.Program
+	fastNum fastNum
+	fastB   fastBool
 }
 
 type celKind int
@@ -106,10 +108,22 @@ func compileCEL(env *cel.Env, src string, kind celKind, costLimit uint64) (*celP
 	if err != nil {
 		return nil, fmt.Errorf("%s", err)
 	}
-	return &celProgram{src: src, prg: prg}, nil
+	p := &celProgram{src: src, prg: prg}
+	switch kind {
+	case celNumber:
+		p.fastNum = compileFastNum(ast)
+	case celBool:
+		p.fastB = compileFastBool(ast)
+	}
+	return p, nil
 }
 
-func (p *celProgram) evalBool(act interpreter.Activation) (bool, error) {
+func (p *celProgram) evalBool(act *activation) (bool, error) {
+	if p.fastB != nil {
+		if b, ok := p.fastB(act); ok {
+			return b, nil
+		}
+	}
 	v, _, err := p.prg.Eval(act)
 	if err != nil {
 		return false, fmt.Errorf("cel %q: %w", p.src, err)
@@ -121,7 +135,16 @@ func (p *celProgram) evalBool(act interpreter.Activation) (bool, error) {
 	return bool(b), nil
 }
 
-func (p *celProgram) evalNumber(act interpreter.Activation) (float64, error) {
+func (p *celProgram) evalNumber(act *activation) (float64, error) {
+	if p.fastNum != nil {
+		if f, ok := p.fastNum(act); ok && !math.IsNaN(f) && !math.IsInf(f, 0) {
+			return f, nil
+		}
+	}
+	return p.evalNumberCEL(act)
+}
+
+func (p *celProgram) evalNumberCEL(act *activation) (float64, error) {
 	v, _, err := p.prg.Eval(act)
 	if err != nil {
 		return 0, fmt.Errorf("cel %q: %w", p.src, err)
@@ -169,6 +192,10 @@ type activation struct {
 	event, member, wallet, counters ref.Val
 	zone                            ref.Val
 	base, quality                   types.Double
+	// for the fast path
+	ev       *Event
+	facts    *MemberFacts
+	zoneMult float64
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {

@@ -291,10 +291,12 @@ func (ec *evalCtx) vars(base float64, currency string) (*activation, error) {
 		ec.act.wallet = floatMapVal(actor.Wallet)
 		ec.act.counters = floatMapVal(actor.Counters)
 		ec.act.quality = types.Double(ec.quality)
+		ec.act.ev, ec.act.facts = ec.ev, actor
 		ec.actVars = true
 	}
 	ec.act.base = types.Double(base)
 	ec.act.zone = ec.set.zones.celValue(ec.zone, currency)
+	ec.act.zoneMult = ec.zone.Multiplier(currency)
 	return &ec.act, nil
 }
 
