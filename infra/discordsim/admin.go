@@ -154,7 +154,14 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 			writeError(w, err)
 			return
 		}
-		s.bg.Add(1)
+		s.connMu.Lock()
+		if s.closed {
+			s.connMu.Unlock()
+			writeError(w, invalid("server is closing"))
+			return
+		}
+		s.bg.Add(1) // under connMu so Close cannot be waiting yet
+		s.connMu.Unlock()
 		go func() {
 			defer s.bg.Done()
 			ctx, cancel := context.WithCancel(context.Background())

@@ -12,8 +12,8 @@ type event struct {
 	// noContent, when set, encodes the payload for sessions without
 	// MESSAGE_CONTENT; it runs at most once, only if such a session exists.
 	noContent func() []byte
-	repeat     bool
-	at         time.Time
+	repeat    bool
+	at        time.Time
 }
 
 // dispatch delivers ev to every live session of the guild's shard and records

@@ -44,14 +44,11 @@ const (
 const maxPayloadBytes = 4096
 
 var (
-	frameACK            = []byte(`{"t":null,"s":null,"op":11,"d":null}`)
-	frameReconnect      = []byte(`{"t":null,"s":null,"op":7,"d":null}`)
-	frameInvalidFalse   = []byte(`{"t":null,"s":null,"op":9,"d":false}`)
-	frameInvalidTrue    = []byte(`{"t":null,"s":null,"op":9,"d":true}`)
-	frameHeartbeatAsk   = []byte(`{"t":null,"s":null,"op":1,"d":null}`)
-	nullJSON            = []byte("null")
-	emptyObject         = []byte("{}")
-	sessionTTLCheckTick = time.Second
+	frameACK          = []byte(`{"t":null,"s":null,"op":11,"d":null}`)
+	frameReconnect    = []byte(`{"t":null,"s":null,"op":7,"d":null}`)
+	frameInvalidFalse = []byte(`{"t":null,"s":null,"op":9,"d":false}`)
+	frameInvalidTrue  = []byte(`{"t":null,"s":null,"op":9,"d":true}`)
+	nullJSON          = []byte("null")
 )
 
 type clientPayload struct {

@@ -172,6 +172,9 @@ func (s *Server) Close() error {
 // Run serves cfg until ctx is cancelled, running the configured profile.
 // It is what `synapse sim` calls.
 func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
 	s, err := New(cfg, logger)
 	if err != nil {
 		return err
@@ -183,7 +186,8 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	logger.Info("discord simulator ready", slog.String("rest", s.RESTURL()), slog.String("gateway", s.GatewayURL()),
 		slog.String("admin", s.URL()+"/_sim/"), slog.String("token", s.Token()))
 	if s.cfg.Profile != ProfileNone {
-		if _, err := s.Generate(ctx, GenerateOptions{Profile: s.cfg.Profile, Rate: s.cfg.Rate, Acceleration: s.cfg.TimeAcceleration}); err != nil && !errors.Is(err, context.Canceled) {
+		// The profile ending with ctx is the normal way to stop.
+		if _, err := s.Generate(ctx, GenerateOptions{Profile: s.cfg.Profile, Rate: s.cfg.Rate, Acceleration: s.cfg.TimeAcceleration}); err != nil && ctx.Err() == nil {
 			return err
 		}
 	}
