@@ -52,7 +52,8 @@ type walletKey struct{ guild, currency, user int64 }
 
 type wallet struct {
 	balance, earned int64
-	changes         int64 // postings applied in this batch
+	changes         int64  // postings applied in this batch
+	ctid            string // row address, stable while we hold the lock
 }
 
 // plannedPosting is a posting before it is applied; earned is what it adds
@@ -429,7 +430,7 @@ func splitKeys(keys []walletKey) (gs, cs, us []int64) {
 // adds them to into.
 func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey, into map[walletKey]*wallet) error {
 	gs, cs, us := splitKeys(keys)
-	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned
+	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned, w.ctid::text
 		FROM ledger_wallets w JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
 		  ON w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u
 		WHERE w.tenant_id = $1
@@ -441,7 +442,7 @@ func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey,
 	for rs.Next() {
 		var k walletKey
 		w := &wallet{}
-		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned); err != nil {
+		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned, &w.ctid); err != nil {
 			return fmt.Errorf("scan wallet: %w", err)
 		}
 		into[k] = w

@@ -67,7 +67,16 @@ type dbtx interface {
 	query(ctx context.Context, sql string, args ...any) (rows, error)
 }
 
+// copier is the COPY fast path, offered by pgx transactions only.
+type copier interface {
+	copyFrom(ctx context.Context, table string, cols []string, rows [][]any) (int64, error)
+}
+
 type pgxTx struct{ tx pgx.Tx }
+
+func (t pgxTx) copyFrom(ctx context.Context, table string, cols []string, rows [][]any) (int64, error) {
+	return t.tx.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+}
 
 func (t pgxTx) exec(ctx context.Context, q string, args ...any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, q, args...)

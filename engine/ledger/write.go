@@ -8,8 +8,8 @@ import (
 )
 
 // write persists the applied ops: transaction ids reserved in one query,
-// then one multi-row insert each for transactions and postings and one
-// UPDATE … FROM unnest for the touched wallets.
+// then one COPY (pgx) or multi-row insert (database/sql) each for
+// transactions and postings, and one UPDATE … FROM unnest for the wallets.
 func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[walletKey]*wallet) error {
 	if len(applied) == 0 {
 		return nil
@@ -45,6 +45,31 @@ func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[w
 			pAfter = append(pAfter, p.BalanceAfter)
 		}
 	}
+	if c, ok := db.(copier); ok {
+		// COPY: the cheapest way in for thousands of rows; the balance
+		// trigger fires once for the whole COPY like for an INSERT.
+		txRows := make([][]any, n)
+		for k := range applied {
+			var rev any
+			if tRev[k] != 0 {
+				rev = tRev[k]
+			}
+			txRows[k] = []any{b.l.tenantID, ids[k], tGuild[k], tKey[k], tHash[k], tKind[k], tReason[k], tActor[k], tSource[k], rev}
+		}
+		if _, err := c.copyFrom(ctx, "ledger_transactions", []string{"tenant_id", "id", "guild_id", "idempotency_key",
+			"request_hash", "kind", "reason", "actor", "source", "reverses_id"}, txRows); err != nil {
+			return fmt.Errorf("insert transactions: %w", err)
+		}
+		pRows := make([][]any, len(pTx))
+		for k := range pTx {
+			pRows[k] = []any{b.l.tenantID, pTx[k], pGuild[k], pCur[k], pAcct[k], pAmount[k], pAfter[k]}
+		}
+		if _, err := c.copyFrom(ctx, "ledger_postings", []string{"tenant_id", "transaction_id", "guild_id", "currency_id",
+			"account", "amount", "balance_after"}, pRows); err != nil {
+			return fmt.Errorf("insert postings: %w", err)
+		}
+		return b.l.updateWallets(ctx, db, wallets)
+	}
 	if _, err := db.exec(ctx, `INSERT INTO ledger_transactions
 			(tenant_id, id, guild_id, idempotency_key, request_hash, kind, reason, actor, source, reverses_id)
 		SELECT $1, t.id, t.g, t.k, t.h, t.kind, t.reason, t.actor, t.source, NULLIF(t.rev, 0)
@@ -64,29 +89,32 @@ func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[w
 	return b.l.updateWallets(ctx, db, wallets)
 }
 
+// updateWallets writes the new balances by row address: the rows are
+// locked FOR UPDATE by this transaction, so their ctid cannot change, and a
+// TID scan skips both the index lookups and a hash join over the guild.
 func (l *Ledger) updateWallets(ctx context.Context, db dbtx, wallets map[walletKey]*wallet) error {
-	var gs, cs, us, bal, earned, changes []int64
-	for k, w := range wallets {
+	var ctids []string
+	var bal, earned, changes []int64
+	for _, w := range wallets {
 		if w.changes == 0 {
 			continue
 		}
-		gs, cs, us = append(gs, k.guild), append(cs, k.currency), append(us, k.user)
+		ctids = append(ctids, w.ctid)
 		bal, earned, changes = append(bal, w.balance), append(earned, w.earned), append(changes, w.changes)
 	}
-	if len(gs) == 0 {
+	if len(ctids) == 0 {
 		return nil
 	}
 	n, err := db.exec(ctx, `UPDATE ledger_wallets w
 		SET balance = v.balance, lifetime_earned = v.earned, version = w.version + v.changes, updated_at = now()
-		FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[])
-		  AS v(g, c, u, balance, earned, changes)
-		WHERE w.tenant_id = $1 AND w.guild_id = v.g AND w.currency_id = v.c AND w.user_id = v.u`,
-		l.tenantID, gs, cs, us, bal, earned, changes)
+		FROM unnest($2::tid[], $3::bigint[], $4::bigint[], $5::bigint[]) AS v(ctid, balance, earned, changes)
+		WHERE w.ctid = ANY($2::tid[]) AND w.ctid = v.ctid AND w.tenant_id = $1`,
+		l.tenantID, ctids, bal, earned, changes)
 	if err != nil {
 		return fmt.Errorf("update wallets: %w", err)
 	}
-	if int(n) != len(gs) {
-		return fmt.Errorf("update wallets: updated %d of %d", n, len(gs))
+	if int(n) != len(ctids) {
+		return fmt.Errorf("update wallets: updated %d of %d", n, len(ctids))
 	}
 	return nil
 }
