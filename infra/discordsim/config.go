@@ -85,6 +85,9 @@ type Config struct {
 	RESTBucketWindow time.Duration
 	// GroundTruthFile, when set, receives one JSON line per recorded dispatch.
 	GroundTruthFile string
+	// GroundTruthLimit bounds the records kept in memory (oldest dropped,
+	// indexes keep counting); the file, if any, keeps everything.
+	GroundTruthLimit int
 }
 
 // DefaultConfig returns a small, Discord-faithful deployment.
@@ -113,6 +116,7 @@ func DefaultConfig() Config {
 		ClientSecret:        "sim-client-secret",
 		RESTBucketLimit:     50,
 		RESTBucketWindow:    time.Second,
+		GroundTruthLimit:    2_000_000,
 	}
 }
 
@@ -175,6 +179,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.RESTBucketWindow == 0 {
 		c.RESTBucketWindow = d.RESTBucketWindow
+	}
+	if c.GroundTruthLimit == 0 {
+		c.GroundTruthLimit = d.GroundTruthLimit
 	}
 	return c
 }

@@ -103,8 +103,12 @@ func (c *gwConn) handlePayload(data []byte) {
 		}
 		if len(bytes.TrimSpace(p.D)) == 0 || bytes.Equal(bytes.TrimSpace(p.D), nullJSON) || p.D[0] != '{' {
 			c.closeWith(CloseDecodeError, "Error while decoding payload")
+			return
 		}
-		// Accepted and ignored: Synapse never relies on these.
+		if *p.Op == opRequestGuildMembers {
+			c.srv.handleRequestMembers(c, p.D)
+		}
+		// Presence and voice updates are accepted and ignored: Synapse never sends them.
 	default:
 		c.closeWith(CloseUnknownOpcode, "Unknown opcode")
 	}

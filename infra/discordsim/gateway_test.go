@@ -187,3 +187,25 @@ func TestGatewayIntentsFilterAndContentBlanking(t *testing.T) {
 	require.NotEmpty(t, gcs)
 	require.Len(t, gcs[0].data.(gateway.EventGuildCreate).Members, 1)
 }
+
+func TestGatewayRequestGuildMembers(t *testing.T) {
+	t.Parallel()
+	s := setup(t, nil)
+	g := guildOnShard(t, s, 0)
+	rec := newRecorder()
+	gw := openGateway(t, s, 0, 2, rec)
+	ctx := context.Background()
+	require.NoError(t, gw.Send(ctx, gateway.OpcodeRequestGuildMembers, gateway.MessageDataRequestGuildMembers{
+		GuildID: g.ID.Snowflake(), Query: ptr(""), Limit: ptr(0), Nonce: "all"}))
+	require.NoError(t, gw.Send(ctx, gateway.OpcodeRequestGuildMembers, gateway.MessageDataRequestGuildMembers{
+		GuildID: g.ID.Snowflake(), UserIDs: []snowflake.ID{g.Members[3].Snowflake(), 42}, Nonce: "ids"}))
+	require.Eventually(t, func() bool { return len(rec.ofType(gateway.EventTypeGuildMembersChunk)) == 2 }, 5*time.Second, 10*time.Millisecond)
+	chunks := rec.ofType(gateway.EventTypeGuildMembersChunk)
+	all := chunks[0].data.(gateway.EventGuildMembersChunk)
+	require.Equal(t, "all", all.Nonce)
+	require.Len(t, all.Members, 13)
+	ids := chunks[1].data.(gateway.EventGuildMembersChunk)
+	require.Equal(t, "ids", ids.Nonce)
+	require.Len(t, ids.Members, 1)
+	require.Equal(t, []snowflake.ID{42}, ids.NotFound)
+}

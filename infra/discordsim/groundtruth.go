@@ -32,13 +32,15 @@ type Record struct {
 type groundTruth struct {
 	mu      sync.Mutex
 	records []Record
+	dropped uint64 // records trimmed from the front; records[0].Index == dropped+1
+	limit   int
 	file    *os.File
 	w       *bufio.Writer
 	enc     *json.Encoder
 }
 
-func newGroundTruth(path string) (*groundTruth, error) {
-	gt := &groundTruth{}
+func newGroundTruth(path string, limit int) (*groundTruth, error) {
+	gt := &groundTruth{limit: limit}
 	if path == "" {
 		return gt, nil
 	}
@@ -56,7 +58,13 @@ func newGroundTruth(path string) (*groundTruth, error) {
 // equals the order sessions were assigned sequence numbers.
 func (g *groundTruth) add(r Record) {
 	g.mu.Lock()
-	r.Index = uint64(len(g.records)) + 1
+	r.Index = g.dropped + uint64(len(g.records)) + 1
+	if g.limit > 0 && len(g.records) >= 2*g.limit {
+		// Trim in bulk so recording stays amortised O(1).
+		cut := len(g.records) - g.limit
+		g.records = append(g.records[:0:0], g.records[cut:]...)
+		g.dropped += uint64(cut)
+	}
 	g.records = append(g.records, r)
 	if g.enc != nil {
 		_ = g.enc.Encode(r) // best effort: the in-memory copy is authoritative
@@ -64,24 +72,30 @@ func (g *groundTruth) add(r Record) {
 	g.mu.Unlock()
 }
 
-// since returns records with Index > after, at most limit (0 = all).
+// since returns records with Index > after, at most limit (0 = all). If
+// older records were trimmed, the first returned Index is greater than after+1.
 func (g *groundTruth) since(after uint64, limit int) []Record {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if after >= uint64(len(g.records)) {
+	start := uint64(0)
+	if after > g.dropped {
+		start = after - g.dropped
+	}
+	if start >= uint64(len(g.records)) {
 		return []Record{}
 	}
-	out := g.records[after:]
+	out := g.records[start:]
 	if limit > 0 && len(out) > limit {
 		out = out[:limit]
 	}
 	return append([]Record(nil), out...)
 }
 
+// len is the number of records ever added (the last Index).
 func (g *groundTruth) len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.records)
+	return int(g.dropped) + len(g.records)
 }
 
 func (g *groundTruth) close() error {

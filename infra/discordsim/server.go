@@ -68,7 +68,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	gt, err := newGroundTruth(cfg.GroundTruthFile)
+	gt, err := newGroundTruth(cfg.GroundTruthFile, cfg.GroundTruthLimit)
 	if err != nil {
 		return nil, fmt.Errorf("discordsim: ground truth file: %w", err)
 	}
@@ -275,3 +275,6 @@ func (s *Server) Now() time.Time { return s.clock.Now() }
 func (s *Server) AdvanceClock(t time.Time) { s.clock.AdvanceTo(t) }
 
 func (s *Server) doneCh() <-chan struct{} { return s.done }
+
+// GroundTruthLastIndex is the Index of the latest record (0 if none).
+func (s *Server) GroundTruthLastIndex() uint64 { return uint64(s.gt.len()) }

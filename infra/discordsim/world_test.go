@@ -111,3 +111,23 @@ func TestGroundTruthFileAndRun(t *testing.T) {
 	defer cancel()
 	require.NoError(t, Run(ctx, Config{Profile: ProfileSteady, Rate: 200, Guilds: 1, MembersPerGuild: 5}, testLogger(t)))
 }
+
+func TestGroundTruthTrimKeepsIndexes(t *testing.T) {
+	t.Parallel()
+	gt, err := newGroundTruth("", 3)
+	require.NoError(t, err)
+	for i := 0; i < 10; i++ {
+		gt.add(Record{Type: "X"})
+	}
+	require.Equal(t, 10, gt.len())
+	all := gt.since(0, 0)
+	require.GreaterOrEqual(t, len(all), 3)
+	require.EqualValues(t, 10, all[len(all)-1].Index)
+	for i := 1; i < len(all); i++ {
+		require.Equal(t, all[i-1].Index+1, all[i].Index)
+	}
+	tail := gt.since(8, 0)
+	require.Len(t, tail, 2)
+	require.EqualValues(t, 9, tail[0].Index)
+	require.Empty(t, gt.since(10, 0))
+}
