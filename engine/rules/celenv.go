@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -187,33 +188,50 @@ func (p *celProgram) evalNative(act interpreter.Activation) (any, error) {
 }
 
 // activation resolves the declared variables for one evaluation without
-// building a map per call; base and zone change per effect.
+// building a map per call. The CEL views of the event, member, wallet and
+// counters are built on first use only: expressions the fast path answers
+// never need them. base and the zone change per effect.
 type activation struct {
-	event, member, wallet, counters ref.Val
-	zone                            ref.Val
-	base, quality                   types.Double
-	// for the fast path
 	ev       *Event
 	facts    *MemberFacts
+	zone     *Zone
+	zones    *zoneIndex
+	currency string
 	zoneMult float64
+	base     float64
+	quality  float64
+
+	event, member, wallet, counters ref.Val
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
 	switch name {
 	case "event":
+		if a.event == nil {
+			a.event = eventMap(a.ev, a.zone)
+		}
 		return a.event, true
 	case "member":
+		if a.member == nil {
+			a.member = memberMap(a.facts, a.ev.OccurredAt)
+		}
 		return a.member, true
 	case "zone":
-		return a.zone, true
+		return a.zones.celValue(a.zone, a.currency), true
 	case "wallet":
+		if a.wallet == nil {
+			a.wallet = floatMapVal(a.facts.Wallet)
+		}
 		return a.wallet, true
 	case "counters":
+		if a.counters == nil {
+			a.counters = floatMapVal(a.facts.Counters)
+		}
 		return a.counters, true
 	case "base":
-		return a.base, true
+		return types.Double(a.base), true
 	case "quality":
-		return a.quality, true
+		return types.Double(a.quality), true
 	}
 	return nil, false
 }
@@ -321,6 +339,7 @@ func floatMapVal(m map[string]float64) ref.Val {
 	for k := range m {
 		keys = append(keys, k)
 	}
+	sort.Strings(keys)
 	return &lazyMap{keys: keys, get: func(k string) (ref.Val, bool) {
 		v, ok := m[k]
 		return types.Double(v), ok

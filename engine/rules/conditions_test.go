@@ -78,7 +78,7 @@ func TestConditions(t *testing.T) {
 		{"random chance fails above it", `{"type":"random_chance","probability":0.3}`,
 			[]rules.Event{message(1, 100, 50, t0)}, 0.31, []bool{false}},
 		{"cooldown per user", `{"type":"cooldown","seconds":60}`,
-			[]rules.Event{message(1, 100, 50, t0), message(1, 100, 50, t0.Add(59 * time.Second)), message(2, 100, 50, t0.Add(59 * time.Second)), message(1, 100, 50, t0.Add(time.Minute))},
+			[]rules.Event{message(1, 100, 50, t0), message(1, 100, 50, t0.Add(59*time.Second)), message(2, 100, 50, t0.Add(59*time.Second)), message(1, 100, 50, t0.Add(time.Minute))},
 			0, []bool{true, false, true, true}},
 		{"cooldown per channel", `{"type":"cooldown","seconds":60,"per":"channel"}`,
 			[]rules.Event{message(1, 100, 50, t0), message(2, 100, 50, t0.Add(time.Second)), message(2, 200, 50, t0.Add(time.Second))},

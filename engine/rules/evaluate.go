@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
-
-	"github.com/google/cel-go/common/types"
 )
 
 // Defaults for Engine options.
@@ -157,29 +155,37 @@ func (e *Engine) evaluateOne(ctx context.Context, set *RuleSet, ev *Event, m eva
 	}
 	ec := newEvalCtx(ctx, e, m, set, ev)
 	var emitted []Event
+	var err error
+	if res.Effects == nil {
+		res.Effects = make([]Effect, 0, len(rules))
+	}
 	for _, r := range rules {
 		if inChain(ev.Chain, r.ID) {
 			ec.step(r, "skipped", -1, "", "rule already in this event's chain (cycle)")
 			continue
 		}
-		effects, err := ec.runRule(r)
-		var ie *infraError
-		if errors.As(err, &ie) {
-			return nil, ie.err
-		}
+		mark := len(res.Effects)
+		res.Effects, err = ec.runRule(r, res.Effects)
 		if err != nil {
+			res.Effects = res.Effects[:mark]
+			var ie *infraError
+			if errors.As(err, &ie) {
+				return nil, ie.err
+			}
 			res.Failures = append(res.Failures, e.fail(ctx, set, r, err, m))
 			continue
 		}
 		if !m.dryRun && r.failures.Load() != 0 {
 			r.failures.Store(0)
 		}
-		if effects == nil {
+		if len(res.Effects) == mark {
 			continue
 		}
+		if res.Fired == nil {
+			res.Fired = make([]Fired, 0, len(rules))
+		}
 		res.Fired = append(res.Fired, Fired{RuleID: r.ID, Version: r.Version, Name: r.Name, Event: ev.Name, SourceID: ev.SourceID})
-		for _, eff := range effects {
-			res.Effects = append(res.Effects, eff)
+		for _, eff := range res.Effects[mark:] {
 			if em, ok := eff.(Emit); ok {
 				emitted = append(emitted, em.Event)
 			}
@@ -286,34 +292,30 @@ func (ec *evalCtx) vars(base float64, currency string) (*activation, error) {
 		if err != nil {
 			return nil, err
 		}
-		ec.act.event = eventMap(ec.ev, ec.zone)
-		ec.act.member = memberMap(actor, ec.ev.OccurredAt)
-		ec.act.wallet = floatMapVal(actor.Wallet)
-		ec.act.counters = floatMapVal(actor.Counters)
-		ec.act.quality = types.Double(ec.quality)
-		ec.act.ev, ec.act.facts = ec.ev, actor
+		ec.act = activation{ev: ec.ev, facts: actor, zone: ec.zone, zones: ec.set.zones, quality: ec.quality}
 		ec.actVars = true
 	}
-	ec.act.base = types.Double(base)
-	ec.act.zone = ec.set.zones.celValue(ec.zone, currency)
-	ec.act.zoneMult = ec.zone.Multiplier(currency)
+	ec.act.base = base
+	if ec.act.currency != currency || ec.act.zoneMult == 0 {
+		ec.act.currency = currency
+		ec.act.zoneMult = ec.zone.Multiplier(currency)
+	}
 	return &ec.act, nil
 }
 
-
-// runRule evaluates one rule: nil effects (and nil error) when a condition
-// stops it.
-func (ec *evalCtx) runRule(r *CompiledRule) ([]Effect, error) {
+// runRule evaluates one rule, appending its effects to out: none (and nil
+// error) when a condition stops it.
+func (ec *evalCtx) runRule(r *CompiledRule, out []Effect) ([]Effect, error) {
 	ec.rule = r
 	for i, c := range r.stateless {
 		ok, err := c.Eval(ec)
 		if err != nil {
 			ec.step(r, "failed", r.condIndex[i], r.condTypes[r.condIndex[i]], err.Error())
-			return nil, err
+			return out, err
 		}
 		if !ok {
 			ec.step(r, "skipped", r.condIndex[i], r.condTypes[r.condIndex[i]], "")
-			return nil, nil
+			return out, nil
 		}
 	}
 	for i, c := range r.stateful {
@@ -321,29 +323,29 @@ func (ec *evalCtx) runRule(r *CompiledRule) ([]Effect, error) {
 		ok, err := c.Eval(ec)
 		if err != nil {
 			ec.step(r, "failed", r.condIndex[j], r.condTypes[r.condIndex[j]], err.Error())
-			return nil, err
+			return out, err
 		}
 		if !ok {
 			ec.step(r, "skipped", r.condIndex[j], r.condTypes[r.condIndex[j]], "")
-			return nil, nil
+			return out, nil
 		}
 	}
-	out := make([]Effect, 0, len(r.effects))
+	mark := len(out)
 	for i, p := range r.effects {
 		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
 			IdempotencyKey: idempotencyKey(r.ID, r.Version, ec.ev.Name, ec.ev.SourceID, i), Chain: ec.ev.Chain}
 		eff, err := p.plan(ec, o)
 		if err != nil {
 			ec.step(r, "failed", -1, "", fmt.Sprintf("effects[%d]: %s", i, err))
-			return nil, fmt.Errorf("effects[%d]: %w", i, err)
+			return out, fmt.Errorf("effects[%d]: %w", i, err)
 		}
 		if eff != nil {
 			out = append(out, eff)
 		}
 	}
-	if len(out) == 0 {
+	if len(out) == mark {
 		ec.step(r, "skipped", -1, "", "no effect left to apply (zero amounts or capped)")
-		return nil, nil
+		return out, nil
 	}
 	ec.step(r, "fired", -1, "", "")
 	return out, nil

@@ -6,7 +6,6 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
-
 )
 
 // The fast path evaluates the expressions rules use most — arithmetic and
@@ -62,7 +61,6 @@ func eventNumField(name string) (func(ev *Event) float64, bool) {
 	return nil, false
 }
 
-
 // compileFastNum returns nil when the expression is outside the fast path.
 func compileFastNum(a *cel.Ast) fastNum {
 	return fastNumExpr(a.NativeRep().Expr(), false)
@@ -93,9 +91,9 @@ func fastNumExpr(e ast.Expr, intOK bool) fastNum {
 	case ast.IdentKind:
 		switch e.AsIdent() {
 		case "base":
-			return func(a *activation) (float64, bool) { return float64(a.base), true }
+			return func(a *activation) (float64, bool) { return a.base, true }
 		case "quality":
-			return func(a *activation) (float64, bool) { return float64(a.quality), true }
+			return func(a *activation) (float64, bool) { return a.quality, true }
 		}
 		return nil
 	case ast.SelectKind:

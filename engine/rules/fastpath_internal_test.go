@@ -105,9 +105,12 @@ func TestFastPathAgreesWithCEL(t *testing.T) {
 
 func testActivation(ev *Event, f *MemberFacts, z *Zone, base float64) *activation {
 	q := QualityScore(ev)
-	return &activation{
-		event: eventMap(ev, z), member: memberMap(f, ev.OccurredAt), wallet: floatMapVal(f.Wallet), counters: floatMapVal(f.Counters),
-		zone: zoneVal(z, "xp"), base: types.Double(base), quality: types.Double(q),
-		ev: ev, facts: f, zoneMult: z.Multiplier("xp"),
+	zs := []Zone{}
+	if z != nil {
+		zs = append(zs, *z)
+		z = &zs[0]
 	}
+	zi := newZoneIndex(zs)
+	zi.warm([]string{"xp"})
+	return &activation{ev: ev, facts: f, zone: z, zones: zi, currency: "xp", zoneMult: z.Multiplier("xp"), base: base, quality: q}
 }

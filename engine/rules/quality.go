@@ -1,9 +1,6 @@
 package rules
 
-import (
-	"hash/fnv"
-	"math"
-)
+import "math"
 
 // QualityScore is the v3 quality modifier pipeline as a number, available
 // to expressions as `quality` and to the min_quality condition. It is 1 for
@@ -55,14 +52,17 @@ type HashChance struct{ Seed uint64 }
 
 // Roll implements Chance.
 func (h HashChance) Roll(key string) float64 {
-	f := fnv.New64a()
-	var b [8]byte
-	for i := range b {
-		b[i] = byte(h.Seed >> (8 * i))
+	// FNV-1a over the seed's bytes then the key's, without allocating.
+	const prime = 1099511628211
+	x := uint64(14695981039346656037)
+	for i := 0; i < 8; i++ {
+		x ^= (h.Seed >> (8 * i)) & 0xff
+		x *= prime
 	}
-	_, _ = f.Write(b[:])
-	_, _ = f.Write([]byte(key))
-	x := f.Sum64()
+	for i := 0; i < len(key); i++ {
+		x ^= uint64(key[i])
+		x *= prime
+	}
 	// splitmix finaliser spreads FNV's low-entropy high bits.
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9

@@ -155,7 +155,10 @@ func TestRuleStoreTenantIsolation(t *testing.T) {
 		call func() error
 	}{
 		{"get", func() error { _, err := mine.GetRule(ctx, otherGuild.ID, theirs.ID); return err }},
-		{"update", func() error { _, err := mine.UpdateRule(ctx, b.actor, otherGuild.ID, theirs.ID, doc(t, xpRule), 0); return err }},
+		{"update", func() error {
+			_, err := mine.UpdateRule(ctx, b.actor, otherGuild.ID, theirs.ID, doc(t, xpRule), 0)
+			return err
+		}},
 		{"enable", func() error { _, err := mine.SetRuleEnabled(ctx, b.actor, otherGuild.ID, theirs.ID, false); return err }},
 		{"delete", func() error { return mine.DeleteRule(ctx, b.actor, otherGuild.ID, theirs.ID) }},
 		{"versions", func() error { _, err := mine.RuleVersions(ctx, otherGuild.ID, theirs.ID); return err }},
