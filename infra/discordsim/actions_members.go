@@ -69,6 +69,10 @@ func (s *Server) MemberLeave(ctx context.Context, guildID, userID ID) error {
 		s.world.mu.Unlock()
 		return notFound("member", userID)
 	}
+	if g.OwnerID == userID {
+		s.world.mu.Unlock()
+		return invalid("the owner cannot leave guild %s", guildID)
+	}
 	u := g.Members[userID].User
 	g.removeMemberLocked(userID)
 	d := mustJSON(map[string]any{"guild_id": guildID, "user": u})

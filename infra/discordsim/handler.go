@@ -13,7 +13,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET", "/gateway", authNone, s.restGateway)
 	s.route(mux, "GET", "/gateway/bot", authBot, s.restGatewayBot)
 	s.route(mux, "GET", "/users/@me", authBotOrBearer, s.restMe)
-	s.route(mux, "GET", "/users/@me/guilds", authBearer, s.restMyGuilds)
+	s.route(mux, "GET", "/users/@me/guilds", authBotOrBearer, s.restMyGuilds)
 	s.route(mux, "GET", "/applications/@me", authBot, s.restApplication)
 	s.route(mux, "GET", "/oauth2/applications/@me", authBot, s.restApplication)
 

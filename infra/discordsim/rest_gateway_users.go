@@ -57,8 +57,12 @@ func (s *Server) restMe(w http.ResponseWriter, r *http.Request, who restCaller) 
 // restMyGuilds lists the OAuth2 user's guilds with their permission bitfield,
 // which the dashboard uses to decide who may manage a guild.
 func (s *Server) restMyGuilds(w http.ResponseWriter, r *http.Request, who restCaller) error {
-	if !slices.Contains(who.scopes, "guilds") {
+	if !who.bot && !slices.Contains(who.scopes, "guilds") {
 		return errUnauthorized
+	}
+	uid := who.userID
+	if who.bot {
+		uid = s.AppID() // bots list the guilds they are in
 	}
 	q := r.URL.Query()
 	limit := 200
@@ -78,12 +82,12 @@ func (s *Server) restMyGuilds(w http.ResponseWriter, r *http.Request, who restCa
 	out := []map[string]any{}
 	for _, gid := range ids {
 		g := s.world.guilds[gid]
-		if g.Members[who.userID] == nil || gid <= after || (before != 0 && gid >= before) || len(out) >= limit {
+		if g.Members[uid] == nil || gid <= after || (before != 0 && gid >= before) || len(out) >= limit {
 			continue
 		}
 		out = append(out, map[string]any{
-			"id": g.ID, "name": g.Name, "icon": nil, "banner": nil, "owner": g.OwnerID == who.userID,
-			"permissions": permString(g.memberPermissions(who.userID)), "features": []string{"COMMUNITY"},
+			"id": g.ID, "name": g.Name, "icon": nil, "banner": nil, "owner": g.OwnerID == uid,
+			"permissions": permString(g.memberPermissions(uid)), "features": []string{"COMMUNITY"},
 			"approximate_member_count": len(g.Members),
 		})
 	}

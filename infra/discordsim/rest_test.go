@@ -37,6 +37,9 @@ func TestRESTWithDisgoClient(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, sf(s.AppID()), me.ID)
 	require.True(t, me.Bot)
+	myGuilds, err := rc.GetCurrentUserGuilds("", 0, 0, 0, false)
+	require.NoError(t, err)
+	require.Len(t, myGuilds, len(botGuildIDs(s, 1)[0]), "the bot's own guilds")
 
 	guild, err := rc.GetGuild(sf(g.ID), true)
 	require.NoError(t, err)
