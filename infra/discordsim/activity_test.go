@@ -137,3 +137,17 @@ func TestScenarioFileAndAdminAPI(t *testing.T) {
 	_, err = ParseScenario([]byte("steps:\n  - {do: message, bogus: 1}\n"))
 	require.Error(t, err, "unknown fields are rejected")
 }
+
+func TestDemoScenarioFile(t *testing.T) {
+	t.Parallel()
+	s := setup(t, nil)
+	sc, err := LoadScenario("testdata/demo.yaml")
+	require.NoError(t, err)
+	res, err := s.RunScenario(context.Background(), sc)
+	require.NoError(t, err)
+	require.Equal(t, uint64(len(sc.Steps)-1), res.LastIndex-res.FirstIndex+1, "every step but the fault dispatches once")
+	recs := s.GroundTruthSince(res.FirstIndex-1, 0)
+	require.Equal(t, "MESSAGE_CREATE", recs[0].Type)
+	require.True(t, recs[len(recs)-5].Repeat, "repeated GUILD_MEMBER_ADD is flagged")
+	require.Equal(t, 122*time.Second, recs[len(recs)-1].Time.Sub(recs[0].Time))
+}

@@ -16,6 +16,9 @@ const (
 	ProfileServerDay = "server-500-day"
 )
 
+// ProfileNames lists the valid Config.Profile values (for flag help).
+func ProfileNames() []string { return []string{ProfileNone, ProfileSteady, ProfileServerDay} }
+
 // Intent bits the simulator understands (Discord gateway v10).
 const (
 	IntentGuilds                = 1 << 0
