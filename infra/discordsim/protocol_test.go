@@ -191,3 +191,30 @@ func TestProtocolDailyIdentifyBudget(t *testing.T) {
 	require.Equal(t, 1, st.RejectedBudget)
 	require.Positive(t, st.ResetAfterMS)
 }
+
+// TestProtocolIdentifyBucketDiscordDefault uses Discord's real 5 s window:
+// a second identify in bucket shard_id % max_concurrency gets op 9 false,
+// one in another bucket does not.
+func TestProtocolIdentifyBucketDiscordDefault(t *testing.T) {
+	t.Parallel()
+	s := setup(t, func(c *Config) { c.IdentifyInterval = 5 * time.Second; c.MaxConcurrency = 2; c.Shards = 4 })
+	tok := s.Token()
+	first := dialRaw(t, s.GatewayURL())
+	first.send(identify(tok, IntentGuilds, []int{0, 4}))
+	require.Equal(t, "READY", first.read()["t"])
+
+	sameBucket := dialRaw(t, s.GatewayURL())
+	sameBucket.send(identify(tok, IntentGuilds, []int{2, 4})) // 2 % 2 == 0
+	m := sameBucket.read()
+	require.EqualValues(t, 9, m["op"])
+	require.Equal(t, false, m["d"])
+
+	otherBucket := dialRaw(t, s.GatewayURL())
+	otherBucket.send(identify(tok, IntentGuilds, []int{1, 4}))
+	require.Equal(t, "READY", otherBucket.read()["t"])
+
+	st := s.Stats().Identifies
+	require.Equal(t, map[int]int{0: 1, 1: 1}, st.AcceptedPerBkt)
+	require.Equal(t, map[int]int{0: 1}, st.RejectedPerBkt)
+	require.Equal(t, 998, st.Remaining, "refused identifies do not spend the budget")
+}
