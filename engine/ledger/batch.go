@@ -52,8 +52,10 @@ type walletKey struct{ guild, currency, user int64 }
 
 type wallet struct {
 	balance, earned int64
+	orig            int64  // balance when locked
 	changes         int64  // postings applied in this batch
 	ctid            string // row address, stable while we hold the lock
+	created         bool   // the row was inserted by this batch
 }
 
 // plannedPosting is a posting before it is applied; earned is what it adds
@@ -404,13 +406,31 @@ func (b *batch) lockWallets(ctx context.Context, db dbtx) (map[walletKey]*wallet
 	// other way round; Postgres aborts one and inTx retries it.
 	missing := slices.DeleteFunc(slices.Clone(keys), func(k walletKey) bool { return wallets[k] != nil })
 	gs, cs, us := splitKeys(missing)
-	if _, err := db.exec(ctx, `INSERT INTO ledger_wallets (tenant_id, guild_id, currency_id, user_id)
+	rs, err := db.query(ctx, `INSERT INTO ledger_wallets (tenant_id, guild_id, currency_id, user_id)
 		SELECT $1, k.g, k.c, k.u FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
-		ORDER BY k.g, k.c, k.u ON CONFLICT DO NOTHING`, b.l.tenantID, gs, cs, us); err != nil {
+		ORDER BY k.g, k.c, k.u ON CONFLICT DO NOTHING
+		RETURNING guild_id, currency_id, user_id`, b.l.tenantID, gs, cs, us)
+	if err != nil {
+		return nil, fmt.Errorf("create wallets: %w", err)
+	}
+	created := map[walletKey]bool{}
+	for rs.Next() {
+		var k walletKey
+		if err := rs.Scan(&k.guild, &k.currency, &k.user); err != nil {
+			rs.Close()
+			return nil, fmt.Errorf("scan created wallet: %w", err)
+		}
+		created[k] = true
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("create wallets: %w", err)
 	}
 	if err := b.l.selectForUpdate(ctx, db, missing, wallets); err != nil {
 		return nil, err
+	}
+	for k := range created {
+		wallets[k].created = true // a concurrent creator's wallet is counted by them
 	}
 	if len(wallets) != len(keys) {
 		return nil, fmt.Errorf("lock wallets: locked %d of %d", len(wallets), len(keys))
@@ -445,6 +465,7 @@ func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey,
 		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned, &w.ctid); err != nil {
 			return fmt.Errorf("scan wallet: %w", err)
 		}
+		w.orig = w.balance
 		into[k] = w
 	}
 	if err := rs.Err(); err != nil {

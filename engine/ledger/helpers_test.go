@@ -131,6 +131,7 @@ func requireInvariants(t testing.TB, db *postgres.DB) {
 	count("forbidden negative balances", `SELECT count(*) FROM ledger_wallets w JOIN ledger_currencies c
 		ON (c.tenant_id, c.guild_id, c.id) = (w.tenant_id, w.guild_id, w.currency_id)
 		WHERE w.balance < 0 AND NOT c.allow_negative`)
+	requireBucketsMatch(t, db)
 	count("duplicate keys", `SELECT count(*) FROM (SELECT 1 FROM ledger_transactions
 		GROUP BY tenant_id, idempotency_key HAVING count(*) > 1) x`)
 }

@@ -104,18 +104,3 @@ func (l *Ledger) Rank(ctx context.Context, guildID, currencyID, userID, seasonID
 	s.Level = c.Level(s.Balance)
 	return s, nil
 }
-
-// liveRank counts the wallets above the member's balance: an index-only
-// range scan of the rank index, no sort, no window over the guild.
-func (l *Ledger) liveRank(ctx context.Context, guildID, currencyID, userID int64) (rank, balance int64, err error) {
-	err = l.db.Pool.QueryRow(ctx, `WITH me AS (
-			SELECT COALESCE((SELECT balance FROM ledger_wallets
-				WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = $3 AND user_id = $4), 0) AS balance)
-		SELECT 1 + (SELECT count(*) FROM ledger_wallets w
-			WHERE w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = $3 AND w.balance > me.balance), me.balance
-		FROM me`, l.tenantID, guildID, currencyID, userID).Scan(&rank, &balance)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read rank: %w", err)
-	}
-	return rank, balance, nil
-}

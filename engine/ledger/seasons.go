@@ -156,6 +156,17 @@ func (l *Ledger) resetCurrency(ctx context.Context, db dbtx, s *Season, currency
 		WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = $3 AND balance <> 0`, l.tenantID, s.GuildID, currencyID); err != nil {
 		return r, fmt.Errorf("zero seasonal wallets: %w", err)
 	}
+	// Every wallet of the currency now sits in the zero bucket.
+	if _, err := db.exec(ctx, `DELETE FROM ledger_rank_buckets WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = $3`,
+		l.tenantID, s.GuildID, currencyID); err != nil {
+		return r, fmt.Errorf("reset rank buckets: %w", err)
+	}
+	if _, err := db.exec(ctx, `INSERT INTO ledger_rank_buckets (tenant_id, guild_id, currency_id, bucket, wallets)
+		SELECT $1::bigint, $2::bigint, $3::bigint, 0, count(*) FROM ledger_wallets
+		WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = $3 HAVING count(*) > 0`,
+		l.tenantID, s.GuildID, currencyID); err != nil {
+		return r, fmt.Errorf("reset rank buckets: %w", err)
+	}
 	if r.Total, err = queryInt(ctx, db, `SELECT COALESCE(sum(amount), 0)::bigint FROM ledger_postings
 		WHERE tenant_id = $1 AND transaction_id = $2 AND account = $3`, l.tenantID, r.TransactionID, AccountSeasonReserve); err != nil {
 		return r, fmt.Errorf("season reset total: %w", err)

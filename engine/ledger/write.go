@@ -12,7 +12,8 @@ import (
 // transactions and postings, and one UPDATE … FROM unnest for the wallets.
 func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[walletKey]*wallet) error {
 	if len(applied) == 0 {
-		return nil
+		// Wallets created for ops that all failed still exist (at zero).
+		return b.l.updateBuckets(ctx, db, bucketDeltas(wallets))
 	}
 	ids, err := reserveIDs(ctx, db, len(applied))
 	if err != nil {
@@ -103,7 +104,7 @@ func (l *Ledger) updateWallets(ctx context.Context, db dbtx, wallets map[walletK
 		bal, earned, changes = append(bal, w.balance), append(earned, w.earned), append(changes, w.changes)
 	}
 	if len(ctids) == 0 {
-		return nil
+		return l.updateBuckets(ctx, db, bucketDeltas(wallets))
 	}
 	n, err := db.exec(ctx, `UPDATE ledger_wallets w
 		SET balance = v.balance, lifetime_earned = v.earned, version = w.version + v.changes, updated_at = now()
@@ -116,7 +117,7 @@ func (l *Ledger) updateWallets(ctx context.Context, db dbtx, wallets map[walletK
 	if int(n) != len(ctids) {
 		return fmt.Errorf("update wallets: updated %d of %d", n, len(ctids))
 	}
-	return nil
+	return l.updateBuckets(ctx, db, bucketDeltas(wallets))
 }
 
 func reserveIDs(ctx context.Context, db dbtx, n int) ([]int64, error) {

@@ -3,6 +3,7 @@ DROP TABLE ledger_season_snapshots;
 DROP TABLE ledger_seasons;
 DROP TABLE ledger_postings;
 DROP TABLE ledger_transactions;
+DROP TABLE ledger_rank_buckets;
 DROP TABLE ledger_wallets;
 DROP TABLE ledger_currencies;
 DROP FUNCTION ledger_append_only();

@@ -54,6 +54,23 @@ CREATE INDEX ledger_wallets_rank_idx ON ledger_wallets (tenant_id, guild_id, cur
 -- posting lacks its transaction. A journal also outlives its guild: rows
 -- are removed only by a deliberate purge (see ledger_append_only).
 
+-- How many wallets of a currency sit in each balance bucket. Buckets are
+-- log-linear (16 per power of two, exact below 16, mirrored for negative
+-- balances), so a member's rank is the sum of the counts above their
+-- bucket plus a short index range scan inside it, whatever the guild's
+-- size. The posting engine keeps the counts in the same transaction as the
+-- balances; a row changes only when a wallet is created or crosses into
+-- another bucket.
+CREATE TABLE ledger_rank_buckets (
+    tenant_id   bigint  NOT NULL,
+    guild_id    bigint  NOT NULL,
+    currency_id bigint  NOT NULL,
+    bucket      integer NOT NULL,
+    wallets     bigint  NOT NULL, -- no CHECK: ON CONFLICT evaluates it on the proposed row, whose delta may be negative
+    PRIMARY KEY (tenant_id, guild_id, currency_id, bucket),
+    FOREIGN KEY (tenant_id, guild_id, currency_id) REFERENCES ledger_currencies (tenant_id, guild_id, id) ON DELETE CASCADE
+);
+
 -- Ids are reserved in bulk (nextval over generate_series) so a batch can
 -- write transactions and postings without a round trip per row.
 CREATE SEQUENCE ledger_transactions_id_seq;

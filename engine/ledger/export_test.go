@@ -1,0 +1,7 @@
+package ledger
+
+// Exported for the external tests.
+var (
+	BucketOf  = bucketOf
+	BucketMax = bucketMax
+)
