@@ -44,7 +44,7 @@ func TestRankMatchesBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	var ops []ledger.Op
 	for u := int64(1); u <= 400; u++ {
-		amt := []int64{1, 15, 16, 17, 100, 1000, 1 + rng.Int64N(5000), 1 + rng.Int64N(1 << 30)}[rng.IntN(8)]
+		amt := []int64{1, 15, 16, 17, 100, 1000, 1 + rng.Int64N(5000), 1 + rng.Int64N(1<<30)}[rng.IntN(8)]
 		ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: key("r"), GuildID: g, CurrencyID: stars.ID, To: u, Amount: amt})
 	}
 	for range 600 { // move value around, some members below zero
