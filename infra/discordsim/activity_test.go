@@ -125,6 +125,12 @@ func TestScenarioFileAndAdminAPI(t *testing.T) {
 	require.EqualValues(t, 2, st.Dispatches["MESSAGE_CREATE"])
 	require.EqualValues(t, 1, st.Resumes)
 
+	var info Info
+	require.NoError(t, json.Unmarshal(getJSON(t, s.URL()+"/_sim/info"), &info))
+	require.Equal(t, s.Token(), info.Token)
+	require.Equal(t, s.RESTURL(), info.RESTURL)
+	require.Len(t, info.Guilds, 8)
+
 	steps := postJSON(t, s.URL()+"/_sim/steps", `[{"do":"member_join","guild":"`+g.ID.String()+`","ref":"u"}]`)
 	require.Contains(t, string(steps), `"u"`)
 

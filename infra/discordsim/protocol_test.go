@@ -218,3 +218,64 @@ func TestProtocolIdentifyBucketDiscordDefault(t *testing.T) {
 	require.Equal(t, map[int]int{0: 1}, st.RejectedPerBkt)
 	require.Equal(t, 998, st.Remaining, "refused identifies do not spend the budget")
 }
+
+// identifyRaw identifies a raw client and drains READY and GUILD_CREATEs.
+func identifyRaw(t *testing.T, s *Server, shard []int) (*rawClient, string, int) {
+	t.Helper()
+	c := dialRaw(t, s.GatewayURL())
+	c.send(identify(s.Token(), IntentGuilds, shard))
+	ready := c.read()
+	require.Equal(t, "READY", ready["t"])
+	d := ready["d"].(map[string]any)
+	n := len(d["guilds"].([]any))
+	for i := 0; i < n; i++ {
+		require.Equal(t, "GUILD_CREATE", c.read()["t"])
+	}
+	return c, d["session_id"].(string), 1 + n
+}
+
+func TestProtocolSessionEnds(t *testing.T) {
+	t.Parallel()
+	resume := func(t *testing.T, s *Server, sid string, seq int) map[string]any {
+		c := dialRaw(t, s.ResumeGatewayURL())
+		c.send(map[string]any{"op": 6, "d": map[string]any{"token": s.Token(), "session_id": sid, "seq": seq}})
+		return c.read()
+	}
+	t.Run("client close 1000 ends the session", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t, nil)
+		c, sid, seq := identifyRaw(t, s, []int{0, 2})
+		require.NoError(t, c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(1000, "bye")))
+		require.Equal(t, 1000, c.closeCode(), "server echoes the close")
+		require.Eventually(t, func() bool { return s.Stats().Sessions == 0 }, 5*time.Second, 10*time.Millisecond)
+		m := resume(t, s, sid, seq)
+		require.EqualValues(t, 9, m["op"])
+		require.Equal(t, false, m["d"])
+	})
+	t.Run("client close 4000 keeps it resumable", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t, nil)
+		c, sid, seq := identifyRaw(t, s, []int{0, 2})
+		require.NoError(t, c.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(4000, "brb")))
+		require.Equal(t, 4000, c.closeCode())
+		m := resume(t, s, sid, seq)
+		require.Equal(t, "RESUMED", m["t"])
+		require.EqualValues(t, seq, m["s"])
+	})
+	t.Run("detached longer than SessionTTL expires", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t, func(c *Config) { c.SessionTTL = 100 * time.Millisecond })
+		c, sid, seq := identifyRaw(t, s, []int{0, 2})
+		require.NoError(t, c.ws.Close())
+		require.Eventually(t, func() bool { return s.Stats().Sessions == 0 }, 5*time.Second, 20*time.Millisecond)
+		m := resume(t, s, sid, seq)
+		require.EqualValues(t, 9, m["op"])
+	})
+	t.Run("no heartbeat for two intervals is 4009", func(t *testing.T) {
+		t.Parallel()
+		s := setup(t, func(c *Config) { c.HeartbeatInterval = 100 * time.Millisecond })
+		c, _, _ := identifyRaw(t, s, []int{0, 2})
+		require.Equal(t, CloseSessionTimedOut, c.closeCode())
+		require.Zero(t, s.Stats().Sessions, "4009 ends the session")
+	})
+}
