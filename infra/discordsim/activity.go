@@ -8,17 +8,17 @@ import (
 // GenerateOptions selects a background activity profile.
 type GenerateOptions struct {
 	// Profile is ProfileSteady or ProfileServerDay.
-	Profile string
+	Profile string `json:"profile"`
 	// Rate is events per real second for ProfileSteady.
-	Rate float64
+	Rate float64 `json:"rate,omitempty"`
 	// Acceleration is simulated seconds per real second for ProfileServerDay
 	// (0: as fast as possible).
-	Acceleration float64
+	Acceleration float64 `json:"acceleration,omitempty"`
 	// MaxEvents stops after this many events (0: the profile's natural end;
 	// ProfileSteady then runs until ctx is cancelled).
-	MaxEvents int
+	MaxEvents int `json:"max_events,omitempty"`
 	// Guilds restricts activity to these guilds (default: every guild with the bot).
-	Guilds []ID
+	Guilds []ID `json:"guilds,omitempty"`
 }
 
 // GenerateResult summarises a generation run.

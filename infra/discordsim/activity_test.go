@@ -134,6 +134,10 @@ func TestScenarioFileAndAdminAPI(t *testing.T) {
 	steps := postJSON(t, s.URL()+"/_sim/steps", `[{"do":"member_join","guild":"`+g.ID.String()+`","ref":"u"}]`)
 	require.Contains(t, string(steps), `"u"`)
 
+	before := s.GroundTruthLastIndex()
+	_ = postJSON(t, s.URL()+"/_sim/generate", `{"profile":"steady","rate":1000,"max_events":20}`)
+	require.Eventually(t, func() bool { return s.GroundTruthLastIndex() >= before+20 }, 5*time.Second, 10*time.Millisecond)
+
 	_ = postJSON(t, s.URL()+"/_sim/faults", `{"kind":"rest_5xx","path_prefix":"/users/@me","count":1,"status":502}`)
 	_, err := restClient(t, s).GetCurrentUser("")
 	require.Error(t, err)
