@@ -56,7 +56,7 @@ func (s *Server) RemoveBot(ctx context.Context, guildID ID) error {
 	g.removeMemberLocked(s.world.appID)
 	s.world.mu.Unlock()
 	d := mustJSON(map[string]any{"id": guildID})
-	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: guildID.String(), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: guildID.String(), intent: IntentGuilds, d: d, at: s.clock.Now(), botRemoved: true})
 	return nil
 }
 

@@ -14,6 +14,9 @@ type event struct {
 	noContent func() []byte
 	repeat    bool
 	at        time.Time
+	// botRemoved marks GUILD_DELETE for a guild the bot just left: the only
+	// event dispatched for a guild without the bot.
+	botRemoved bool
 }
 
 // dispatch delivers ev to every live session of the guild's shard and records
@@ -22,6 +25,17 @@ type event struct {
 func (s *Server) dispatch(ev event) Record {
 	s.dispatchMu.Lock()
 	defer s.dispatchMu.Unlock()
+	if !ev.botRemoved {
+		// Activity in guilds the bot is not in changes the world but is
+		// never dispatched (nor recorded): Discord would not send it either.
+		s.world.mu.RLock()
+		g := s.world.guilds[ev.guildID]
+		present := g != nil && g.BotPresent
+		s.world.mu.RUnlock()
+		if !present {
+			return Record{}
+		}
+	}
 	var deliveries []Delivery
 	var dNoContent []byte
 	s.hub.forGuild(ev.guildID, func(sess *session) {

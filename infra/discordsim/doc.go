@@ -83,7 +83,9 @@
 // self mute and deaf, the AFK channel), MemberJoin, MemberLeave,
 // RepeatMemberAdd (Discord's repeated GUILD_MEMBER_ADD), SetMemberRole,
 // AddBot / RemoveBot (GUILD_CREATE / GUILD_DELETE), CreateChannel and
-// SlashCommand (INTERACTION_CREATE; see InteractionResponses).
+// SlashCommand (INTERACTION_CREATE; see InteractionResponses). Activity in
+// a guild the bot is not in changes the world but is neither dispatched nor
+// recorded.
 //
 // Generate runs a profile: ProfileServerDay (one simulated day, ~44 events per
 // member, so ~22,000 for a 500-member server, with a daily rhythm and

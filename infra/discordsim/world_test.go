@@ -131,3 +131,24 @@ func TestGroundTruthTrimKeepsIndexes(t *testing.T) {
 	require.EqualValues(t, 9, tail[0].Index)
 	require.Empty(t, gt.since(10, 0))
 }
+
+func TestNoDispatchForGuildsWithoutTheBot(t *testing.T) {
+	t.Parallel()
+	s := setup(t, nil)
+	var pending GuildInfo
+	for _, g := range s.Guilds() {
+		if !g.BotPresent {
+			pending = g
+		}
+	}
+	_, err := s.SendMessage(context.Background(), MessageOptions{ChannelID: pending.Channels["general"], AuthorID: pending.Members[1], Content: "unseen"})
+	require.NoError(t, err, "the world still changes")
+	require.Zero(t, s.GroundTruthLastIndex())
+	require.NoError(t, s.AddBot(context.Background(), pending.ID))
+	require.NoError(t, s.RemoveBot(context.Background(), pending.ID))
+	types := []string{}
+	for _, r := range s.GroundTruth() {
+		types = append(types, r.Type)
+	}
+	require.Equal(t, []string{"GUILD_CREATE", "GUILD_DELETE"}, types)
+}
