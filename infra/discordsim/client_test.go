@@ -18,6 +18,7 @@ import (
 // max_concurrency from GET /gateway/bot.
 func TestDisgoBotClients(t *testing.T) {
 	t.Parallel()
+	skipDisgoGatewayUnderRace(t)
 	s := setup(t, func(c *Config) { c.MaxConcurrency = 2 })
 	total := 0
 	for _, g := range s.Guilds() {

@@ -1,0 +1,5 @@
+//go:build !race
+
+package discordsim
+
+const raceEnabled = false
