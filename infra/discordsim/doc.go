@@ -125,8 +125,10 @@
 //	INTERACTION_CREATE                 interaction id
 //
 // READY, the GUILD_CREATEs that follow it and RESUMED are per-session and are
-// not records. GroundTruth(), GroundTruthSince(after, limit), GET
-// /_sim/groundtruth?after=N and Config.GroundTruthFile (NDJSON) expose them.
+// not records. GroundTruth(), GroundTruthSince(after, limit),
+// GroundTruthLastIndex(), GET /_sim/groundtruth?after=N and
+// Config.GroundTruthFile (NDJSON, complete) expose them; memory keeps the
+// latest Config.GroundTruthLimit records.
 //
 // # Faults
 //
@@ -134,7 +136,8 @@
 // /_sim/faults) injects: DropConnection (no close frame), Zombie (stop ACKing
 // heartbeats), Reconnect (op 7), InvalidSession(resumable), Close(code)
 // (4007 and 4009 also end the session), RefuseResume(n) (the next n dials of
-// resume_gateway_url get HTTP 503), and REST faults (AddREST: rest_slow,
+// resume_gateway_url get HTTP 503; 0 clears; the session stays resumable on
+// GatewayURL), and REST faults (AddREST: rest_slow,
 // rest_429 with Retry-After, rest_5xx), matched by method and path prefix
 // for Count requests. REST responses always carry Discord's rate-limit
 // headers (X-RateLimit-Bucket/Limit/Remaining/Reset/Reset-After) from a

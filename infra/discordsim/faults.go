@@ -117,7 +117,7 @@ func (f *Faults) Close(shard int, code int) int {
 }
 
 // RefuseResume makes the next n connection attempts on resume_gateway_url
-// fail with HTTP 503.
+// fail with HTTP 503 (0 clears it).
 func (f *Faults) RefuseResume(n int) {
 	f.mu.Lock()
 	f.refuseResume = n
