@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -51,7 +50,7 @@ func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error)
 		case perChannel:
 			who = ec.ev.ChannelID
 		}
-		key := stateKey("cd", ec.set.GuildID, ec.rule.ID, per, who)
+		key := Key{Kind: "cd", Guild: ec.set.GuildID, Rule: ec.rule.ID, Scope: per, A: who}
 		ok, err := ec.state().Cooldown(ec.ctx, key, ec.token, ec.ev.OccurredAt, window)
 		return ok, infra(err)
 	}), nil
@@ -80,7 +79,7 @@ func compileReactionVelocity(cc *compileCtx, raw []byte, path string) (Condition
 	return statefulFunc(func(ec *evalCtx) (bool, error) {
 		// Keyed by (reactor, author): lake reactions carry no message id, so
 		// removing and re-adding a reaction spends the same allowance.
-		key := stateKey("vel", ec.set.GuildID, ec.rule.ID, strconv.FormatInt(ec.ev.UserID, 10), ec.ev.TargetID)
+		key := Key{Kind: "vel", Guild: ec.set.GuildID, Rule: ec.rule.ID, A: ec.ev.UserID, B: ec.ev.TargetID}
 		ok, err := ec.state().Velocity(ec.ctx, key, ec.token, ec.ev.OccurredAt, window, limit)
 		return ok, infra(err)
 	}), nil
@@ -97,6 +96,7 @@ type capCondition struct {
 	Period   string
 	Scope    string
 	path     string
+	scope    string   // Key.Scope: currency and period
 	tos      []string // recipients ("actor", "target") of this rule's credits in Currency
 }
 
@@ -133,21 +133,20 @@ func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
 			return nil, apperr.Invalid(path+".currency", "is already capped by another condition of this rule")
 		}
 	}
-	c := &capCondition{Currency: p.Currency, Limit: p.Limit, Period: p.Period, Scope: p.Scope, path: path}
+	c := &capCondition{Currency: p.Currency, Limit: p.Limit, Period: p.Period, Scope: p.Scope, path: path, scope: p.Currency + ":" + p.Period}
 	cc.caps = append(cc.caps, c)
 	return c, nil
 }
 
 func (c *capCondition) stateful() {}
 
-func (c *capCondition) key(ec *evalCtx, user int64) (string, time.Time) {
+func (c *capCondition) key(ec *evalCtx, user int64) (Key, time.Time) {
 	start := periodStart(ec.ev.OccurredAt, c.Period)
-	scope := "*"
+	k := Key{Kind: "cap", Guild: ec.set.GuildID, Scope: c.scope, A: user, B: start.Unix()}
 	if c.Scope == scopeRule {
-		scope = strconv.FormatInt(ec.rule.ID, 10)
+		k.Rule = ec.rule.ID
 	}
-	return "rules:cap:" + strconv.FormatInt(ec.set.GuildID, 10) + ":" + scope + ":" + c.Currency + ":" +
-		c.Period + strconv.FormatInt(start.Unix(), 10) + ":" + strconv.FormatInt(user, 10), periodEnd(start, c.Period)
+	return k, periodEnd(start, c.Period)
 }
 
 // Eval passes while every recipient of the capped credits has headroom.
@@ -168,23 +167,8 @@ func (c *capCondition) Eval(ec *evalCtx) (bool, error) {
 // clip consumes the cap for one credit and returns what may be credited.
 func (c *capCondition) clip(ec *evalCtx, user int64, amount int64, effectIndex int) (int64, error) {
 	key, end := c.key(ec, user)
-	token := ec.token + ".r" + strconv.FormatInt(ec.rule.ID, 10) + ".e" + strconv.Itoa(effectIndex)
+	token := ec.token
+	token.Rule, token.Effect = ec.rule.ID, effectIndex
 	g, err := ec.state().CapConsume(ec.ctx, key, token, amount, c.Limit, end)
 	return g, infra(err)
-}
-
-// stateKey names a state entry: rules:<kind>:<guild>:<rule>:<scope>:<id>.
-func stateKey(kind string, guildID, ruleID int64, scope string, id int64) string {
-	b := make([]byte, 0, 80)
-	b = append(b, "rules:"...)
-	b = append(b, kind...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, guildID, 10)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, ruleID, 10)
-	b = append(b, ':')
-	b = append(b, scope...)
-	b = append(b, ':')
-	b = strconv.AppendInt(b, id, 10)
-	return string(b)
 }

@@ -3,7 +3,6 @@ package rules
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -15,7 +14,7 @@ type evalCtx struct {
 	mode    evalMode
 	set     *RuleSet
 	ev      *Event
-	token   string
+	token   Token
 	zone    *Zone
 	quality float64
 	members map[int64]*MemberFacts
@@ -28,7 +27,7 @@ type evalCtx struct {
 
 func newEvalCtx(ctx context.Context, e *Engine, m evalMode, set *RuleSet, ev *Event) *evalCtx {
 	ec := &evalCtx{ctx: ctx, eng: e, mode: m, set: set, ev: ev}
-	ec.token = ev.Name + "." + strconv.FormatInt(ev.SourceID, 10)
+	ec.token = Token{Event: ev.Name, Source: ev.SourceID}
 	ec.zone = set.zones.of(ev)
 	ec.quality = QualityScore(ev)
 	return ec

@@ -2,9 +2,62 @@ package rules
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
+
+// Key names one piece of condition state. It is a struct, not a string,
+// so the in-memory state hashes a few words instead of formatting and
+// comparing strings; Redis uses String().
+type Key struct {
+	Kind  string // "cd" cooldown, "vel" reaction velocity, "cap"
+	Guild int64
+	Rule  int64  // 0: shared by every rule (currency-wide caps)
+	Scope string // cooldown: user, channel or guild; cap: currency and period
+	A, B  int64  // cooldown: user or channel; velocity: reactor, author; cap: user, period start (unix)
+}
+
+// String is the Redis key: rules:<kind>:<guild>:<rule>:<scope>:<a>:<b>.
+func (k Key) String() string {
+	b := make([]byte, 0, 96)
+	b = append(b, "rules:"...)
+	b = append(b, k.Kind...)
+	for _, n := range [...]int64{k.Guild, k.Rule} {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, n, 10)
+	}
+	b = append(b, ':')
+	b = append(b, k.Scope...)
+	for _, n := range [...]int64{k.A, k.B} {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return string(b)
+}
+
+// Token names the event (and, for caps, the rule's effect) a write is for.
+type Token struct {
+	Event  string
+	Source int64
+	Rule   int64
+	Effect int
+}
+
+// String is the token as Redis stores it.
+func (t Token) String() string {
+	b := make([]byte, 0, 64)
+	b = append(b, t.Event...)
+	b = append(b, '.')
+	b = strconv.AppendInt(b, t.Source, 10)
+	if t.Rule != 0 {
+		b = append(b, ".r"...)
+		b = strconv.AppendInt(b, t.Rule, 10)
+		b = append(b, ".e"...)
+		b = strconv.AppendInt(b, int64(t.Effect), 10)
+	}
+	return string(b)
+}
 
 // State keeps what anti-gaming conditions remember between events:
 // cooldowns, reaction velocity and per-period caps. Every write is keyed by
@@ -16,52 +69,52 @@ type State interface {
 	// Cooldown allows at most one token per window under key: true when
 	// token may fire at at (and records it), false while another token's
 	// window is open.
-	Cooldown(ctx context.Context, key, token string, at time.Time, window time.Duration) (bool, error)
+	Cooldown(ctx context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error)
 	// Velocity allows at most limit distinct tokens under key within the
 	// window ending at at, recording token when allowed.
-	Velocity(ctx context.Context, key, token string, at time.Time, window time.Duration, limit int) (bool, error)
+	Velocity(ctx context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error)
 	// CapUsed is how much has been consumed under key.
-	CapUsed(ctx context.Context, key string) (int64, error)
+	CapUsed(ctx context.Context, key Key) (int64, error)
 	// CapConsume consumes up to amount without passing limit and returns
 	// what was granted; a token already seen gets its earlier grant again.
 	// The key is kept at least until periodEnd (event time).
-	CapConsume(ctx context.Context, key, token string, amount, limit int64, periodEnd time.Time) (int64, error)
+	CapConsume(ctx context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error)
 }
 
 // MemoryState is State in process memory: dry runs, backtests and tests.
 // Entries expire by event time as the events move forward.
 type MemoryState struct {
 	mu        sync.Mutex
-	cooldowns map[string]cooldownEntry
-	velocity  map[string][]velocityEntry
-	caps      map[string]*capEntry
+	cooldowns map[Key]cooldownEntry
+	velocity  map[Key][]velocityEntry
+	caps      map[Key]*capEntry
 	sweepAt   time.Time
 }
 
 type cooldownEntry struct {
-	token string
+	token Token
 	at    time.Time
 	until time.Time
 }
 
 type velocityEntry struct {
-	token string
+	token Token
 	at    time.Time
 }
 
 type capEntry struct {
 	used    int64
-	grants  map[string]int64
+	grants  map[Token]int64
 	expires time.Time
 }
 
 // NewMemoryState returns an empty state.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{cooldowns: map[string]cooldownEntry{}, velocity: map[string][]velocityEntry{}, caps: map[string]*capEntry{}}
+	return &MemoryState{cooldowns: map[Key]cooldownEntry{}, velocity: map[Key][]velocityEntry{}, caps: map[Key]*capEntry{}}
 }
 
 // Cooldown implements State.
-func (s *MemoryState) Cooldown(_ context.Context, key, token string, at time.Time, window time.Duration) (bool, error) {
+func (s *MemoryState) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
@@ -85,7 +138,7 @@ func (s *MemoryState) Cooldown(_ context.Context, key, token string, at time.Tim
 }
 
 // Velocity implements State.
-func (s *MemoryState) Velocity(_ context.Context, key, token string, at time.Time, window time.Duration, limit int) (bool, error) {
+func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
@@ -108,7 +161,7 @@ func (s *MemoryState) Velocity(_ context.Context, key, token string, at time.Tim
 }
 
 // CapUsed implements State.
-func (s *MemoryState) CapUsed(_ context.Context, key string) (int64, error) {
+func (s *MemoryState) CapUsed(_ context.Context, key Key) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.caps[key]; ok {
@@ -119,12 +172,12 @@ func (s *MemoryState) CapUsed(_ context.Context, key string) (int64, error) {
 
 // CapConsume implements State. Memory caps are dropped once event time
 // passes the end of their period.
-func (s *MemoryState) CapConsume(_ context.Context, key, token string, amount, limit int64, periodEnd time.Time) (int64, error) {
+func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.caps[key]
 	if !ok {
-		e = &capEntry{grants: map[string]int64{}, expires: periodEnd}
+		e = &capEntry{grants: map[Token]int64{}, expires: periodEnd}
 		s.caps[key] = e
 	}
 	if g, ok := e.grants[token]; ok {

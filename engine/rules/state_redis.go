@@ -81,9 +81,9 @@ func (s *RedisState) ttl(until time.Time, min time.Duration) int64 {
 }
 
 // Cooldown implements State.
-func (s *RedisState) Cooldown(ctx context.Context, key, token string, at time.Time, window time.Duration) (bool, error) {
+func (s *RedisState) Cooldown(ctx context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
 	ms := at.UnixMilli()
-	n, err := cooldownScript.Run(ctx, s.rdb, []string{key}, token, ms, window.Milliseconds(), s.ttl(at.Add(window), window)).Int64()
+	n, err := cooldownScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), ms, window.Milliseconds(), s.ttl(at.Add(window), window)).Int64()
 	if err != nil {
 		return false, fmt.Errorf("cooldown %s: %w", key, err)
 	}
@@ -91,8 +91,8 @@ func (s *RedisState) Cooldown(ctx context.Context, key, token string, at time.Ti
 }
 
 // Velocity implements State.
-func (s *RedisState) Velocity(ctx context.Context, key, token string, at time.Time, window time.Duration, limit int) (bool, error) {
-	n, err := velocityScript.Run(ctx, s.rdb, []string{key}, token, at.UnixMilli(), window.Milliseconds(), limit, s.ttl(at.Add(window), window)).Int64()
+func (s *RedisState) Velocity(ctx context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
+	n, err := velocityScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), at.UnixMilli(), window.Milliseconds(), limit, s.ttl(at.Add(window), window)).Int64()
 	if err != nil {
 		return false, fmt.Errorf("velocity %s: %w", key, err)
 	}
@@ -100,8 +100,8 @@ func (s *RedisState) Velocity(ctx context.Context, key, token string, at time.Ti
 }
 
 // CapUsed implements State.
-func (s *RedisState) CapUsed(ctx context.Context, key string) (int64, error) {
-	v, err := s.rdb.HGet(ctx, key, "_used").Result()
+func (s *RedisState) CapUsed(ctx context.Context, key Key) (int64, error) {
+	v, err := s.rdb.HGet(ctx, key.String(), "_used").Result()
 	if err == redis.Nil {
 		return 0, nil
 	}
@@ -112,8 +112,8 @@ func (s *RedisState) CapUsed(ctx context.Context, key string) (int64, error) {
 }
 
 // CapConsume implements State.
-func (s *RedisState) CapConsume(ctx context.Context, key, token string, amount, limit int64, periodEnd time.Time) (int64, error) {
-	g, err := capScript.Run(ctx, s.rdb, []string{key}, token, amount, limit, s.ttl(periodEnd.Add(24*time.Hour), time.Hour)).Int64()
+func (s *RedisState) CapConsume(ctx context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
+	g, err := capScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), amount, limit, s.ttl(periodEnd.Add(24*time.Hour), time.Hour)).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("cap %s: %w", key, err)
 	}

@@ -44,7 +44,7 @@ func TestStateContract(t *testing.T) {
 					{"retry of the refused event stays refused", "b", 30 * time.Second, false},
 				}
 				for _, st := range steps {
-					ok, err := s.Cooldown(ctx, "cd:1", st.token, t0.Add(st.at), time.Minute)
+					ok, err := s.Cooldown(ctx, rules.Key{Kind: "cd", Guild: 1, Rule: 2, Scope: "user", A: 3}, rules.Token{Event: st.token, Source: 1}, t0.Add(st.at), time.Minute)
 					require.NoError(t, err)
 					require.Equal(t, st.want, ok, st.name)
 				}
@@ -64,13 +64,14 @@ func TestStateContract(t *testing.T) {
 					{"still full", "e", time.Hour + 2*time.Second, false},
 				}
 				for _, st := range steps {
-					ok, err := s.Velocity(ctx, "vel:1", st.token, t0.Add(st.at), time.Hour, 2)
+					ok, err := s.Velocity(ctx, rules.Key{Kind: "vel", Guild: 1, Rule: 2, A: 3, B: 4}, rules.Token{Event: st.token, Source: 1}, t0.Add(st.at), time.Hour, 2)
 					require.NoError(t, err)
 					require.Equal(t, st.want, ok, st.name)
 				}
 			})
 			t.Run("cap", func(t *testing.T) {
 				end := t0.Add(12 * time.Hour)
+				capKey := rules.Key{Kind: "cap", Guild: 1, Scope: "xp:day", A: 3, B: t0.Unix()}
 				steps := []struct {
 					name   string
 					token  string
@@ -85,14 +86,14 @@ func TestStateContract(t *testing.T) {
 					{"retry of the clipped one keeps its grant", "b", 60, 40, 100},
 				}
 				for _, st := range steps {
-					g, err := s.CapConsume(ctx, "cap:1", st.token, st.amount, 100, end)
+					g, err := s.CapConsume(ctx, capKey, rules.Token{Event: "message_create", Source: int64(st.token[0]), Rule: 2}, st.amount, 100, end)
 					require.NoError(t, err)
 					require.Equal(t, st.want, g, st.name)
-					used, err := s.CapUsed(ctx, "cap:1")
+					used, err := s.CapUsed(ctx, capKey)
 					require.NoError(t, err)
 					require.Equal(t, st.used, used, st.name)
 				}
-				used, err := s.CapUsed(ctx, "cap:unknown")
+				used, err := s.CapUsed(ctx, rules.Key{Kind: "cap", Guild: 9})
 				require.NoError(t, err)
 				require.Zero(t, used)
 			})
