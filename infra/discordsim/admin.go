@@ -85,6 +85,13 @@ func (s *Server) ApplyFault(ctx context.Context, f FaultRequest) (int, error) {
 //	POST /_sim/generate                  GenerateOptions (runs in background)
 //	POST /_sim/identify-budget           {"remaining": n}
 func (s *Server) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /_sim/{$}", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"endpoints": []string{
+			"GET /_sim/info", "GET /_sim/stats", "GET /_sim/groundtruth?after=N&limit=M",
+			"POST /_sim/faults", "DELETE /_sim/faults/rest", "POST /_sim/steps", "POST /_sim/scenario",
+			"POST /_sim/generate", "POST /_sim/identify-budget",
+		}})
+	})
 	mux.HandleFunc("GET /_sim/info", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Info())
 	})

@@ -153,6 +153,7 @@ func TestIdentifyBucketSecondIdentifyGetsInvalidSession(t *testing.T) {
 	require.Equal(t, 1, st.RejectedPerBkt[0], "exactly one identify was refused")
 	require.Equal(t, 2, st.AcceptedPerBkt[0])
 	require.Equal(t, 998, st.Remaining)
+	require.Equal(t, map[string]int{"0/2": 2}, s.Stats().SessionsPerShard)
 
 	// Both sessions of shard 0 now receive the same guild events.
 	g := guildOnShard(t, s, 0)

@@ -258,7 +258,11 @@ func (s *Server) GroundTruthSince(after uint64, limit int) []Record { return s.g
 func (s *Server) Stats() Stats {
 	st := s.stats.snapshot()
 	st.Identifies = s.limiter.snapshot()
-	st.Sessions = len(s.hub.all())
+	st.SessionsPerShard = map[string]int{}
+	for _, sess := range s.hub.all() {
+		st.Sessions++
+		st.SessionsPerShard[fmt.Sprintf("%d/%d", sess.shardID, sess.shardCount)]++
+	}
 	s.connMu.Lock()
 	st.LiveConnections = len(s.conns)
 	s.connMu.Unlock()

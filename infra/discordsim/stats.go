@@ -7,19 +7,21 @@ import (
 
 // Stats is a snapshot of the simulator's counters.
 type Stats struct {
-	Dispatches      map[string]uint64 `json:"dispatches"`
-	Deliveries      uint64            `json:"deliveries"`
-	Sessions        int               `json:"sessions"`
-	LiveConnections int               `json:"live_connections"`
-	Identifies      IdentifyStats     `json:"identifies"`
-	Resumes         uint64            `json:"resumes"`
-	ResumesFailed   uint64            `json:"resumes_failed"`
-	Heartbeats      uint64            `json:"heartbeats"`
-	ClosesSent      map[int]uint64    `json:"closes_sent"`
-	Connects        uint64            `json:"connects"`
-	RefusedConnects uint64            `json:"refused_connects"`
-	RESTRequests    uint64            `json:"rest_requests"`
-	REST429s        uint64            `json:"rest_429s"`
+	Dispatches map[string]uint64 `json:"dispatches"`
+	Deliveries uint64            `json:"deliveries"`
+	Sessions   int               `json:"sessions"`
+	// SessionsPerShard counts live sessions by "shard_id/shard_count".
+	SessionsPerShard map[string]int `json:"sessions_per_shard"`
+	LiveConnections  int            `json:"live_connections"`
+	Identifies       IdentifyStats  `json:"identifies"`
+	Resumes          uint64         `json:"resumes"`
+	ResumesFailed    uint64         `json:"resumes_failed"`
+	Heartbeats       uint64         `json:"heartbeats"`
+	ClosesSent       map[int]uint64 `json:"closes_sent"`
+	Connects         uint64         `json:"connects"`
+	RefusedConnects  uint64         `json:"refused_connects"`
+	RESTRequests     uint64         `json:"rest_requests"`
+	REST429s         uint64         `json:"rest_429s"`
 }
 
 type stats struct {
