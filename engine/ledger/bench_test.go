@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,6 +80,57 @@ func BenchmarkLedgerPostingsBatched(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(postings)/b.Elapsed().Seconds(), "postings/s")
+}
+
+// BenchmarkLedgerPostingsBatchedTwoWorkers: two rules-engine workers, each
+// applying 1000-transfer batches to its own half of the members (as
+// workers partitioned by guild would), to use both cores.
+func BenchmarkLedgerPostingsBatchedTwoWorkers(b *testing.B) {
+	tb := setup(b)
+	fundMembers(b, tb, benchMembers, func(int) int64 { return 1 << 40 })
+	var postings atomic.Int64
+	var seq atomic.Int64
+	worker := func(half int64, rounds int) error {
+		rng := rand.New(rand.NewPCG(uint64(half), 9))
+		for range rounds {
+			ops := make([]ledger.Op, benchBatchSize)
+			for i := range ops {
+				op := randomTransfer(tb, rng, fmt.Sprintf("bw-%d", seq.Add(1)))
+				// fold both members into this worker's half
+				op.From = 1 + half*benchMembers/2 + (op.From-1)%(benchMembers/2)
+				op.To = 1 + half*benchMembers/2 + (op.To-1)%(benchMembers/2)
+				if op.To == op.From {
+					op.To = 1 + half*benchMembers/2 + op.From%(benchMembers/2)
+				}
+				ops[i] = op
+			}
+			rs, err := tb.led.ApplyBatch(tb.ctx, ops)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				if r.Err != nil {
+					return r.Err
+				}
+				postings.Add(int64(len(r.Postings)))
+			}
+		}
+		return nil
+	}
+	for b.Loop() {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for half := range int64(2) {
+			wg.Go(func() { errs[half] = worker(half, 1) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(postings.Load())/b.Elapsed().Seconds(), "postings/s")
 }
 
 // BenchmarkLedgerPostingsNaive: the same transfers, one per transaction.

@@ -81,9 +81,14 @@ func (l *Ledger) EndSeason(ctx context.Context, actor tenants.Actor, guildID int
 			return lookupErr(err, ErrNoOpenSeason)
 		}
 		before := s
+		// Locking the seasonal currencies holds back the creation of new
+		// wallets in them (their foreign key check waits) until the reset
+		// commits, so no wallet escapes the snapshot, the reset or the
+		// rebuilt rank buckets.
 		var seasonal []int64
 		if err := tx.NewSelect().Model((*Currency)(nil)).Column("id").
-			Where("tenant_id = ? AND guild_id = ? AND seasonal", l.tenantID, guildID).Order("id").Scan(ctx, &seasonal); err != nil {
+			Where("tenant_id = ? AND guild_id = ? AND seasonal", l.tenantID, guildID).Order("id").
+			For("UPDATE").Scan(ctx, &seasonal); err != nil {
 			return fmt.Errorf("list seasonal currencies: %w", err)
 		}
 		if _, err := db.exec(ctx, `SELECT 1 FROM ledger_wallets WHERE tenant_id = $1 AND guild_id = $2 AND currency_id = ANY($3)

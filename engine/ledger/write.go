@@ -7,6 +7,11 @@ import (
 	"strings"
 )
 
+// copyThreshold is the posting count from which COPY beats a multi-row
+// insert: below it, COPY's two extra round trips (describe, copy) cost more
+// than they save.
+const copyThreshold = 64
+
 // write persists the applied ops: transaction ids reserved in one query,
 // then one COPY (pgx) or multi-row insert (database/sql) each for
 // transactions and postings, and one UPDATE … FROM unnest for the wallets.
@@ -46,7 +51,7 @@ func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[w
 			pAfter = append(pAfter, p.BalanceAfter)
 		}
 	}
-	if c, ok := db.(copier); ok {
+	if c, ok := db.(copier); ok && len(pTx) >= copyThreshold {
 		// COPY: the cheapest way in for thousands of rows; the balance
 		// trigger fires once for the whole COPY like for an INSERT.
 		txRows := make([][]any, n)
