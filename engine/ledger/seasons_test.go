@@ -1,6 +1,7 @@
 package ledger_test
 
 import (
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -82,5 +83,49 @@ func TestSeasons(t *testing.T) {
 		require.Equal(t, 2, actions["ledger.season.start"])
 		require.Equal(t, 1, actions["ledger.season.end"])
 	})
+	requireInvariants(t, b.db)
+}
+
+// Ending a season while members keep earning (new and existing wallets)
+// leaves the books, the snapshot and the rank buckets consistent.
+func TestEndSeasonUnderConcurrentPostings(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := b.guild.ID
+	stars := b.currency(t, ledger.Currency{Code: "stars", Name: "Stars", Transferable: true, Seasonal: true})
+	for u := int64(1); u <= 50; u++ {
+		b.credit(t, stars, u, u)
+	}
+	_, err := b.led.StartSeason(b.ctx, b.actor, g, "S1")
+	require.NoError(t, err)
+
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var ops []ledger.Op
+				for j := range 20 {
+					u := int64(1 + (i*20+j+w*7)%120) // users above 50 are new wallets
+					ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: key("s"), GuildID: g, CurrencyID: stars.ID, To: u, Amount: 3})
+				}
+				if _, err := b.led.ApplyBatch(b.ctx, ops); err != nil {
+					t.Errorf("batch: %v", err)
+					return
+				}
+			}
+		})
+	}
+	_, resets, err := b.led.EndSeason(b.ctx, b.actor, g)
+	close(done)
+	wg.Wait()
+	require.NoError(t, err)
+	require.Len(t, resets, 1)
+	require.Positive(t, resets[0].Total)
 	requireInvariants(t, b.db)
 }
