@@ -28,11 +28,17 @@ type Record struct {
 	Deliveries []Delivery `json:"deliveries"`
 }
 
-// groundTruth keeps every record in memory and optionally appends NDJSON to a file.
+// gtChunk is the ground-truth block size: records live in fixed blocks so
+// recording never copies the history (a single growing slice did, and it
+// dominated the dispatch profile).
+const gtChunk = 4096
+
+// groundTruth keeps recent records in memory and optionally appends NDJSON to a file.
 type groundTruth struct {
 	mu      sync.Mutex
-	records []Record
-	dropped uint64 // records trimmed from the front; records[0].Index == dropped+1
+	chunks  [][]Record
+	total   uint64 // records ever added; the last Index
+	dropped uint64 // records trimmed from the front, a multiple of gtChunk
 	limit   int
 	file    *os.File
 	w       *bufio.Writer
@@ -58,14 +64,18 @@ func newGroundTruth(path string, limit int) (*groundTruth, error) {
 // equals the order sessions were assigned sequence numbers.
 func (g *groundTruth) add(r Record) {
 	g.mu.Lock()
-	r.Index = g.dropped + uint64(len(g.records)) + 1
-	if g.limit > 0 && len(g.records) >= 2*g.limit {
-		// Trim in bulk so recording stays amortised O(1).
-		cut := len(g.records) - g.limit
-		g.records = append(g.records[:0:0], g.records[cut:]...)
-		g.dropped += uint64(cut)
+	g.total++
+	r.Index = g.total
+	if n := len(g.chunks); n == 0 || len(g.chunks[n-1]) == gtChunk {
+		g.chunks = append(g.chunks, make([]Record, 0, gtChunk))
 	}
-	g.records = append(g.records, r)
+	last := len(g.chunks) - 1
+	g.chunks[last] = append(g.chunks[last], r)
+	if g.limit > 0 && g.total-g.dropped > uint64(g.limit)+gtChunk {
+		g.chunks[0] = nil
+		g.chunks = g.chunks[1:]
+		g.dropped += gtChunk
+	}
 	if g.enc != nil {
 		_ = g.enc.Encode(r) // best effort: the in-memory copy is authoritative
 	}
@@ -77,25 +87,31 @@ func (g *groundTruth) add(r Record) {
 func (g *groundTruth) since(after uint64, limit int) []Record {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	start := uint64(0)
-	if after > g.dropped {
-		start = after - g.dropped
-	}
-	if start >= uint64(len(g.records)) {
+	start := max(after, g.dropped)
+	if start >= g.total {
 		return []Record{}
 	}
-	out := g.records[start:]
-	if limit > 0 && len(out) > limit {
-		out = out[:limit]
+	n := g.total - start
+	if limit > 0 && uint64(limit) < n {
+		n = uint64(limit)
 	}
-	return append([]Record(nil), out...)
+	out := make([]Record, 0, n)
+	idx := start - g.dropped
+	for ci := idx / gtChunk; ci < uint64(len(g.chunks)) && uint64(len(out)) < n; ci++ {
+		chunk := g.chunks[ci]
+		if ci == idx/gtChunk {
+			chunk = chunk[idx%gtChunk:]
+		}
+		out = append(out, chunk[:min(uint64(len(chunk)), n-uint64(len(out)))]...)
+	}
+	return out
 }
 
 // len is the number of records ever added (the last Index).
 func (g *groundTruth) len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return int(g.dropped) + len(g.records)
+	return int(g.total)
 }
 
 func (g *groundTruth) close() error {

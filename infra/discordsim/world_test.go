@@ -114,22 +114,27 @@ func TestGroundTruthFileAndRun(t *testing.T) {
 
 func TestGroundTruthTrimKeepsIndexes(t *testing.T) {
 	t.Parallel()
-	gt, err := newGroundTruth("", 3)
+	gt, err := newGroundTruth("", 10)
 	require.NoError(t, err)
-	for i := 0; i < 10; i++ {
+	total := 3*gtChunk + 5
+	for i := 0; i < total; i++ {
 		gt.add(Record{Type: "X"})
 	}
-	require.Equal(t, 10, gt.len())
+	require.Equal(t, total, gt.len())
 	all := gt.since(0, 0)
-	require.GreaterOrEqual(t, len(all), 3)
-	require.EqualValues(t, 10, all[len(all)-1].Index)
+	require.GreaterOrEqual(t, len(all), 10)
+	require.Less(t, len(all), 10+2*gtChunk, "old chunks were dropped")
+	require.EqualValues(t, total, all[len(all)-1].Index)
 	for i := 1; i < len(all); i++ {
 		require.Equal(t, all[i-1].Index+1, all[i].Index)
 	}
-	tail := gt.since(8, 0)
+	tail := gt.since(uint64(total-2), 0)
 	require.Len(t, tail, 2)
-	require.EqualValues(t, 9, tail[0].Index)
-	require.Empty(t, gt.since(10, 0))
+	require.EqualValues(t, total-1, tail[0].Index)
+	page := gt.since(uint64(total-gtChunk-3), 7) // crosses a chunk boundary
+	require.Len(t, page, 7)
+	require.EqualValues(t, total-gtChunk-2, page[0].Index)
+	require.Empty(t, gt.since(uint64(total), 0))
 }
 
 func TestNoDispatchForGuildsWithoutTheBot(t *testing.T) {
