@@ -130,3 +130,38 @@ func waitCount(b *testing.B, got *atomic.Int64, want int64) {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
+
+// BenchmarkDispatchFanOut sends each dispatch to 4 sessions of the same
+// shard (one encode, four deliveries).
+func BenchmarkDispatchFanOut(b *testing.B) {
+	const sessions = 4
+	s := setup(b, func(c *Config) {
+		c.Guilds, c.MembersPerGuild, c.Shards, c.PendingGuilds = 1, 10, 1, 0
+		c.ResumeBufferSize = 1 << 16
+		c.HeartbeatInterval = time.Hour
+		c.IdentifyInterval = time.Nanosecond
+	})
+	g := s.Guilds()[0]
+	var counters []*atomic.Int64
+	for i := 0; i < sessions; i++ {
+		counters = append(counters, benchClient(b, s, 0, 1, ""))
+	}
+	require.Eventually(b, func() bool { return s.Stats().Sessions == sessions }, 5*time.Second, time.Millisecond)
+	m, err := s.SendMessage(context.Background(), MessageOptions{ChannelID: g.Channels["general"], AuthorID: g.Members[1], Content: "fan-out"})
+	require.NoError(b, err)
+	for _, c := range counters {
+		waitCount(b, c, 1)
+	}
+	d := mustJSON(messageWire{Message: m})
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d})
+	}
+	for _, c := range counters {
+		waitCount(b, c, 1+int64(b.N))
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N*sessions)/time.Since(start).Seconds(), "deliveries/s")
+}
