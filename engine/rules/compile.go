@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -89,6 +90,8 @@ type CompiledRule struct {
 	effects    []effectPlan
 	currencies []string
 
+	keyPrefix string // "r<id>.v<version>.", the rule's part of idempotency keys
+
 	failures atomic.Int32 // consecutive run-time failures in this process
 	disabled atomic.Bool  // auto-disable already requested
 }
@@ -149,6 +152,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 	cr := &CompiledRule{
 		ID: id, Version: version, Key: doc.Key, Name: doc.Name, Module: doc.Module, Group: doc.Group,
 		Priority: doc.Priority, Enabled: doc.enabledOr(true), triggers: doc.Trigger.Events,
+		keyPrefix: "r" + strconv.FormatInt(id, 10) + ".v" + strconv.Itoa(version) + ".",
 	}
 	var statefulIdx []int
 	for i, cs := range doc.Conditions {

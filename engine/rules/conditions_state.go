@@ -141,7 +141,7 @@ func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
 func (c *capCondition) stateful() {}
 
 func (c *capCondition) key(ec *evalCtx, user int64) (Key, time.Time) {
-	start := periodStart(ec.ev.OccurredAt, c.Period)
+	start := ec.periodStartOf(c.Period)
 	k := Key{Kind: "cap", Guild: ec.set.GuildID, Scope: c.scope, A: user, B: start.Unix()}
 	if c.Scope == scopeRule {
 		k.Rule = ec.rule.ID

@@ -3,31 +3,37 @@ package rules
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 )
 
 // evalCtx is one event's evaluation: facts are loaded once per member and
 // the CEL activation is shared by every rule.
 type evalCtx struct {
-	ctx     context.Context
-	eng     *Engine
-	mode    evalMode
-	set     *RuleSet
-	ev      *Event
-	token   Token
-	zone    *Zone
-	quality float64
-	members map[int64]*MemberFacts
-	actor   *MemberFacts
-	act     activation
-	actVars bool
-	rule    *CompiledRule
+	ctx   context.Context
+	eng   *Engine
+	mode  evalMode
+	set   *RuleSet
+	ev    *Event
+	token Token
+	// keySuffix is the event's part of idempotency keys: "<event>.<source>.e".
+	keySuffix string
+	// period starts of the event's day and week, computed on first use by caps.
+	dayStart, weekStart time.Time
+	zone                *Zone
+	quality             float64
+	members             map[int64]*MemberFacts
+	actor               *MemberFacts
+	act                 activation
+	actVars             bool
+	rule                *CompiledRule
 	// credited is set by credit effects for caps: recipient of the current effect.
 }
 
 func newEvalCtx(ctx context.Context, e *Engine, m evalMode, set *RuleSet, ev *Event) *evalCtx {
 	ec := &evalCtx{ctx: ctx, eng: e, mode: m, set: set, ev: ev}
 	ec.token = Token{Event: ev.Name, Source: ev.SourceID}
+	ec.keySuffix = ev.Name + "." + strconv.FormatInt(ev.SourceID, 10) + ".e"
 	ec.zone = set.zones.of(ev)
 	ec.quality = QualityScore(ev)
 	return ec
@@ -109,7 +115,7 @@ func (ec *evalCtx) runRule(r *CompiledRule, out []Effect) ([]Effect, error) {
 	mark := len(out)
 	for i, p := range r.effects {
 		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
-			IdempotencyKey: idempotencyKey(r.ID, r.Version, ec.ev.Name, ec.ev.SourceID, i), Chain: ec.ev.Chain}
+			IdempotencyKey: r.keyPrefix + ec.keySuffix + strconv.Itoa(i), Chain: ec.ev.Chain}
 		eff, err := p.plan(ec, o)
 		if err != nil {
 			ec.step(r, "failed", -1, "", fmt.Sprintf("effects[%d]: %s", i, err))
@@ -162,4 +168,18 @@ func periodEnd(start time.Time, period string) time.Time {
 		return start.AddDate(0, 0, 7)
 	}
 	return start.AddDate(0, 0, 1)
+}
+
+// periodStartOf is periodStart for the event's time, computed once per event.
+func (ec *evalCtx) periodStartOf(period string) time.Time {
+	if period == periodWeek {
+		if ec.weekStart.IsZero() {
+			ec.weekStart = periodStart(ec.ev.OccurredAt, periodWeek)
+		}
+		return ec.weekStart
+	}
+	if ec.dayStart.IsZero() {
+		ec.dayStart = periodStart(ec.ev.OccurredAt, periodDay)
+	}
+	return ec.dayStart
 }
