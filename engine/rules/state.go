@@ -143,16 +143,24 @@ func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.
 	defer s.mu.Unlock()
 	s.sweep(at)
 	es := s.velocity[key]
-	kept := es[:0]
 	for _, e := range es {
 		if e.token == token {
 			return true, nil
 		}
-		if at.Sub(e.at) < window && e.at.Sub(at) < window {
-			kept = append(kept, e)
+	}
+	// Drop what fell out of the window behind this event; count what is
+	// within a window either side (events may arrive out of order).
+	kept, n := es[:0], 0
+	for _, e := range es {
+		if at.Sub(e.at) >= window {
+			continue
+		}
+		kept = append(kept, e)
+		if e.at.Sub(at) < window {
+			n++
 		}
 	}
-	if len(kept) >= limit {
+	if n >= limit {
 		s.velocity[key] = kept
 		return false, nil
 	}
