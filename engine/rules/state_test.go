@@ -62,6 +62,8 @@ func TestStateContract(t *testing.T) {
 					{"3rd over the limit", "c", 2 * time.Minute, false},
 					{"after the 1st left the window", "d", time.Hour + time.Second, true},
 					{"still full", "e", time.Hour + 2*time.Second, false},
+					{"a late event far in the past has its own window", "f", -2 * time.Hour, true},
+					{"which did not make the present forget its entries", "g", time.Hour + 3*time.Second, false},
 				}
 				for _, st := range steps {
 					ok, err := s.Velocity(ctx, rules.Key{Kind: "vel", Guild: 1, Rule: 2, A: 3, B: 4}, rules.Token{Event: st.token, Source: 1}, t0.Add(st.at), time.Hour, 2)
