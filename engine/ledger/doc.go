@@ -37,7 +37,14 @@
 //
 // Reading: Balance, Wallets, History, Transaction, Profile (every currency
 // with balance, rank and level, for /profile and /balance), Leaderboard
-// and Rank (live, or a past season's snapshot), SystemBalance.
+// and Rank (live, or a past season's snapshot), SystemBalance. A live rank
+// does not count the whole guild: per-currency rank buckets, kept in the
+// same transaction as the balances, reduce it to a sum over bucket counts
+// and a short index scan inside one bucket (rank.go).
+//
+// Command mapping for the slash commands: /balance and /profile → Profile;
+// /leaderboard → Leaderboard + Rank; /give → Transfer; /award, /deduct →
+// Award, Deduct; /shop → ShopItems; /buy, /buy-coffee → Buy.
 //
 // Errors wrap the apperr classes so the API maps them in one place: see
 // errors.go. Amounts are int64 minor units; Currency.Format and

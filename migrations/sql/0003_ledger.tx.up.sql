@@ -42,7 +42,7 @@ CREATE TABLE ledger_wallets (
     updated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, guild_id, currency_id, user_id),
     FOREIGN KEY (tenant_id, guild_id, currency_id) REFERENCES ledger_currencies (tenant_id, guild_id, id) ON DELETE CASCADE
-);
+) WITH (fillfactor = 70); -- updated all the time: room for new row versions on the same page
 -- Leaderboards: top N is an index scan, a rank is an index-only count.
 CREATE INDEX ledger_wallets_rank_idx ON ledger_wallets (tenant_id, guild_id, currency_id, balance DESC, user_id);
 
