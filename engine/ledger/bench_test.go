@@ -55,31 +55,50 @@ func randomTransfer(tb *testBundle, rng *rand.Rand, key string) ledger.Op {
 		From: from, To: to, Amount: 1 + rng.Int64N(5), Source: "bench"}
 }
 
-// BenchmarkLedgerPostingsBatched: the rules engine's path, 1000 transfers
-// (2000 postings) per ApplyBatch call, one database transaction each.
+// randomCredit is what the rules engine mostly sends: XP for a message.
+func randomCredit(tb *testBundle, rng *rand.Rand, key string) ledger.Op {
+	return ledger.Op{Kind: ledger.KindCredit, Key: key, GuildID: tb.guild.ID, CurrencyID: tb.xp.ID,
+		To: 1 + rng.Int64N(benchMembers), Amount: 15 + rng.Int64N(11), Source: "rule:message-xp"}
+}
+
+type opGen func(tb *testBundle, rng *rand.Rand, key string) ledger.Op
+
+// opMixes: transfers are the worst case (two wallets written per two
+// postings); credits are the common one (one wallet, the issuer unlocked).
+var opMixes = []struct {
+	name string
+	gen  opGen
+}{{"transfers", randomTransfer}, {"credits", randomCredit}}
+
+// BenchmarkLedgerPostingsBatched: the rules engine's path, 1000 ops per
+// ApplyBatch call (one database transaction), from one caller.
 func BenchmarkLedgerPostingsBatched(b *testing.B) {
-	tb := setup(b)
-	fundMembers(b, tb, benchMembers, func(int) int64 { return 1 << 40 })
-	rng := rand.New(rand.NewPCG(1, 2))
-	postings, seq := 0, 0
-	for b.Loop() {
-		ops := make([]ledger.Op, benchBatchSize)
-		for i := range ops {
-			seq++
-			ops[i] = randomTransfer(tb, rng, fmt.Sprintf("bb-%d", seq))
-		}
-		rs, err := tb.led.ApplyBatch(tb.ctx, ops)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range rs {
-			if r.Err != nil {
-				b.Fatal(r.Err)
+	for _, mix := range opMixes {
+		b.Run(mix.name, func(b *testing.B) {
+			tb := setup(b)
+			fundMembers(b, tb, benchMembers, func(int) int64 { return 1 << 40 })
+			rng := rand.New(rand.NewPCG(1, 2))
+			postings, seq := 0, 0
+			for b.Loop() {
+				ops := make([]ledger.Op, benchBatchSize)
+				for i := range ops {
+					seq++
+					ops[i] = mix.gen(tb, rng, fmt.Sprintf("bb-%d", seq))
+				}
+				rs, err := tb.led.ApplyBatch(tb.ctx, ops)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range rs {
+					if r.Err != nil {
+						b.Fatal(r.Err)
+					}
+					postings += len(r.Postings)
+				}
 			}
-			postings += len(r.Postings)
-		}
+			b.ReportMetric(float64(postings)/b.Elapsed().Seconds(), "postings/s")
+		})
 	}
-	b.ReportMetric(float64(postings)/b.Elapsed().Seconds(), "postings/s")
 }
 
 // BenchmarkLedgerPostingsBatchedTwoWorkers: two rules-engine workers, each
@@ -133,21 +152,25 @@ func BenchmarkLedgerPostingsBatchedTwoWorkers(b *testing.B) {
 	b.ReportMetric(float64(postings.Load())/b.Elapsed().Seconds(), "postings/s")
 }
 
-// BenchmarkLedgerPostingsNaive: the same transfers, one per transaction.
+// BenchmarkLedgerPostingsNaive: the same ops, one per transaction.
 func BenchmarkLedgerPostingsNaive(b *testing.B) {
-	tb := setup(b)
-	fundMembers(b, tb, benchMembers, func(int) int64 { return 1 << 40 })
-	rng := rand.New(rand.NewPCG(1, 2))
-	postings, seq := 0, 0
-	for b.Loop() {
-		seq++
-		r, err := tb.led.Apply(tb.ctx, randomTransfer(tb, rng, fmt.Sprintf("bn-%d", seq)))
-		if err != nil {
-			b.Fatal(err)
-		}
-		postings += len(r.Postings)
+	for _, mix := range opMixes {
+		b.Run(mix.name, func(b *testing.B) {
+			tb := setup(b)
+			fundMembers(b, tb, benchMembers, func(int) int64 { return 1 << 40 })
+			rng := rand.New(rand.NewPCG(1, 2))
+			postings, seq := 0, 0
+			for b.Loop() {
+				seq++
+				r, err := tb.led.Apply(tb.ctx, mix.gen(tb, rng, fmt.Sprintf("bn-%d", seq)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				postings += len(r.Postings)
+			}
+			b.ReportMetric(float64(postings)/b.Elapsed().Seconds(), "postings/s")
+		})
 	}
-	b.ReportMetric(float64(postings)/b.Elapsed().Seconds(), "postings/s")
 }
 
 // BenchmarkLedgerLeaderboard100k: a guild of 100,000 members, seeded once;
