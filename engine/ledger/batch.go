@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -203,92 +202,6 @@ func (b *batch) dropDone() {
 	b.pending = slices.DeleteFunc(b.pending, func(i int) bool { return b.res[i].Err != nil || b.res[i].Replayed })
 }
 
-// planReversals loads the transactions to reverse and plans their negated
-// postings. Reversals, season resets and transactions already reversed
-// (before or earlier in this batch) are refused.
-func (b *batch) planReversals(ctx context.Context, db dbtx) error {
-	var ids []int64
-	for _, i := range b.pending {
-		if b.ops[i].Kind == KindReversal {
-			ids = append(ids, b.ops[i].Reverses)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	type orig struct {
-		guild    int64
-		kind     Kind
-		reversed bool
-		postings []plannedPosting
-	}
-	origs := map[int64]*orig{}
-	rs, err := db.query(ctx, `SELECT t.id, t.guild_id, t.kind,
-			EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.tenant_id = t.tenant_id AND r.reverses_id = t.id)
-		FROM ledger_transactions t WHERE t.tenant_id = $1 AND t.id = ANY($2)`, b.l.tenantID, ids)
-	if err != nil {
-		return fmt.Errorf("load reversed transactions: %w", err)
-	}
-	for rs.Next() {
-		var id int64
-		o := &orig{}
-		if err := rs.Scan(&id, &o.guild, &o.kind, &o.reversed); err != nil {
-			rs.Close()
-			return fmt.Errorf("scan reversed transaction: %w", err)
-		}
-		origs[id] = o
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("read reversed transactions: %w", err)
-	}
-	rs, err = db.query(ctx, `SELECT transaction_id, currency_id, account, amount FROM ledger_postings
-		WHERE tenant_id = $1 AND transaction_id = ANY($2) ORDER BY transaction_id, currency_id, account`, b.l.tenantID, ids)
-	if err != nil {
-		return fmt.Errorf("load reversed postings: %w", err)
-	}
-	for rs.Next() {
-		var id int64
-		var p plannedPosting
-		if err := rs.Scan(&id, &p.currency, &p.account, &p.amount); err != nil {
-			rs.Close()
-			return fmt.Errorf("scan reversed posting: %w", err)
-		}
-		if o := origs[id]; o != nil {
-			if o.kind == KindCredit && p.account > 0 {
-				p.earned = -p.amount
-			}
-			p.amount = -p.amount
-			o.postings = append(o.postings, p)
-		}
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("read reversed postings: %w", err)
-	}
-	reversing := map[int64]bool{}
-	for _, i := range b.pending {
-		op := &b.ops[i]
-		if op.Kind != KindReversal {
-			continue
-		}
-		o := origs[op.Reverses]
-		switch {
-		case o == nil || o.guild != op.GuildID:
-			b.res[i].Err = ErrUnknownTransaction
-		case o.kind == KindReversal || o.kind == KindSeasonReset:
-			b.res[i].Err = ErrNotReversible
-		case o.reversed || reversing[op.Reverses]:
-			b.res[i].Err = ErrAlreadyReversed
-		default:
-			reversing[op.Reverses] = true
-			b.plans[i] = o.postings
-		}
-	}
-	b.dropDone()
-	return nil
-}
-
 // planTransfers loads the currencies of every pending op in one query and
 // plans the postings of credits, debits, transfers and spends.
 func (b *batch) planTransfers(ctx context.Context, db dbtx) error {
@@ -371,107 +284,6 @@ func (b *batch) loadCurrencies(ctx context.Context, db dbtx) (map[int64]currency
 		return nil, fmt.Errorf("read currencies: %w", err)
 	}
 	return rules, nil
-}
-
-// lockWallets locks every member wallet the pending ops touch, in
-// (guild, currency, user) order, creating the missing ones.
-func (b *batch) lockWallets(ctx context.Context, db dbtx) (map[walletKey]*wallet, error) {
-	seen := map[walletKey]bool{}
-	var keys []walletKey
-	for _, i := range b.pending {
-		for _, p := range b.plans[i] {
-			k := walletKey{b.ops[i].GuildID, p.currency, p.account}
-			if p.account > 0 && !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	wallets := make(map[walletKey]*wallet, len(keys))
-	if len(keys) == 0 {
-		return wallets, nil
-	}
-	slices.SortFunc(keys, func(a, c walletKey) int {
-		return cmp.Or(cmp.Compare(a.guild, c.guild), cmp.Compare(a.currency, c.currency), cmp.Compare(a.user, c.user))
-	})
-	if err := b.l.selectForUpdate(ctx, db, keys, wallets); err != nil {
-		return nil, err
-	}
-	if len(wallets) == len(keys) {
-		return wallets, nil
-	}
-	// New members: create their wallets (sorted, so concurrent creators
-	// queue in one order), then lock them too. Locking these after the
-	// existing ones can, rarely, deadlock with a batch doing the same the
-	// other way round; Postgres aborts one and inTx retries it.
-	missing := slices.DeleteFunc(slices.Clone(keys), func(k walletKey) bool { return wallets[k] != nil })
-	gs, cs, us := splitKeys(missing)
-	rs, err := db.query(ctx, `INSERT INTO ledger_wallets (tenant_id, guild_id, currency_id, user_id)
-		SELECT $1, k.g, k.c, k.u FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
-		ORDER BY k.g, k.c, k.u ON CONFLICT DO NOTHING
-		RETURNING guild_id, currency_id, user_id`, b.l.tenantID, gs, cs, us)
-	if err != nil {
-		return nil, fmt.Errorf("create wallets: %w", err)
-	}
-	created := map[walletKey]bool{}
-	for rs.Next() {
-		var k walletKey
-		if err := rs.Scan(&k.guild, &k.currency, &k.user); err != nil {
-			rs.Close()
-			return nil, fmt.Errorf("scan created wallet: %w", err)
-		}
-		created[k] = true
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("create wallets: %w", err)
-	}
-	if err := b.l.selectForUpdate(ctx, db, missing, wallets); err != nil {
-		return nil, err
-	}
-	for k := range created {
-		wallets[k].created = true // a concurrent creator's wallet is counted by them
-	}
-	if len(wallets) != len(keys) {
-		return nil, fmt.Errorf("lock wallets: locked %d of %d", len(wallets), len(keys))
-	}
-	return wallets, nil
-}
-
-func splitKeys(keys []walletKey) (gs, cs, us []int64) {
-	gs, cs, us = make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
-	for n, k := range keys {
-		gs[n], cs[n], us[n] = k.guild, k.currency, k.user
-	}
-	return gs, cs, us
-}
-
-// selectForUpdate locks the existing wallets among keys, in key order, and
-// adds them to into.
-func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey, into map[walletKey]*wallet) error {
-	gs, cs, us := splitKeys(keys)
-	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned, w.ctid::text
-		FROM ledger_wallets w JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
-		  ON w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u
-		WHERE w.tenant_id = $1
-		ORDER BY w.guild_id, w.currency_id, w.user_id FOR UPDATE OF w`, l.tenantID, gs, cs, us)
-	if err != nil {
-		return fmt.Errorf("lock wallets: %w", err)
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var k walletKey
-		w := &wallet{}
-		if err := rs.Scan(&k.guild, &k.currency, &k.user, &w.balance, &w.earned, &w.ctid); err != nil {
-			return fmt.Errorf("scan wallet: %w", err)
-		}
-		w.orig = w.balance
-		into[k] = w
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("lock wallets: %w", err)
-	}
-	return nil
 }
 
 // applyInOrder runs the pending ops against the locked balances, refusing
