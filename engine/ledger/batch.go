@@ -16,13 +16,18 @@ import (
 // nothing; the others still apply. The returned error is for the batch as a
 // whole (database down, too many ops): then nothing was applied.
 //
-// Cost is a fixed number of statements whatever the batch size: one lookup
-// for every idempotency key, one upsert and one ordered SELECT … FOR UPDATE
-// for every wallet, one multi-row insert for transactions, one for
-// postings, one UPDATE … FROM unnest for balances. Wallets are locked in
-// (guild, currency, user) order and keys are inserted in key order, so
-// concurrent batches never deadlock; the issuer and other system accounts
-// are never locked.
+// Cost is a fixed number of statements whatever the batch size: the
+// batch's idempotency keys looked up in one query (again once the wallets
+// are locked, to catch a concurrent retry), its currencies in one, its
+// wallets locked with one ordered SELECT … FOR UPDATE (plus one insert and
+// one lock for wallets that do not exist yet), transaction ids reserved in
+// one query, transactions and postings written with one COPY each, balances
+// with one UPDATE … FROM unnest and rank buckets with one upsert. Wallets
+// are locked in (guild, currency, user) order and keys inserted in key
+// order, so concurrent batches queue instead of deadlocking (the rare
+// deadlock around brand-new wallets, and a lost race on a reused key, are
+// retried whole). The issuer and other system accounts are never locked:
+// their balances are derived from postings.
 func (l *Ledger) ApplyBatch(ctx context.Context, ops []Op) ([]Result, error) {
 	if len(ops) > MaxBatchOps {
 		return nil, apperr.Invalid("ops", "at most %d ops per batch", MaxBatchOps)
