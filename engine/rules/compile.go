@@ -44,6 +44,12 @@ type compileCtx struct {
 	// currencies collects currencies the rule credits, for zone warm-up.
 	currencies []string
 	caps       []*capCondition
+	zoneRefs   []zoneRef
+}
+
+// zoneRef is a zone a document names, and where.
+type zoneRef struct {
+	name, path string
 }
 
 // cel compiles an expression, reporting problems at path.
@@ -91,6 +97,7 @@ type CompiledRule struct {
 	currencies []string
 
 	keyPrefix string // "r<id>.v<version>.", the rule's part of idempotency keys
+	zoneRefs  []zoneRef
 
 	failures atomic.Int32 // consecutive run-time failures in this process
 	disabled atomic.Bool  // auto-disable already requested
@@ -101,6 +108,21 @@ type CompiledRule struct {
 func (c *Compiler) Validate(doc Document) error {
 	_, err := c.compile(0, 0, doc)
 	return err
+}
+
+// ValidateIn is Validate plus checks against the guild: every zone the
+// document names must exist among zones.
+func (c *Compiler) ValidateIn(doc Document, zones []Zone) error {
+	cr, err := c.compile(0, 0, doc)
+	if err != nil {
+		return err
+	}
+	for _, ref := range cr.zoneRefs {
+		if !hasZone(zones, ref.name) {
+			return apperr.Invalid(ref.path, "no zone named %q in this guild", ref.name)
+		}
+	}
+	return nil
 }
 
 // Compile compiles a stored rule's current version.
@@ -194,6 +216,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 	}
 	cr.caps = cc.caps
 	cr.currencies = cc.currencies
+	cr.zoneRefs = cc.zoneRefs
 	return cr, nil
 }
 

@@ -72,6 +72,9 @@ func compileChannelInZone(cc *compileCtx, raw []byte, path string) (Condition, e
 			return nil, apperr.Invalid(idx(path+".zones", i), "must be a zone name of 1 to 64 characters")
 		}
 	}
+	for i, z := range p.Zones {
+		cc.zoneRefs = append(cc.zoneRefs, zoneRef{name: z, path: idx(path+".zones", i)})
+	}
 	zones, invert := p.Zones, p.Invert
 	return condFunc(func(ec *evalCtx) (bool, error) {
 		in := ec.zone != nil && contains(zones, ec.zone.Name)

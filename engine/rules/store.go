@@ -128,6 +128,9 @@ func (s *TenantStore) CreateRule(ctx context.Context, actor tenants.Actor, guild
 	}
 	var out Rule
 	err := inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
+		if err := s.validateIn(ctx, tx, guildID, doc); err != nil {
+			return err
+		}
 		row := &ruleRow{TenantID: s.tenantID, GuildID: guildID, Version: 1, Enabled: doc.enabledOr(true)}
 		if err := row.setDocument(doc); err != nil {
 			return err
@@ -159,6 +162,9 @@ func (s *TenantStore) UpdateRule(ctx context.Context, actor tenants.Actor, guild
 	err := inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
 		before, row, err := s.lock(ctx, tx, guildID, ruleID)
 		if err != nil {
+			return err
+		}
+		if err := s.validateIn(ctx, tx, guildID, doc); err != nil {
 			return err
 		}
 		if expectVersion > 0 && row.Version != expectVersion {
@@ -289,6 +295,15 @@ func (s *TenantStore) RuleVersions(ctx context.Context, guildID, ruleID int64) (
 		out = append(out, rv)
 	}
 	return out, nil
+}
+
+// validateIn checks a valid document against the guild (zones it names).
+func (s *TenantStore) validateIn(ctx context.Context, tx bun.IDB, guildID int64, doc Document) error {
+	zones, err := s.listZones(ctx, tx, guildID)
+	if err != nil {
+		return err
+	}
+	return s.compiler.ValidateIn(doc, zones)
 }
 
 func (s *TenantStore) lock(ctx context.Context, tx bun.IDB, guildID, ruleID int64) (Rule, *ruleRow, error) {

@@ -140,6 +140,28 @@ func TestInvalidRuleIsNeverSaved(t *testing.T) {
 	require.Len(t, audit(t, b), 1, "only the valid create is audited")
 }
 
+func TestRuleMustNameExistingZones(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupStore(t)
+	d := doc(t, `{"name":"help xp","trigger":{"events":["message_create"]},
+		"conditions":[{"type":"channel_in_zone","zones":["general","help"]}],
+		"effects":[{"type":"credit","currency":"xp","amount":"base * zone.multiplier","base":5}]}`)
+	_, err := b.rules.CreateZone(ctx, b.actor, rules.Zone{GuildID: b.guild, Name: "general"})
+	require.NoError(t, err)
+
+	_, err = b.rules.CreateRule(ctx, b.actor, b.guild, d)
+	var ve *apperr.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "conditions[0].zones[1]", ve.Field)
+	require.Contains(t, ve.Message, `"help"`)
+
+	_, err = b.rules.CreateZone(ctx, b.actor, rules.Zone{GuildID: b.guild, Name: "help"})
+	require.NoError(t, err)
+	_, err = b.rules.CreateRule(ctx, b.actor, b.guild, d)
+	require.NoError(t, err)
+}
+
 func TestRuleStoreTenantIsolation(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
