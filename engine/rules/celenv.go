@@ -333,7 +333,9 @@ func (m *staticMap) get(k string) (ref.Val, bool) {
 }
 
 // floatMapVal is a CEL map(string, double) over a Go map, without the
-// reflection the default adapter uses.
+// reflection the default adapter uses. Every key reads: a currency or
+// counter the member has nothing of yet is 0, not an error (a rule must
+// not fail, and be disabled, because a new member has no wallet yet).
 func floatMapVal(m map[string]float64) ref.Val {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -341,7 +343,6 @@ func floatMapVal(m map[string]float64) ref.Val {
 	}
 	sort.Strings(keys)
 	return &lazyMap{keys: keys, get: func(k string) (ref.Val, bool) {
-		v, ok := m[k]
-		return types.Double(v), ok
+		return types.Double(m[k]), true
 	}}
 }

@@ -32,7 +32,7 @@ func TestDryRunHasNoSideEffects(t *testing.T) {
 
 	// A draft that replaces nothing and fails at run time.
 	draft, err := c.Compile(rules.Rule{Version: 1, Enabled: true, Document: doc(t, `{"name":"draft","trigger":{"events":["message_create"]},
-		"effects":[{"type":"credit","currency":"xp","amount":"wallet['nope']"}]}`)})
+		"effects":[{"type":"credit","currency":"xp","amount":"1.0 / wallet['nope']"}]}`)})
 	require.NoError(t, err)
 
 	for i := 0; i < 2; i++ {

@@ -178,7 +178,7 @@ func TestRuntimeFailures(t *testing.T) {
 	t.Parallel()
 	c := compiler(t)
 	set := ruleSet(t, c, nil,
-		doc(t, `{"name":"broken","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"wallet['gems'] * 2.0"}]}`),
+		doc(t, `{"name":"broken","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"100.0 / wallet['gems']"}]}`),
 		doc(t, `{"name":"fine","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"3"}]}`))
 	dis := &recordingDisabler{}
 	facts := rules.StaticFacts{1: {}, 2: {Wallet: map[string]float64{"gems": 1}}}

@@ -129,10 +129,10 @@ func fastNumExpr(e ast.Expr, intOK bool) fastNum {
 			}
 			k := string(key)
 			switch args[0].AsIdent() {
-			case "wallet":
-				return func(a *activation) (float64, bool) { v, ok := a.facts.Wallet[k]; return v, ok }
+			case "wallet": // absent keys read as 0, as in floatMapVal
+				return func(a *activation) (float64, bool) { return a.facts.Wallet[k], true }
 			case "counters":
-				return func(a *activation) (float64, bool) { v, ok := a.facts.Counters[k]; return v, ok }
+				return func(a *activation) (float64, bool) { return a.facts.Counters[k], true }
 			}
 			return nil
 		case "-_":

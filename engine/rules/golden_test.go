@@ -33,18 +33,23 @@ type goldenMember struct {
 }
 
 type goldenInput struct {
+	// Rules and ZoneDefs replace the Classic preset when set (testdata/rules).
+	Rules    []rules.Document `json:"rules"`
+	ZoneDefs []rules.Zone     `json:"zone_defs"`
+	// Zones assigns channels to the preset's zones.
 	Zones   map[string][]rules.Snowflake `json:"zones"`
 	Members map[string]goldenMember      `json:"members"`
 	Events  []rules.EventJSON            `json:"events"`
 }
 
-// TestClassicGolden pins the Classic Gamification preset: each file in
-// testdata/classic holds members, zone channels and a sequence of events,
-// a separator line, and the effects the preset plans for each event.
-// Run with -update to regenerate after an intended change, and review the diff.
+// TestClassicGolden pins rule decisions: each file holds members, zones, a
+// sequence of events (and, under testdata/rules, the rules; under
+// testdata/classic the Classic Gamification preset is used), a separator
+// line, and the effects planned for each event. Run with -update to
+// regenerate after an intended change, and review the diff.
 func TestClassicGolden(t *testing.T) {
 	t.Parallel()
-	files, err := filepath.Glob(filepath.Join("testdata", "classic", "*.txt"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*", "*.txt"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, file := range files {
@@ -78,11 +83,16 @@ func runGolden(t *testing.T, input string) string {
 
 	c := compiler(t)
 	preset := rules.Classic()
+	if len(in.Rules) > 0 {
+		preset = rules.Preset{Key: "golden", Rules: in.Rules, Zones: in.ZoneDefs}
+	}
 	crs, err := c.CompilePreset(preset)
 	require.NoError(t, err)
 	zones := preset.Zones
 	for i := range zones {
-		zones[i].Channels = in.Zones[zones[i].Name]
+		if chans, ok := in.Zones[zones[i].Name]; ok {
+			zones[i].Channels = chans
+		}
 	}
 	set := rules.NewRuleSet(1, 42, crs, zones)
 	facts := rules.StaticFacts{}

@@ -17,7 +17,7 @@ func TestMetricsCountEvaluations(t *testing.T) {
 	c := compiler(t)
 	set := ruleSet(t, c, nil,
 		doc(t, `{"name":"ok","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"1"},{"type":"milestone_check"}]}`),
-		doc(t, `{"name":"broken","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"wallet['none']"}]}`))
+		doc(t, `{"name":"broken","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"xp","amount":"1.0 / wallet['none']"}]}`))
 	e := engine(t, rules.StaticFacts{}, func(o *rules.Options) { o.Metrics = m })
 	eval(t, e, set, msg(1, t0, 50))
 	eval(t, e, set, msg(2, t0, 50))

@@ -301,7 +301,7 @@ func TestAutoDisableThroughTheStore(t *testing.T) {
 	ctx := context.Background()
 	b := setupStore(t)
 	broken, err := b.rules.CreateRule(ctx, b.actor, b.guild, doc(t, `{"name":"broken","trigger":{"events":["message_create"]},
-		"effects":[{"type":"credit","currency":"xp","amount":"wallet['gems']"}]}`))
+		"effects":[{"type":"credit","currency":"xp","amount":"1.0 / wallet['gems']"}]}`))
 	require.NoError(t, err)
 	fine, err := b.rules.CreateRule(ctx, b.actor, b.guild, doc(t, xpRule))
 	require.NoError(t, err)
