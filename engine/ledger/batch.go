@@ -82,6 +82,7 @@ type batch struct {
 
 // apply runs inside the caller's transaction.
 func (l *Ledger) apply(ctx context.Context, db dbtx, ops []Op) ([]Result, error) {
+	ops = slices.Clone(ops) // currency codes get resolved in place
 	b := &batch{l: l, ops: ops, res: make([]Result, len(ops)), hashes: make([][]byte, len(ops)),
 		dupOf: map[int]int{}, plans: map[int][]plannedPosting{}}
 	b.validate()
@@ -250,7 +251,7 @@ func (b *batch) planTransfers(ctx context.Context, db dbtx) error {
 }
 
 func (b *batch) loadCurrencies(ctx context.Context, db dbtx) (map[int64]currencyRules, error) {
-	seen := map[int64]bool{}
+	seen := map[int64]bool{0: true}
 	var ids []int64
 	add := func(id int64) {
 		if !seen[id] {
@@ -267,26 +268,47 @@ func (b *batch) loadCurrencies(ctx context.Context, db dbtx) (map[int64]currency
 			add(b.ops[i].CurrencyID)
 		}
 	}
+	// Ops may name their currency by code (the rules engine does).
+	type codeKey struct {
+		guild int64
+		code  string
+	}
+	var codeGuilds []int64
+	var codes []string
+	for _, i := range b.pending {
+		if op := &b.ops[i]; op.Kind != KindReversal && op.CurrencyID == 0 {
+			codeGuilds, codes = append(codeGuilds, op.GuildID), append(codes, op.CurrencyCode)
+		}
+	}
 	rules := make(map[int64]currencyRules, len(ids))
-	if len(ids) == 0 {
+	if len(ids) == 0 && len(codes) == 0 {
 		return rules, nil
 	}
-	rs, err := db.query(ctx, `SELECT id, guild_id, transferable, spendable, allow_negative FROM ledger_currencies
-		WHERE tenant_id = $1 AND id = ANY($2)`, b.l.tenantID, ids)
+	rs, err := db.query(ctx, `SELECT id, guild_id, code, transferable, spendable, allow_negative FROM ledger_currencies
+		WHERE tenant_id = $1 AND (id = ANY($2) OR (guild_id, code) IN (SELECT * FROM unnest($3::bigint[], $4::text[])))`,
+		b.l.tenantID, ids, codeGuilds, codes)
 	if err != nil {
 		return nil, fmt.Errorf("load currencies: %w", err)
 	}
 	defer rs.Close()
+	byCode := map[codeKey]int64{}
 	for rs.Next() {
 		var id int64
+		var code string
 		var c currencyRules
-		if err := rs.Scan(&id, &c.guildID, &c.transferable, &c.spendable, &c.allowNegative); err != nil {
+		if err := rs.Scan(&id, &c.guildID, &code, &c.transferable, &c.spendable, &c.allowNegative); err != nil {
 			return nil, fmt.Errorf("scan currency: %w", err)
 		}
 		rules[id] = c
+		byCode[codeKey{c.guildID, code}] = id
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("read currencies: %w", err)
+	}
+	for _, i := range b.pending {
+		if op := &b.ops[i]; op.Kind != KindReversal && op.CurrencyID == 0 {
+			op.CurrencyID = byCode[codeKey{op.GuildID, op.CurrencyCode}] // 0: unknown, refused by the caller
+		}
 	}
 	return rules, nil
 }

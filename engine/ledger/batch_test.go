@@ -174,3 +174,33 @@ func TestBatchTooLarge(t *testing.T) {
 	var ve *apperr.ValidationError
 	require.ErrorAs(t, err, &ve)
 }
+
+// The rules engine names currencies by code; codes resolve per guild.
+func TestOpsByCurrencyCode(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	other := newGuild(t, b.db, b.led.TenantID())
+	const alice = 12001
+	ops := []ledger.Op{
+		{Kind: ledger.KindCredit, Key: key("c"), GuildID: b.guild.ID, CurrencyCode: "xp", To: alice, Amount: 20},
+		{Kind: ledger.KindCredit, Key: key("c"), GuildID: b.guild.ID, CurrencyCode: "gold", To: alice, Amount: 5},
+		{Kind: ledger.KindCredit, Key: key("c"), GuildID: b.guild.ID, CurrencyCode: "diamonds", To: alice, Amount: 5},
+		{Kind: ledger.KindCredit, Key: key("c"), GuildID: other.ID, CurrencyCode: "xp", To: alice, Amount: 5}, // no xp there
+	}
+	rs, err := b.led.ApplyBatch(b.ctx, ops)
+	require.NoError(t, err)
+	require.NoError(t, rs[0].Err)
+	require.NoError(t, rs[1].Err)
+	require.ErrorIs(t, rs[2].Err, ledger.ErrUnknownCurrency)
+	require.ErrorIs(t, rs[3].Err, ledger.ErrUnknownCurrency)
+	require.Equal(t, b.xp.ID, rs[0].Postings[0].CurrencyID)
+	require.Equal(t, int64(20), b.balance(t, b.xp, alice))
+	require.Equal(t, int64(5), b.balance(t, b.gold, alice))
+	require.Zero(t, ops[0].CurrencyID, "the caller's ops are not modified")
+
+	again, err := b.led.ApplyBatch(b.ctx, ops[:1])
+	require.NoError(t, err)
+	require.True(t, again[0].Replayed)
+	require.Equal(t, rs[0].TransactionID, again[0].TransactionID)
+	requireInvariants(t, b.db)
+}

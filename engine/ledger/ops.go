@@ -48,13 +48,17 @@ type Op struct {
 	Key        string
 	GuildID    int64
 	CurrencyID int64 // ignored for reversals: the original's currencies apply
-	From       int64 // debit, transfer, spend: the member paying
-	To         int64 // credit, transfer: the member receiving
-	Amount     int64 // minor units, > 0; ignored for reversals
-	Reverses   int64 // reversal: the transaction to compensate
-	Reason     string
-	Source     string // the event or rule that caused it, or "admin", "shop:<item>"
-	Actor      string // who asked; not part of the idempotency content
+	// CurrencyCode names the currency by code in GuildID ("xp") when
+	// CurrencyID is 0, as the rules engine does. The key's content is what
+	// the caller sent: the same op by id and by code are different content.
+	CurrencyCode string
+	From         int64 // debit, transfer, spend: the member paying
+	To           int64 // credit, transfer: the member receiving
+	Amount       int64 // minor units, > 0; ignored for reversals
+	Reverses     int64 // reversal: the transaction to compensate
+	Reason       string
+	Source       string // the event or rule that caused it, or "admin", "shop:<item>"
+	Actor        string // who asked; not part of the idempotency content
 }
 
 // Posting is one signed movement on one account.
@@ -116,8 +120,8 @@ func (op *Op) validate() error {
 	if op.Amount <= 0 || op.Amount > MaxAmount {
 		return apperr.Invalid("amount", "must be between 1 and %d minor units", MaxAmount)
 	}
-	if op.CurrencyID == 0 {
-		return apperr.Invalid("currency_id", "required")
+	if op.CurrencyID == 0 && op.CurrencyCode == "" {
+		return apperr.Invalid("currency_id", "a currency id or code is required")
 	}
 	switch op.Kind {
 	case KindCredit:
@@ -150,8 +154,8 @@ func needMember(field string, id int64) error {
 // hash is the op's idempotency content: everything but the actor, so a
 // retry from another worker still matches.
 func (op *Op) hash() []byte {
-	h := sha256.Sum256(fmt.Appendf(nil, "v1\x00%s\x00%d\x00%d\x00%d\x00%d\x00%d\x00%d\x00%s\x00%s",
-		op.Kind, op.GuildID, op.CurrencyID, op.From, op.To, op.Amount, op.Reverses, op.Reason, op.Source))
+	h := sha256.Sum256(fmt.Appendf(nil, "v1\x00%s\x00%d\x00%d\x00%s\x00%d\x00%d\x00%d\x00%d\x00%s\x00%s",
+		op.Kind, op.GuildID, op.CurrencyID, op.CurrencyCode, op.From, op.To, op.Amount, op.Reverses, op.Reason, op.Source))
 	return h[:16]
 }
 
