@@ -204,3 +204,28 @@ func TestOpsByCurrencyCode(t *testing.T) {
 	require.Equal(t, rs[0].TransactionID, again[0].TransactionID)
 	requireInvariants(t, b.db)
 }
+
+// Transaction ids follow application order, whatever the keys' order, so
+// a member's history reads in the order their balance changed.
+func TestTransactionIDsFollowApplicationOrder(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	const alice = 13001
+	g, gold := b.guild.ID, b.gold.ID
+	rs, err := b.led.ApplyBatch(b.ctx, []ledger.Op{
+		{Kind: ledger.KindCredit, Key: "zz-" + key("o"), GuildID: g, CurrencyID: gold, To: alice, Amount: 10},
+		{Kind: ledger.KindDebit, Key: "mm-" + key("o"), GuildID: g, CurrencyID: gold, From: alice, Amount: 4},
+		{Kind: ledger.KindCredit, Key: "aa-" + key("o"), GuildID: g, CurrencyID: gold, To: alice, Amount: 1},
+	})
+	require.NoError(t, err)
+	require.Less(t, rs[0].TransactionID, rs[1].TransactionID)
+	require.Less(t, rs[1].TransactionID, rs[2].TransactionID)
+	h, err := b.led.History(b.ctx, g, alice, ledger.HistoryQuery{})
+	require.NoError(t, err)
+	var after []int64
+	for _, e := range h {
+		after = append(after, *e.BalanceAfter)
+	}
+	require.Equal(t, []int64{7, 6, 10}, after, "newest first")
+	requireInvariants(t, b.db)
+}

@@ -14,7 +14,8 @@ const copyThreshold = 64
 
 // write persists the applied ops: transaction ids reserved in one query,
 // then one COPY (pgx) or multi-row insert (database/sql) each for
-// transactions and postings, and one UPDATE … FROM unnest for the wallets.
+// transactions and postings, one UPDATE … FROM unnest for the wallets and
+// one upsert for the rank buckets.
 func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[walletKey]*wallet) error {
 	if len(applied) == 0 {
 		// Wallets created for ops that all failed still exist (at zero).
@@ -24,8 +25,12 @@ func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[w
 	if err != nil {
 		return err
 	}
-	// Insert in key order: two batches racing on the same keys then wait
-	// on each other in the same order instead of deadlocking.
+	// Ids follow the order ops were applied in, so history reads in the
+	// order balances changed; rows go in in key order: two batches racing
+	// on the same keys then wait on each other in one order, no deadlock.
+	for k, i := range applied {
+		b.res[i].TransactionID = ids[k]
+	}
 	slices.SortFunc(applied, func(x, y int) int { return strings.Compare(b.ops[x].Key, b.ops[y].Key) })
 	n := len(applied)
 	var (
@@ -39,7 +44,7 @@ func (b *batch) write(ctx context.Context, db dbtx, applied []int, wallets map[w
 	)
 	for k, i := range applied {
 		op := &b.ops[i]
-		b.res[i].TransactionID = ids[k]
+		ids[k] = b.res[i].TransactionID
 		tGuild[k], tRev[k], tKey[k], tKind[k] = op.GuildID, op.Reverses, op.Key, string(op.Kind)
 		tReason[k], tActor[k], tSource[k], tHash[k] = op.Reason, op.Actor, op.Source, b.hashes[i]
 		for _, p := range b.res[i].Postings {
