@@ -30,7 +30,7 @@ func TestFastPathAgreesWithCEL(t *testing.T) {
 		{"-base + event.length / 7.0 - event.links", true},
 		{"wallet['xp'] * 0.1 + counters['streak']", true},
 		{"wallet['missing'] + 1.0", true}, // absent balances are 0
-		{"double(event.data.n)", false},  // event.data has no such key: CEL errors, both report it
+		{"double(event.data.n)", false},   // event.data has no such key: CEL errors, both report it
 		{"base / (quality - quality)", true},
 		{"event.hour + event.weekday + event.depth + event.mentions + event.attachments + event.emoji + event.magnitude", true},
 		{"double(event.user_id)", false},

@@ -81,23 +81,30 @@ type State interface {
 	CapConsume(ctx context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error)
 }
 
+// Retention is how long fired marks are kept beyond their window, so a task
+// that replays a batch within it takes exactly the decisions it took the
+// first time: an event that fired finds its own mark and fires again (same
+// keys, applied once by the sinks); one that was refused finds the marks
+// that refused it.
+const Retention = time.Hour
+
 // MemoryState is State in process memory: dry runs, backtests and tests.
 // Entries expire by event time as the events move forward.
 type MemoryState struct {
-	mu        sync.Mutex
-	cooldowns map[Key]cooldownEntry
-	velocity  map[Key][]velocityEntry
-	caps      map[Key]*capEntry
-	sweepAt   time.Time
+	mu      sync.Mutex
+	fired   map[Key]*firedMarks
+	caps    map[Key]*capEntry
+	sweepAt time.Time
 }
 
-type cooldownEntry struct {
-	token Token
-	at    time.Time
-	until time.Time
+// firedMarks are the events that fired under a key (cooldowns: at most one
+// per window; velocity: at most limit per window).
+type firedMarks struct {
+	marks []mark
+	until time.Time // the newest mark's window end plus Retention
 }
 
-type velocityEntry struct {
+type mark struct {
 	token Token
 	at    time.Time
 }
@@ -110,62 +117,55 @@ type capEntry struct {
 
 // NewMemoryState returns an empty state.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{cooldowns: map[Key]cooldownEntry{}, velocity: map[Key][]velocityEntry{}, caps: map[Key]*capEntry{}}
+	return &MemoryState{fired: map[Key]*firedMarks{}, caps: map[Key]*capEntry{}}
 }
 
-// Cooldown implements State.
+// Cooldown implements State: at most one event fires per window, whichever
+// side of it the others fall (events may arrive out of order).
 func (s *MemoryState) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweep(at)
-	if e, ok := s.cooldowns[key]; ok {
-		if e.token == token {
-			return true, nil
-		}
-		d := at.Sub(e.at)
-		if d < 0 {
-			d = -d
-		}
-		if d < window {
-			return false, nil
-		}
-		if at.Before(e.at) {
-			return true, nil // older event outside the window: allowed, keep the newer mark
-		}
-	}
-	s.cooldowns[key] = cooldownEntry{token: token, at: at, until: at.Add(window)}
-	return true, nil
+	return s.fire(key, token, at, window, 1), nil
 }
 
 // Velocity implements State.
 func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
+	return s.fire(key, token, at, window, limit), nil
+}
+
+// fire allows token when it fired before, or when fewer than limit other
+// marks lie within window of at (either side), recording it.
+func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
-	es := s.velocity[key]
-	for _, e := range es {
-		if e.token == token {
-			return true, nil
-		}
+	f := s.fired[key]
+	if f == nil {
+		f = &firedMarks{}
+		s.fired[key] = f
 	}
-	// Drop what fell out of the window behind this event; count what is
-	// within a window either side (events may arrive out of order).
-	kept, n := es[:0], 0
-	for _, e := range es {
-		if at.Sub(e.at) >= window {
-			continue
+	n := 0
+	kept := f.marks[:0]
+	for _, m := range f.marks {
+		if m.token == token {
+			return true
 		}
-		kept = append(kept, e)
-		if e.at.Sub(at) < window {
+		d := at.Sub(m.at)
+		if d >= window+Retention {
+			continue // too old to matter even to a replay
+		}
+		kept = append(kept, m)
+		if d < window && -d < window {
 			n++
 		}
 	}
+	f.marks = kept
 	if n >= limit {
-		s.velocity[key] = kept
-		return false, nil
+		return false
 	}
-	s.velocity[key] = append(kept, velocityEntry{token: token, at: at})
-	return true, nil
+	f.marks = append(f.marks, mark{token: token, at: at})
+	if u := at.Add(window + Retention); u.After(f.until) {
+		f.until = u
+	}
+	return true
 }
 
 // CapUsed implements State.
@@ -200,21 +200,16 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	return g, nil
 }
 
-// sweep drops expired cooldowns at most once per event-time hour, so a
+// sweep drops expired marks and caps at most once per event-time hour, so a
 // long backtest does not grow without bound.
 func (s *MemoryState) sweep(at time.Time) {
 	if at.Sub(s.sweepAt) < time.Hour {
 		return
 	}
 	s.sweepAt = at
-	for k, e := range s.cooldowns {
-		if at.After(e.until) {
-			delete(s.cooldowns, k)
-		}
-	}
-	for k, es := range s.velocity {
-		if len(es) == 0 || at.Sub(es[len(es)-1].at) > 24*time.Hour {
-			delete(s.velocity, k)
+	for k, f := range s.fired {
+		if at.After(f.until) {
+			delete(s.fired, k)
 		}
 	}
 	for k, e := range s.caps {

@@ -10,9 +10,8 @@ import (
 )
 
 // RedisState is State in Redis, shared by every worker. Each operation is
-// one Lua script (one round trip, atomic). Keys expire on their own: a
-// cooldown after its window, velocity after its window, a cap a day after
-// its period ends.
+// one Lua script (one round trip, atomic). Keys expire on their own: marks
+// after their window plus Retention, a cap a day after its period ends.
 type RedisState struct {
 	rdb   redis.UniversalClient
 	now   func() time.Time
@@ -28,34 +27,19 @@ func NewRedisState(rdb redis.UniversalClient, now func() time.Time) *RedisState 
 	return &RedisState{rdb: rdb, now: now, slack: time.Minute}
 }
 
-// value "token|unixms". Same token: allowed again. Another token within
-// the window (either side): refused. Only a newer event moves the mark.
-var cooldownScript = redis.NewScript(`
-local v = redis.call('GET', KEYS[1])
-local at = tonumber(ARGV[2])
-local win = tonumber(ARGV[3])
-if v then
-  local sep = string.find(v, '|', 1, true)
-  local tok = string.sub(v, 1, sep - 1)
-  local prev = tonumber(string.sub(v, sep + 1))
-  if tok == ARGV[1] then return 1 end
-  if math.abs(at - prev) < win then return 0 end
-  if at < prev then return 1 end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
-return 1
-`)
-
-// A sorted set of tokens scored by event time (ms).
-var velocityScript = redis.NewScript(`
-local at = tonumber(ARGV[2])
-local win = tonumber(ARGV[3])
+// A sorted set of the tokens that fired, scored by event time (ms). A token
+// already there fires again; otherwise it fires when fewer than limit marks
+// lie within the window either side. Marks older than window + retention
+// (behind this event) are dropped.
+var fireScript = redis.NewScript(`
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (at - win + 1))
+local at = tonumber(ARGV[2])
+local win = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (at - win - tonumber(ARGV[6]) + 1))
 local n = redis.call('ZCOUNT', KEYS[1], at - win + 1, at + win - 1)
 if n >= tonumber(ARGV[4]) then return 0 end
 redis.call('ZADD', KEYS[1], at, ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[5])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KEYS[1], ARGV[5]) end
 return 1
 `)
 
@@ -82,19 +66,19 @@ func (s *RedisState) ttl(until time.Time, min time.Duration) int64 {
 
 // Cooldown implements State.
 func (s *RedisState) Cooldown(ctx context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
-	ms := at.UnixMilli()
-	n, err := cooldownScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), ms, window.Milliseconds(), s.ttl(at.Add(window), window)).Int64()
-	if err != nil {
-		return false, fmt.Errorf("cooldown %s: %w", key, err)
-	}
-	return n == 1, nil
+	return s.fire(ctx, key, token, at, window, 1)
 }
 
 // Velocity implements State.
 func (s *RedisState) Velocity(ctx context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
-	n, err := velocityScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), at.UnixMilli(), window.Milliseconds(), limit, s.ttl(at.Add(window), window)).Int64()
+	return s.fire(ctx, key, token, at, window, limit)
+}
+
+func (s *RedisState) fire(ctx context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
+	n, err := fireScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), at.UnixMilli(), window.Milliseconds(),
+		limit, s.ttl(at.Add(window+Retention), window+Retention), Retention.Milliseconds()).Int64()
 	if err != nil {
-		return false, fmt.Errorf("velocity %s: %w", key, err)
+		return false, fmt.Errorf("%s: %w", key, err)
 	}
 	return n == 1, nil
 }
