@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, d *deps, api config.HTTP, sc simConfig) error 
 	defer sim.Close()
 
 	gw := gatewayConfig{Discord: discordConfig{Token: sim.Token(), RESTURL: sim.RESTURL(), GatewayURL: sim.GatewayURL()},
-		WorkerID: "demo", LeaseTTL: 5 * time.Second}
+		WorkerID: "demo", LeaseTTL: 5 * time.Second, IdentifyNamespace: "synapse-demo"}
 	fmt.Fprintf(d.stderr, `
   Synapse demo
     dashboard and API   http://%s

@@ -36,12 +36,15 @@ type gatewayConfig struct {
 	Shards   int
 	WorkerID string
 	LeaseTTL time.Duration
+	// IdentifyNamespace keys the fleet's identify limits in Redis: one per bot.
+	IdentifyNamespace string
 }
 
 func (c *gatewayConfig) Register(fs *pflag.FlagSet) {
 	c.Discord.Register(fs)
 	fs.IntVar(&c.Shards, "shards", 0, "total shard count; 0: what GET /gateway/bot recommends")
 	fs.StringVar(&c.WorkerID, "worker-id", "", "this gateway worker's id in the fleet; empty: host name and process id")
+	fs.StringVar(&c.IdentifyNamespace, "identify-namespace", "synapse", "Redis key prefix of the fleet-wide identify limits (one per bot token)")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 5*time.Second, "how long a shard lease lives without renewal (bounds the takeover time when a worker dies)")
 }
 

@@ -36,7 +36,7 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	log.Info("gateway starting", slog.Int("shards", shards), slog.Int("max_concurrency", gb.SessionStartLimit.MaxConcurrency),
 		slog.Int("identifies_remaining", gb.SessionStartLimit.Remaining))
 
-	limiter := shardmgr.NewIdentifyLimiter(d.rdb, "synapse", gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
+	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
 	dir := gateway.NewDirectory(d.pg)
 	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter}, dir, pipe, log, d.reg)

@@ -69,6 +69,7 @@ func NewRoot(stdout, stderr io.Writer) *cobra.Command {
 		newAllCmd(),
 		newSimCmd(),
 		newDemoCmd(),
+		newLoadtestCmd(),
 		newConfigReferenceCmd(),
 	)
 	wrapAllArgs(root)

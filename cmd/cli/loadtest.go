@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/synapsehq/synapse/infra/config"
+	"github.com/synapsehq/synapse/infra/loadtest"
+	"github.com/synapsehq/synapse/infra/logging"
+)
+
+func newLoadtestCmd() *cobra.Command {
+	var (
+		c        common
+		profile  string
+		duration time.Duration
+		rate     float64
+		asJSON   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "loadtest",
+		Short: "Drive simulated Discord traffic through capture and report throughput, lag, loss and cost",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := load(cmd.Flags(), c.sections()...); err != nil {
+				return err
+			}
+			var ch config.Checker
+			ch.OneOf("profile", profile, loadtest.ProfileRoadmap500, loadtest.ProfileMax, loadtest.ProfileRate, loadtest.ProfileChaos, loadtest.ProfileNaive)
+			if err := ch.Err(); err != nil {
+				return err
+			}
+			bin, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			rep, err := loadtest.Run(cmd.Context(), loadtest.Options{
+				Profile: profile, Duration: duration, Rate: rate, DatabaseURL: c.DB.URL, RedisURL: c.Redis.URL, Binary: bin,
+				Log: logging.New(cmd.ErrOrStderr(), c.Log.Format, c.Log.Level),
+			})
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(rep)
+			}
+			b, _ := json.MarshalIndent(rep, "", "  ")
+			_, err = fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			return err
+		},
+	}
+	c.register(cmd.Flags())
+	_ = cmd.Flags().Set("log-level", "warn")
+	cmd.Flags().Lookup("log-level").DefValue = "warn"
+	cmd.Flags().StringVar(&profile, "profile", loadtest.ProfileRoadmap500, "roadmap-500, max, rate, chaos or naive")
+	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to generate traffic (all profiles but roadmap-500)")
+	cmd.Flags().Float64Var(&rate, "rate", 5000, "events per second for the rate profile")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON line")
+	return cmd
+}

@@ -1,0 +1,148 @@
+// Package loadtest drives discordsim traffic through the capture pipeline
+// into a scratch Postgres schema and reports what arrived, how fast, and
+// at what cost, checked exactly against the simulator's ground truth.
+package loadtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	neturl "net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/synapsehq/synapse/infra/discordsim"
+	"github.com/synapsehq/synapse/infra/postgres"
+	"github.com/synapsehq/synapse/migrations"
+)
+
+// Profiles.
+const (
+	ProfileRoadmap500 = "roadmap-500" // a 500-member server's simulated day, ~22K events
+	ProfileMax        = "max"         // as fast as it goes
+	ProfileRate       = "rate"        // a fixed rate (Options.Rate), for latency at a given load
+	ProfileChaos      = "chaos"       // max, with reconnects, invalid sessions, zombies and a SIGKILLed worker
+	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event
+)
+
+// Options select and bound a run.
+type Options struct {
+	Profile     string
+	Duration    time.Duration // generation time for max, rate, chaos, naive
+	Rate        float64       // events/s for the rate profile
+	DatabaseURL string
+	RedisURL    string
+	// Binary is the synapse executable the chaos profile runs gateway
+	// workers from (so one of them can really be SIGKILLed).
+	Binary string
+	Log    *slog.Logger
+}
+
+// Report is the one JSON line `synapse loadtest --json` prints.
+type Report struct {
+	Profile         string  `json:"profile"`
+	EventsSent      int     `json:"events_sent"`   // lake rows the dispatched events should produce
+	EventsStored    int     `json:"events_stored"` // lake rows present (synthetic voice rows excluded)
+	Lost            int     `json:"lost"`
+	Duplicates      int     `json:"duplicates"`
+	Undeliverable   int     `json:"undeliverable"` // dispatched while no session existed to receive them (Discord drops these too)
+	EventsPerSec    float64 `json:"events_per_sec"`
+	IngestLagP50MS  float64 `json:"ingest_lag_p50_ms"`
+	IngestLagP99MS  float64 `json:"ingest_lag_p99_ms"`
+	BytesPerEvent   float64 `json:"bytes_per_event"`
+	RSSMB           float64 `json:"rss_mb"` // peak RSS of this process (simulator included)
+	WallSeconds     float64 `json:"wall_seconds"`
+	TakeoverSeconds float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
+	Faults          int     `json:"faults,omitempty"`
+}
+
+// scratch is a throwaway schema with the full migrated schema in it.
+type scratch struct {
+	db     *postgres.DB
+	schema string
+	url    string
+	rdb    *redis.Client
+}
+
+func newScratch(ctx context.Context, o Options) (*scratch, error) {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	schema := "loadtest_" + hex.EncodeToString(b)
+	admin, err := pgx.Connect(ctx, o.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", "database", err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return nil, err
+	}
+	url, err := withSearchPath(o.DatabaseURL, schema)
+	if err != nil {
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, o.DatabaseURL, postgres.Options{MaxConns: 16, SearchPath: schema})
+	if err != nil {
+		return nil, err
+	}
+	m, err := migrations.New(db.Bun)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Up(ctx); err != nil {
+		return nil, err
+	}
+	opt, err := redis.ParseURL(o.RedisURL)
+	if err != nil {
+		return nil, err
+	}
+	return &scratch{db: db, schema: schema, url: url, rdb: redis.NewClient(opt)}, nil
+}
+
+func (s *scratch) drop(ctx context.Context) {
+	s.db.Close()
+	_ = s.rdb.Del(ctx, s.schema+":identify:day:"+time.Now().UTC().Format("20060102")).Err()
+	_ = s.rdb.Close()
+}
+
+// dropSchema removes the scratch schema; a separate step so a failed run
+// can leave it behind for inspection.
+func dropSchema(ctx context.Context, databaseURL, schema string) error {
+	c, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE")
+	return err
+}
+
+func simConfig(profile string) discordsim.Config {
+	cfg := discordsim.DefaultConfig()
+	cfg.SimStart = time.Now().UTC().Truncate(time.Second)
+	cfg.IdentifyInterval = 200 * time.Millisecond // shards connect quickly; the 5 s window is tested elsewhere
+	cfg.HeartbeatInterval = 5 * time.Second
+	cfg.ResumeBufferSize = 200000
+	switch profile {
+	case ProfileRoadmap500:
+		cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 500, 1
+	default:
+		cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 8, 300, 4
+		cfg.MaxConcurrency = 4
+	}
+	return cfg
+}
+
+func withSearchPath(raw, schema string) (string, error) {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
