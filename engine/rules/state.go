@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -42,6 +43,21 @@ type Token struct {
 	Source int64
 	Rule   int64
 	Effect int
+}
+
+// hash is a 64-bit FNV-1a of the token, what MemoryState keeps per mark.
+func (t Token) hash() uint64 {
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(t.Event); i++ {
+		h = (h ^ uint64(t.Event[i])) * prime
+	}
+	for _, n := range [...]int64{t.Source, t.Rule, int64(t.Effect)} {
+		for i := 0; i < 8; i++ {
+			h = (h ^ uint64(n>>(8*i))&0xff) * prime
+		}
+	}
+	return h
 }
 
 // String is the token as Redis stores it.
@@ -105,8 +121,8 @@ type firedMarks struct {
 }
 
 type mark struct {
-	token Token
-	at    time.Time
+	token uint64 // Token.hash
+	at    int64  // event time, Unix nanoseconds
 }
 
 type capEntry struct {
@@ -132,7 +148,9 @@ func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.
 }
 
 // fire allows token when it fired before, or when fewer than limit other
-// marks lie within window of at (either side), recording it.
+// marks lie within window of at (either side), recording it. Marks are kept
+// sorted by time, so only the marks within a window are looked at: a
+// token's own mark, if any, has its event's time.
 func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -142,26 +160,38 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		f = &firedMarks{}
 		s.fired[key] = f
 	}
+	t, w, th := at.UnixNano(), int64(window), token.hash()
+	ms := f.marks
+	// Forget marks too old to matter even to a replay.
+	if len(ms) > 0 && t-ms[0].at >= w+int64(Retention) {
+		drop := sort.Search(len(ms), func(i int) bool { return t-ms[i].at < w+int64(Retention) })
+		ms = append(ms[:0], ms[drop:]...)
+	}
+	// Events mostly arrive in time order: walk back from the newest mark.
+	i := len(ms) - 1
+	for i >= 0 && ms[i].at-t >= w {
+		i-- // after the window
+	}
+	pos := i + 1 // where a new mark goes: before marks after t (adjusted below)
 	n := 0
-	kept := f.marks[:0]
-	for _, m := range f.marks {
-		if m.token == token {
+	for ; i >= 0 && t-ms[i].at < w; i-- {
+		if ms[i].at == t && ms[i].token == th {
+			f.marks = ms
 			return true
 		}
-		d := at.Sub(m.at)
-		if d >= window+Retention {
-			continue // too old to matter even to a replay
-		}
-		kept = append(kept, m)
-		if d < window && -d < window {
-			n++
-		}
+		n++
 	}
-	f.marks = kept
 	if n >= limit {
+		f.marks = ms
 		return false
 	}
-	f.marks = append(f.marks, mark{token: token, at: at})
+	for pos > 0 && ms[pos-1].at > t {
+		pos--
+	}
+	ms = append(ms, mark{})
+	copy(ms[pos+1:], ms[pos:])
+	ms[pos] = mark{token: th, at: t}
+	f.marks = ms
 	if u := at.Add(window + Retention); u.After(f.until) {
 		f.until = u
 	}
