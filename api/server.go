@@ -29,6 +29,9 @@ type Deps struct {
 	Registry Registry
 	Probes   *ops.Probes
 	Version  string
+	// OperatorToken guards the data endpoints (platform operator access)
+	// until per-user login and RBAC replace it.
+	OperatorToken string
 }
 
 // Server holds the routes and what they need.
@@ -54,6 +57,12 @@ func New(d Deps) *Server {
 
 	v1 := s.engine.Group("/api/v1")
 	v1.GET("/version", s.getVersion)
+
+	op := v1.Group("", requireOperatorToken(d.OperatorToken))
+	op.GET("/guilds/:guild/events/volume", s.getEventVolume)
+	op.GET("/guilds/:guild/events/breakdown", s.getEventBreakdown)
+	op.GET("/guilds/:guild/events/storage", s.getEventStorage)
+	op.GET("/platform/shards", s.getShards)
 	return s
 }
 

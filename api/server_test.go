@@ -22,7 +22,10 @@ import (
 type bundle struct {
 	srv   *httptest.Server
 	proxy *testenv.TCPProxy
+	db    *postgres.DB
 }
+
+const operatorToken = "op-token-for-tests"
 
 // setup serves the API over a database reached through a proxy the test can cut.
 func setup(t *testing.T) bundle {
@@ -40,10 +43,10 @@ func setup(t *testing.T) bundle {
 		ops.Check{Name: "postgres", Ping: db.Ping},
 		ops.Check{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	)
-	s := api.New(api.Deps{Log: testenv.Logger(t), DB: db, Redis: rdb, Registry: ops.NewRegistry(), Probes: probes, Version: "test"})
+	s := api.New(api.Deps{Log: testenv.Logger(t), DB: db, Redis: rdb, Registry: ops.NewRegistry(), Probes: probes, Version: "test", OperatorToken: operatorToken})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return bundle{srv: srv, proxy: proxy}
+	return bundle{srv: srv, proxy: proxy, db: db}
 }
 
 func get(t *testing.T, url string) (int, map[string]any) {

@@ -2,28 +2,29 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/synapsehq/synapse/infra/config"
 	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/migrations"
 )
 
 func newDemoCmd() *cobra.Command {
 	var (
-		c       common
-		httpCfg config.HTTP
-		sc      simConfig
+		c      common
+		apiCfg apiConfig
+		sc     simConfig
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run discordsim with a synthetic community and every Synapse role, on a migrated database",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := load(cmd.Flags(), append(c.sections(), &httpCfg, &sc)...); err != nil {
+			if err := load(cmd.Flags(), append(c.sections(), &apiCfg, &sc)...); err != nil {
 				return err
 			}
 			d, err := openDeps(cmd.Context(), &c, cmd.ErrOrStderr())
@@ -31,11 +32,11 @@ func newDemoCmd() *cobra.Command {
 				return err
 			}
 			defer d.Close()
-			return runDemo(cmd.Context(), d, httpCfg, sc)
+			return runDemo(cmd.Context(), d, apiCfg, sc)
 		},
 	}
 	c.register(cmd.Flags())
-	httpCfg.Register(cmd.Flags(), "http-addr", "127.0.0.1:8080", "address the API and dashboard listen on")
+	apiCfg.Register(cmd.Flags(), "127.0.0.1:8080")
 	sc.Register(cmd.Flags(), "127.0.0.1:7878")
 	_ = cmd.Flags().Set("sim-profile", discordsim.ProfileSteady)
 	_ = cmd.Flags().Set("sim-rate", "25")
@@ -48,7 +49,12 @@ func newDemoCmd() *cobra.Command {
 	return cmd
 }
 
-func runDemo(ctx context.Context, d *deps, api config.HTTP, sc simConfig) error {
+func runDemo(ctx context.Context, d *deps, api apiConfig, sc simConfig) error {
+	if api.OperatorToken == "" {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		api.OperatorToken = hex.EncodeToString(b)
+	}
 	m, err := migrations.New(d.pg.Bun)
 	if err != nil {
 		return err
@@ -75,12 +81,14 @@ func runDemo(ctx context.Context, d *deps, api config.HTTP, sc simConfig) error 
 		WorkerID: "demo", LeaseTTL: 5 * time.Second, IdentifyNamespace: "synapse-demo"}
 	fmt.Fprintf(d.stderr, `
   Synapse demo
-    dashboard and API   http://%s
-    discordsim          %s  (admin: %s/_sim/)
-    watch the lake      psql %q -c 'SELECT event_type, count(*) FROM event_lake GROUP BY 1'
+    API                 http://%[1]s/api/v1   (operator token: %[2]s)
+    discordsim          %[3]s  (admin: %[3]s/_sim/)
+    watch the lake      psql %[4]q -c 'SELECT event_type, count(*) FROM event_lake GROUP BY 1'
+    event volume        curl -H 'Authorization: Bearer %[2]s' http://%[1]s/api/v1/guilds/%[5]s/events/breakdown
+    shard status        curl -H 'Authorization: Bearer %[2]s' http://%[1]s/api/v1/platform/shards
   Ctrl-C stops everything cleanly.
 
-`, api.Addr, sim.URL(), sim.URL(), d.dbURL)
+`, api.HTTP.Addr, api.OperatorToken, sim.URL(), d.dbURL, sim.Guilds()[0].ID)
 
 	if profile != discordsim.ProfileNone {
 		go func() {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,6 +21,7 @@ func newLoadtestCmd() *cobra.Command {
 		duration time.Duration
 		rate     float64
 		asJSON   bool
+		profOut  string
 	)
 	cmd := &cobra.Command{
 		Use:   "loadtest",
@@ -32,6 +34,17 @@ func newLoadtestCmd() *cobra.Command {
 			ch.OneOf("profile", profile, loadtest.ProfileRoadmap500, loadtest.ProfileMax, loadtest.ProfileRate, loadtest.ProfileChaos, loadtest.ProfileNaive)
 			if err := ch.Err(); err != nil {
 				return err
+			}
+			if profOut != "" {
+				f, err := os.Create(profOut)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
 			}
 			bin, err := os.Executable()
 			if err != nil {
@@ -59,5 +72,6 @@ func newLoadtestCmd() *cobra.Command {
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to generate traffic (all profiles but roadmap-500)")
 	cmd.Flags().Float64Var(&rate, "rate", 5000, "events per second for the rate profile")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON line")
+	cmd.Flags().StringVar(&profOut, "cpuprofile", "", "write a CPU profile of the run (simulator and pipeline) to this file")
 	return cmd
 }

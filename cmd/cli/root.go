@@ -27,6 +27,7 @@ func (e usageError) Error() string { return e.err.Error() }
 // Main runs the binary and returns its exit status: 0 on success, 2 for a
 // configuration or usage problem, 1 for anything else.
 func Main(args []string, stdout, stderr io.Writer) int {
+	useFastJSON()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return Run(ctx, args, stdout, stderr)
