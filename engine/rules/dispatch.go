@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // LedgerPoster applies credits and debits through the ledger's batched
@@ -52,6 +53,11 @@ type Runner struct {
 	Ledger     LedgerPoster
 	Discord    DiscordActions
 	Milestones MilestoneChecker
+	// Concurrency evaluates up to this many shards of a batch at once,
+	// events sharded by acting user so each member's events stay in order
+	// (default 1: sequential). Worth it when State is remote: a Redis round
+	// trip per stateful condition otherwise serialises the batch.
+	Concurrency int
 }
 
 // BatchReport summarises a batch.
@@ -69,25 +75,22 @@ type BatchReport struct {
 // the report, and the rule is disabled after repeated ones.
 func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (BatchReport, error) {
 	rep := BatchReport{Events: len(events)}
+	for i := range events {
+		if events[i].TenantID != tenantID {
+			return rep, fmt.Errorf("event %d of the batch belongs to tenant %d, not %d", i, events[i].TenantID, tenantID)
+		}
+	}
+	results, err := r.evaluate(ctx, tenantID, events)
+	if err != nil {
+		return rep, err
+	}
 	var (
 		credits []Credit
 		debits  []Debit
 		actions []DiscordAction
 		checks  []MilestoneCheck
 	)
-	for i := range events {
-		ev := events[i]
-		if ev.TenantID != tenantID {
-			return rep, fmt.Errorf("event %d of the batch belongs to tenant %d, not %d", i, ev.TenantID, tenantID)
-		}
-		set, err := r.Sets.Get(ctx, tenantID, ev.GuildID)
-		if err != nil {
-			return rep, err
-		}
-		res, err := r.Engine.Evaluate(ctx, set, ev)
-		if err != nil {
-			return rep, err
-		}
+	for _, res := range results { // in event order, whatever the concurrency
 		rep.Fired += len(res.Fired)
 		rep.Effects += len(res.Effects)
 		rep.Failures = append(rep.Failures, res.Failures...)
@@ -123,4 +126,57 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// evaluate runs every event of the batch, in shards by acting user when
+// Concurrency > 1; results are in event order.
+func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) ([]Result, error) {
+	results := make([]Result, len(events))
+	one := func(i int) error {
+		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
+		if err != nil {
+			return err
+		}
+		results[i], err = r.Engine.Evaluate(ctx, set, events[i])
+		return err
+	}
+	n := r.Concurrency
+	if n <= 1 || len(events) < 2 {
+		for i := range events {
+			if err := one(i); err != nil {
+				return nil, err
+			}
+		}
+		return results, nil
+	}
+	shards := make([][]int, n)
+	for i, ev := range events {
+		s := int(uint64(ev.UserID) % uint64(n))
+		shards[s] = append(shards[s], i)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for s, idx := range shards {
+		if len(idx) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, i := range idx {
+				if err := one(i); err != nil {
+					errs[s] = err
+					cancel()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return results, nil
 }

@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -62,13 +63,22 @@ func (s staticSets) Get(_ context.Context, _, guildID int64) (*rules.RuleSet, er
 
 func TestRunnerBatchesAndIsIdempotent(t *testing.T) {
 	t.Parallel()
+	for _, conc := range []int{1, 4} {
+		t.Run(fmt.Sprintf("concurrency %d", conc), func(t *testing.T) {
+			t.Parallel()
+			testRunner(t, conc)
+		})
+	}
+}
+
+func testRunner(t *testing.T, concurrency int) {
 	c := compiler(t)
 	set := ruleSet(t, c, nil,
 		doc(t, `{"name":"xp","trigger":{"events":["message_create"]},"conditions":[{"type":"cooldown","seconds":60}],"effects":[{"type":"credit","currency":"xp","amount":"10"}]}`),
 		doc(t, `{"name":"welcome","trigger":{"events":["member_join"]},"effects":[{"type":"grant_role","role":"9","duration_seconds":86400},{"type":"send_message","channel":"1","content":"welcome {user}"}]}`))
 	ledger := &fakeLedger{seen: map[string]bool{}, balances: map[int64]int64{}}
 	discord := &fakeDiscord{}
-	r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, rules.StaticFacts{}, nil), Ledger: ledger, Discord: discord}
+	r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, rules.StaticFacts{}, nil), Ledger: ledger, Discord: discord, Concurrency: concurrency}
 
 	var batch []rules.Event
 	for i := 0; i < 100; i++ {
