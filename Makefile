@@ -8,7 +8,7 @@ LDFLAGS := -X github.com/synapsehq/synapse/cmd/cli.Version=$(VERSION)
 TEST_FLAGS ?= -count=1 -timeout 20m
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench lint demo services readme
+.PHONY: help build test bench lint demo loadtest services readme
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,9 +30,11 @@ lint: ## go vet and staticcheck
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-demo: services build ## Migrate a fresh database and run Synapse locally
-	./$(BIN) migrate up
-	./$(BIN) api --http-addr 127.0.0.1:8080
+demo: services build ## Run discordsim with a synthetic community and every Synapse role
+	./$(BIN) demo
+
+loadtest: services build ## Capture load test (PROFILE=roadmap-500|max|rate|chaos|naive)
+	./$(BIN) loadtest --profile $(or $(PROFILE),roadmap-500)
 
 readme: build ## Regenerate the README's configuration reference
 	@./$(BIN) config-reference > .config-reference.md
