@@ -84,6 +84,13 @@ func TestRuleVersionsAndAudit(t *testing.T) {
 	_, err = b.rules.UpdateRule(ctx, b.actor, b.guild, r.ID, d2, 1)
 	require.ErrorIs(t, err, apperr.ErrConflict, "a stale expected version is refused")
 
+	keyed := doc(t, xpRule)
+	keyed.Key = "custom.xp"
+	_, err = b.rules.CreateRule(ctx, b.actor, b.guild, keyed)
+	require.NoError(t, err)
+	_, err = b.rules.CreateRule(ctx, b.actor, b.guild, keyed)
+	require.ErrorIs(t, err, apperr.ErrConflict, "a key is unique in the guild")
+
 	off, err := b.rules.SetRuleEnabled(ctx, b.actor, b.guild, r.ID, false)
 	require.NoError(t, err)
 	require.False(t, off.Enabled)
@@ -107,14 +114,14 @@ func TestRuleVersionsAndAudit(t *testing.T) {
 		require.Equal(t, "77", e.Actor)
 		require.Equal(t, "req-1", e.RequestID)
 	}
-	require.Equal(t, []string{"rule.delete", "rule.disable", "rule.update", "rule.create"}, actions)
+	require.Equal(t, []string{"rule.delete", "rule.disable", "rule.create", "rule.update", "rule.create"}, actions)
 	var before, after rules.Rule
-	require.NoError(t, json.Unmarshal(es[2].Before, &before))
-	require.NoError(t, json.Unmarshal(es[2].After, &after))
+	require.NoError(t, json.Unmarshal(es[3].Before, &before))
+	require.NoError(t, json.Unmarshal(es[3].After, &after))
 	require.Equal(t, "xp", before.Name)
 	require.Equal(t, "xp v2", after.Name)
 	require.True(t, isNull(es[0].After), "a delete has no after")
-	require.True(t, isNull(es[3].Before), "a create has no before")
+	require.True(t, isNull(es[4].Before), "a create has no before")
 }
 
 func TestInvalidRuleIsNeverSaved(t *testing.T) {
