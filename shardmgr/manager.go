@@ -221,16 +221,26 @@ func (m *Manager) assign(ctx context.Context) error {
 			m.release(ctx, id)
 		}
 	}
+	// Claim and connect concurrently: a resumed shard returns only after
+	// Discord replayed its backlog, and one shard's replay must not hold up
+	// the takeover of the others (identifies still queue in the limiter).
+	var wg sync.WaitGroup
 	for id := range want {
 		m.mu.Lock()
 		_, have := m.owned[id]
 		m.mu.Unlock()
-		if !have {
-			if err := m.claim(ctx, id); err != nil {
+		if have {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := m.claim(ctx, id); err != nil && !errors.Is(err, errTaken) {
 				m.log.Warn("claim failed", slog.Int("shard_id", id), slog.Any("err", err))
 			}
-		}
+		}()
 	}
+	wg.Wait()
 	return nil
 }
 

@@ -122,6 +122,25 @@ func requireExact(t *testing.T, db *postgres.DB, sim *discordsim.Server) {
 		got[lake.Type(typ)] -= n
 	}
 	require.NoError(t, rows.Err())
+	if exp.ByType[lake.MessageCreate] != got[lake.MessageCreate] {
+		stored := map[int64]bool{}
+		rows, err := db.Pool.Query(context.Background(), "SELECT source_id FROM event_lake WHERE event_type = 1")
+		require.NoError(t, err)
+		for rows.Next() {
+			var id int64
+			require.NoError(t, rows.Scan(&id))
+			stored[id] = true
+		}
+		for _, r := range sim.GroundTruth() {
+			if r.Type == "MESSAGE_CREATE" {
+				var id int64
+				fmt.Sscan(r.Key, &id)
+				if !stored[id] {
+					t.Logf("missing message %d: shard %d deliveries %+v", id, r.Shard, r.Deliveries)
+				}
+			}
+		}
+	}
 	for typ, n := range exp.ByType {
 		require.Equal(t, n, got[typ], "events of type %s: no loss, no duplicates", typ)
 	}

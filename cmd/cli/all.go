@@ -14,7 +14,7 @@ func runAll(ctx context.Context, d *deps, api apiConfig, gw gatewayConfig) error
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveAPIOn(ctx, d, api) })
 	g.Go(func() error { return runGateway(ctx, d, gw) })
-	g.Go(func() error { return runWorker(ctx, d) })
+	g.Go(func() error { return runWorker(ctx, d, gw.Discord) })
 	return g.Wait()
 }
 

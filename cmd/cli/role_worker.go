@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/disgoorg/disgo/rest"
 	"github.com/hibiken/asynq"
 	"golang.org/x/sync/errgroup"
 
@@ -13,21 +14,26 @@ import (
 
 // runWorker serves asynq tasks, runs the periodic schedule and relays the
 // lake outbox until ctx ends.
-func runWorker(ctx context.Context, d *deps) error {
+func runWorker(ctx context.Context, d *deps, dc discordConfig) error {
 	log := d.log.With(slog.String("role", "worker"))
 	maint := jobs.NewMaintenance(d.pg.Pool, log, d.reg)
 	if err := maint.Partitions(ctx); err != nil {
 		return fmt.Errorf("initial partitions: %w", err)
 	}
+	rulesPipe, err := jobs.NewRulesPipeline(d.pg, d.rdb, rest.New(rest.NewClient(dc.Token, rest.WithURL(dc.RESTURL))), log, d.reg)
+	if err != nil {
+		return err
+	}
 	mux := asynq.NewServeMux()
 	maint.Register(mux)
+	rulesPipe.Register(mux)
 
 	srv := asynq.NewServerFromRedisClient(d.rdb, asynq.Config{
 		Concurrency: 8,
-		Queues:      map[string]int{jobs.QueueRules: 6, jobs.QueueMaintenance: 1},
-		Logger:      asynqLogger{log},
+		Queues:      map[string]int{jobs.QueueRules: 6, jobs.QueueDiscord: 3, jobs.QueueMaintenance: 1},
+		Logger:      jobs.AsynqLogger{L: log},
 	})
-	sched := asynq.NewSchedulerFromRedisClient(d.rdb, &asynq.SchedulerOpts{Logger: asynqLogger{log}})
+	sched := asynq.NewSchedulerFromRedisClient(d.rdb, &asynq.SchedulerOpts{Logger: jobs.AsynqLogger{L: log}})
 	for _, e := range jobs.Schedule {
 		if _, err := sched.Register(e.Spec, asynq.NewTask(e.Type, nil), asynq.Queue(jobs.QueueMaintenance)); err != nil {
 			return fmt.Errorf("schedule %s: %w", e.Type, err)
@@ -44,18 +50,10 @@ func runWorker(ctx context.Context, d *deps) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
+	g.Go(func() error { return rulesPipe.Listen(gctx) })
 	<-gctx.Done()
 	sched.Shutdown()
 	srv.Shutdown() // waits for running tasks (up to asynq's shutdown timeout)
 	log.Info("worker stopped")
 	return g.Wait()
 }
-
-// asynqLogger routes asynq's logs into slog.
-type asynqLogger struct{ l *slog.Logger }
-
-func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
-func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
-func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
-func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
-func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...)) }

@@ -66,7 +66,8 @@ func newGatewayCmd() *cobra.Command {
 }
 
 func newWorkerCmd() *cobra.Command {
-	return roleCommand("worker", "Run background jobs: rules evaluation, lake maintenance, the outbox relay", "ops-addr", ":9102",
-		nil, func(*cobra.Command) {},
-		func(ctx context.Context, d *deps) error { return runWorker(ctx, d) })
+	var dc discordConfig
+	return roleCommand("worker", "Run background jobs: rules evaluation, Discord actions, lake maintenance, the outbox relay", "ops-addr", ":9102",
+		[]checker{&dc}, func(cmd *cobra.Command) { dc.Register(cmd.Flags()) },
+		func(ctx context.Context, d *deps) error { return runWorker(ctx, d, dc) })
 }

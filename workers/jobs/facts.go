@@ -1,0 +1,97 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/tenants"
+)
+
+// MemberFacts serves what rule conditions know about a member: the
+// member's row (bot, DM opt-out, join time) and wallet balances by
+// currency code, read through the tenant-bound stores.
+type MemberFacts struct {
+	tenants *tenants.Store
+	ledger  *ledger.Service
+
+	mu     sync.Mutex
+	guilds map[int64]guildCache // guild -> tenant and currency codes, briefly cached
+}
+
+type guildCache struct {
+	tenantID int64
+	codes    map[int64]string
+	until    time.Time
+}
+
+// guildCacheTTL bounds how long a new currency stays invisible to conditions.
+const guildCacheTTL = 10 * time.Second
+
+// NewMemberFacts reads through the given stores.
+func NewMemberFacts(t *tenants.Store, l *ledger.Service) *MemberFacts {
+	return &MemberFacts{tenants: t, ledger: l, guilds: map[int64]guildCache{}}
+}
+
+var _ rules.Facts = (*MemberFacts)(nil)
+
+// Member implements rules.Facts. A member Synapse has no row for yet gets
+// empty facts (no roles, unknown join time), which is not an error.
+func (f *MemberFacts) Member(ctx context.Context, guildID, userID int64) (rules.MemberFacts, error) {
+	out := rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}
+	g, err := f.guild(ctx, guildID)
+	if err != nil {
+		return out, err
+	}
+	m, err := f.tenants.ForTenant(g.tenantID).Members().Get(ctx, guildID, userID)
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+	case err != nil:
+		return out, err
+	default:
+		out.Bot = m.Flags&tenants.MemberBot != 0
+		out.DMOptOut = m.Flags&tenants.MemberDMOptOut != 0
+		if m.JoinedAt != nil {
+			out.JoinedAt = *m.JoinedAt
+		}
+	}
+	wallets, err := f.ledger.ForTenant(g.tenantID).Wallets(ctx, guildID, userID)
+	if err != nil {
+		return out, err
+	}
+	for _, w := range wallets {
+		if code, ok := g.codes[w.CurrencyID]; ok {
+			out.Wallet[code] = float64(w.Balance)
+		}
+	}
+	return out, nil
+}
+
+func (f *MemberFacts) guild(ctx context.Context, guildID int64) (guildCache, error) {
+	f.mu.Lock()
+	g, ok := f.guilds[guildID]
+	f.mu.Unlock()
+	if ok && time.Now().Before(g.until) {
+		return g, nil
+	}
+	tenantID, err := f.tenants.TenantOfGuild(ctx, guildID)
+	if err != nil {
+		return g, err
+	}
+	cs, err := f.ledger.ForTenant(tenantID).Currencies(ctx, guildID)
+	if err != nil {
+		return g, err
+	}
+	g = guildCache{tenantID: tenantID, codes: make(map[int64]string, len(cs)), until: time.Now().Add(guildCacheTTL)}
+	for _, c := range cs {
+		g.codes[c.ID] = c.Code
+	}
+	f.mu.Lock()
+	f.guilds[guildID] = g
+	f.mu.Unlock()
+	return g, nil
+}

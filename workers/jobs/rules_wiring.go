@@ -1,0 +1,73 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/disgoorg/disgo/rest"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/engine/rules/ledgerpost"
+	"github.com/synapsehq/synapse/infra/postgres"
+	"github.com/synapsehq/synapse/tenants"
+)
+
+// RulesPipeline is everything a worker needs to evaluate rules: the
+// compiled rule sets (hot-reloaded on NOTIFY), the engine, and the sinks.
+type RulesPipeline struct {
+	Evaluator *Evaluator
+	Actions   *ActionHandler
+	cache     *rules.Cache
+	log       *slog.Logger
+	pool      *postgres.DB
+}
+
+// NewRulesPipeline wires the rules engine to the ledger, the Discord action
+// queue (REST through r) and member facts from the database.
+func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog.Logger, reg prometheus.Registerer) (*RulesPipeline, error) {
+	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("rules compiler: %w", err)
+	}
+	store := rules.NewStore(db.Bun, comp)
+	cache := rules.NewCache(store, comp, log)
+	metrics, err := rules.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	svc := ledger.New(db, log)
+	eng, err := rules.NewEngine(rules.Options{
+		State:    rules.NewRedisState(rdb, nil),
+		Facts:    NewMemberFacts(tenants.NewStore(db.Bun), svc),
+		Disabler: store,
+		Metrics:  metrics,
+		Logger:   log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	runner := &rules.Runner{
+		Sets:        cache,
+		Engine:      eng,
+		Ledger:      ledgerpost.New(svc, log),
+		Discord:     NewActionQueue(asynq.NewClientFromRedisClient(rdb)),
+		Concurrency: 8, // Redis round trips per stateful condition: overlap them across members
+	}
+	return &RulesPipeline{Evaluator: NewEvaluator(runner, log, reg), Actions: NewActionHandler(r, log, reg), cache: cache, log: log, pool: db}, nil
+}
+
+// Register mounts the rules and action handlers.
+func (p *RulesPipeline) Register(mux *asynq.ServeMux) {
+	p.Evaluator.Register(mux)
+	p.Actions.Register(mux)
+}
+
+// Listen keeps the rule-set cache current until ctx ends.
+func (p *RulesPipeline) Listen(ctx context.Context) error {
+	return p.cache.Listen(ctx, p.pool.Pool, rules.ListenOptions{})
+}
