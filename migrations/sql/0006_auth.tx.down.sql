@@ -1,0 +1,4 @@
+DROP TABLE IF EXISTS casbin_rules;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS sessions;
+DROP TABLE IF EXISTS users;
