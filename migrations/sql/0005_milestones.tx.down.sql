@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS milestone_awards;
+DROP TABLE IF EXISTS milestone_templates;
