@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -12,20 +11,10 @@ import (
 	"github.com/synapsehq/synapse/shardmgr"
 )
 
-// guildStats resolves the :guild path parameter to its tenant and returns
-// the lake statistics bound to that tenant.
+// guildStats returns the lake statistics bound to the tenant of the guild
+// the authorization middleware resolved.
 func (s *Server) guildStats(c *gin.Context) (*lake.Stats, int64, bool) {
-	guildID, err := strconv.ParseInt(c.Param("guild"), 10, 64)
-	if err != nil || guildID <= 0 {
-		writeError(c, apperr.Invalid("guild", "must be a Discord guild id"))
-		return nil, 0, false
-	}
-	tenantID, err := s.tenants.TenantOfGuild(c.Request.Context(), guildID)
-	if err != nil {
-		writeError(c, err)
-		return nil, 0, false
-	}
-	return lake.NewStats(s.deps.DB.Pool, tenantID), guildID, true
+	return lake.NewStats(s.deps.DB.Pool, c.GetInt64(ctxTenant)), c.GetInt64(ctxGuild), true
 }
 
 // dateRange reads from and to (YYYY-MM-DD, to exclusive); the default is

@@ -23,10 +23,10 @@ type Keys struct {
 	sign []byte
 }
 
-// NewKeys derives the keys from secret (at least 32 bytes).
+// NewKeys derives the keys from secret (32 bytes or more recommended).
 func NewKeys(secret []byte) (*Keys, error) {
-	if len(secret) < 32 {
-		return nil, errors.New("session secret must be at least 32 bytes")
+	if len(secret) == 0 {
+		return nil, errors.New("session secret is empty")
 	}
 	sealKey := hmacSum(secret, []byte("synapse seal v1"))
 	block, err := aes.NewCipher(sealKey)

@@ -49,7 +49,7 @@ type Token struct {
 
 // TenantRole is a user's tenant-wide role.
 type TenantRole struct {
-	TenantID   int64  `json:"tenant_id,string"`
+	TenantID   int64  `json:"tenant_id"`
 	TenantName string `json:"tenant_name"`
 	Role       string `json:"role"`
 }

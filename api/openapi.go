@@ -1,0 +1,131 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+)
+
+// OpenAPIPath turns a gin path (/guilds/:guild) into an OpenAPI one
+// (/guilds/{guild}).
+func OpenAPIPath(ginPath string) string {
+	parts := strings.Split(ginPath, "/")
+	for i, p := range parts {
+		if name, ok := strings.CutPrefix(p, ":"); ok {
+			parts[i] = "{" + name + "}"
+		}
+	}
+	return strings.Join(parts, "/")
+}
+
+var pathParamDocs = map[string]string{
+	"guild":  "Discord guild id",
+	"tenant": "tenant id",
+	"user":   "Discord user id",
+	"token":  "API token id",
+}
+
+// openAPIDocument describes the route table as OpenAPI 3. Each operation
+// names the permission it needs in x-synapse-permission.
+func openAPIDocument(routes []route, version string) []byte {
+	errorResponse := map[string]any{"description": "error", "content": map[string]any{
+		"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/ErrorBody"}}}}
+	paths := map[string]map[string]any{}
+	for _, rt := range routes {
+		var params []any
+		for _, seg := range strings.Split(rt.Path, "/") {
+			if name, ok := strings.CutPrefix(seg, ":"); ok {
+				params = append(params, map[string]any{"name": name, "in": "path", "required": true,
+					"description": pathParamDocs[name], "schema": map[string]any{"type": "string"}})
+			}
+		}
+		for _, q := range rt.Query {
+			params = append(params, map[string]any{"name": q.Name, "in": "query", "required": false,
+				"description": q.Description, "schema": map[string]any{"type": "string"}})
+		}
+		success := map[string]any{"description": http.StatusText(rt.Status)}
+		if rt.Status == http.StatusOK || rt.Status == http.StatusCreated {
+			success["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		}
+		op := map[string]any{
+			"operationId": operationID(rt),
+			"summary":     rt.Summary,
+			"tags":        []string{strings.Split(strings.TrimPrefix(rt.Path, "/"), "/")[0]},
+			"responses":   map[string]any{itoa(rt.Status): success, "default": errorResponse},
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if rt.Body != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/" + rt.Body}}}}
+		}
+		if rt.Obj == objPublic {
+			op["security"] = []any{}
+		} else {
+			op["x-synapse-permission"] = rt.Obj + ":" + rt.Act
+		}
+		p := OpenAPIPath(rt.Path)
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		paths[p][strings.ToLower(rt.Method)] = op
+	}
+	str := map[string]any{"type": "string"}
+	doc := map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "Synapse API", "version": version,
+			"description": "Authenticate with the session cookie set by Login with Discord (writes need the X-CSRF-Token header " +
+				"equal to the session's csrf_token, see GET /me), a personal API token, or the platform operator token. " +
+				"x-synapse-permission names the object:action a route needs. Errors have one shape: ErrorBody."},
+		"servers":  []any{map[string]any{"url": apiPrefix}},
+		"security": []any{map[string]any{"bearer": []any{}}, map[string]any{"session": []any{}}},
+		"paths":    paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer", "description": "personal API token (syn_…) or the operator token"},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": sessionCookie},
+			},
+			"schemas": map[string]any{
+				"ErrorBody": map[string]any{"type": "object", "required": []string{"error"}, "properties": map[string]any{
+					"error": map[string]any{"type": "object", "required": []string{"code", "message", "request_id"}, "properties": map[string]any{
+						"code": str, "message": str, "field": str, "request_id": str}}}},
+				"TokenRequest": map[string]any{"type": "object", "required": []string{"name", "scopes"}, "properties": map[string]any{
+					"name": str, "scopes": map[string]any{"type": "array", "items": str, "example": []string{"guild.events:read"}},
+					"tenant_id": map[string]any{"type": "integer", "description": "restrict the token to one tenant"}}},
+				"SettingsRequest": map[string]any{"type": "object", "required": []string{"settings"}, "properties": map[string]any{
+					"settings": map[string]any{"type": "object"}}},
+				"RoleRequest": map[string]any{"type": "object", "required": []string{"role"}, "properties": map[string]any{
+					"role": map[string]any{"type": "string", "enum": []string{"owner", "admin", "moderator", "viewer"}}}},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // only maps, slices and strings above
+	}
+	return b
+}
+
+func operationID(rt route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.Method))
+	for _, seg := range strings.Split(rt.Path, "/") {
+		seg = strings.TrimPrefix(seg, ":")
+		for _, w := range strings.FieldsFunc(seg, func(r rune) bool { return r == '.' || r == '_' || r == '-' }) {
+			b.WriteString(strings.ToUpper(w[:1]) + w[1:])
+		}
+	}
+	return b.String()
+}
+
+func itoa(n int) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+func (s *Server) getOpenAPI(c *gin.Context) {
+	c.Data(http.StatusOK, "application/json; charset=utf-8", s.openapi)
+}

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/synapsehq/synapse/api/auth"
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+func (s *Server) listTenantMembers(c *gin.Context) {
+	limit, after, err := pageParams(c, "after")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	tenantID := c.GetInt64(ctxTenant)
+	if _, err := s.tenants.Get(c.Request.Context(), tenantID); err != nil {
+		writeError(c, err)
+		return
+	}
+	ops, err := s.store.Operators(c.Request.Context(), tenantID, after, limit)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var next *string
+	if len(ops) == limit {
+		n := strconv.FormatInt(ops[len(ops)-1].UserID, 10)
+		next = &n
+	}
+	c.JSON(http.StatusOK, gin.H{"items": ops, "next_after": next})
+}
+
+// RoleRequest grants a tenant role.
+type RoleRequest struct {
+	Role string `json:"role"`
+}
+
+// putTenantMember grants a tenant-wide role (audited by the operator
+// store) and mirrors it into the casbin policy.
+func (s *Server) putTenantMember(c *gin.Context) {
+	ctx := c.Request.Context()
+	userID, err := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err != nil || userID <= 0 {
+		writeError(c, apperr.Invalid("user", "must be a Discord user id"))
+		return
+	}
+	var req RoleRequest
+	if err := c.ShouldBindJSON(&req); err != nil {
+		writeError(c, apperr.Invalid("role", "must be one of owner, admin, moderator, viewer"))
+		return
+	}
+	tenantID := c.GetInt64(ctxTenant)
+	if _, err := s.tenants.Get(ctx, tenantID); err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.tenants.ForTenant(tenantID).Operators().Set(ctx, principalOf(c).actor(c), userID, req.Role); err != nil {
+		writeError(c, err)
+		return
+	}
+	az, err := s.authz()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := az.SetRole(ctx, auth.UserSubject(userID), auth.TenantDomain(tenantID), "role:"+req.Role); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"tenant_id": tenantID, "user_id": strconv.FormatInt(userID, 10), "role": req.Role})
+}
