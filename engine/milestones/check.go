@@ -2,6 +2,7 @@ package milestones
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -55,6 +56,11 @@ func (m *Milestones) checkMany(ctx context.Context, reqs []CheckRequest, now tim
 		}
 		seen[k] = true
 		as, err := m.check(ctx, r, now)
+		if errors.Is(err, apperr.ErrNotFound) && r.Key != "" {
+			// A rule naming a milestone that was deleted: nothing to award.
+			m.logger.WarnContext(ctx, "milestones: check of an unknown milestone", "guild_id", r.GuildID, "key", r.Key)
+			continue
+		}
 		if err != nil {
 			return out, err
 		}

@@ -28,9 +28,9 @@ type Service struct {
 	// Roles answers role requirements; optional.
 	Roles RoleSource
 
-	mu   sync.Mutex
-	sets map[[2]int64]*guildSet // (tenant, guild) → compiled templates
-	zones sync.Map              // time zone name → *time.Location
+	mu    sync.Mutex
+	sets  map[[2]int64]*guildSet // (tenant, guild) → compiled templates
+	zones sync.Map               // time zone name → *time.Location
 }
 
 // New wraps the database and the ledger; logger may be nil (discarded).

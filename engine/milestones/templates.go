@@ -242,3 +242,5 @@ func dbError(err error, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+func isNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }

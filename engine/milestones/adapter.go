@@ -1,0 +1,141 @@
+package milestones
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"time"
+
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/rules"
+)
+
+// Adapter is the rules engine's MilestoneChecker: milestone_check effects
+// become CheckMany calls, with the effect's idempotency key as the source,
+// so a retried batch awards nothing twice and reports the same awards.
+type Adapter struct {
+	Service *Service
+	// CreditRewards credits currency rewards through the ledger's
+	// ApplyBatch, keyed by award (Award.RewardKey), so each pays once
+	// however often it is reported. Leave it off when the guild's rules pay
+	// rewards from milestone.awarded events (the Classic rules' Stars).
+	CreditRewards bool
+	// OnAwards receives the awards of each call, new and replayed (emit
+	// milestone.awarded, plan announcements, grant roles); it must be
+	// idempotent on the award id.
+	OnAwards func(ctx context.Context, tenantID int64, awards []Award) error
+}
+
+var _ rules.MilestoneChecker = (*Adapter)(nil)
+
+// Check implements rules.MilestoneChecker.
+func (a *Adapter) Check(ctx context.Context, tenantID int64, checks []rules.MilestoneCheck) error {
+	reqs := make([]CheckRequest, len(checks))
+	for i, c := range checks {
+		reqs[i] = CheckRequest{GuildID: c.GuildID, UserID: c.UserID, Key: c.Milestone, Source: c.IdempotencyKey}
+	}
+	m := a.Service.ForTenant(tenantID)
+	awards, err := m.CheckMany(ctx, reqs)
+	if err != nil {
+		return err
+	}
+	if len(awards) == 0 {
+		return nil
+	}
+	if a.CreditRewards {
+		if err := m.CreditRewards(ctx, awards); err != nil {
+			return err
+		}
+	}
+	if a.OnAwards != nil {
+		return a.OnAwards(ctx, tenantID, awards)
+	}
+	return nil
+}
+
+// CreditRewards applies the awards' currency rewards in one ledger batch,
+// each op keyed by its award and reward index (idempotent).
+func (m *Milestones) CreditRewards(ctx context.Context, awards []Award) error {
+	var ops []ledger.Op
+	for _, aw := range awards {
+		for i, r := range aw.Rewards {
+			if r.Type != RewardCurrency {
+				continue
+			}
+			ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: aw.RewardKey(i), GuildID: aw.GuildID,
+				CurrencyCode: r.Currency, To: aw.UserID, Amount: r.Amount,
+				Reason: "milestone " + aw.TemplateKey, Source: fmt.Sprintf("milestone:%d", aw.ID)})
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	res, err := m.led.ApplyBatch(ctx, ops)
+	if err != nil {
+		return fmt.Errorf("milestones: credit rewards: %w", err)
+	}
+	for i, r := range res {
+		if r.Err != nil {
+			// A reward that cannot be paid (currency deleted) is logged,
+			// not retried forever.
+			m.logger.WarnContext(ctx, "milestones: reward not credited", "key", ops[i].Key, "err", r.Err)
+		}
+	}
+	return nil
+}
+
+// AwardedEvent is the internal event the rules engine's milestone.awarded
+// trigger expects: data carries the milestone key, rarity and the Stars it
+// pays (Classic's "Stars for milestones" rule reads event.data.stars).
+func AwardedEvent(tenantID int64, aw Award, rarity string) rules.Event {
+	h := fnv.New64a()
+	_, _ = fmt.Fprintf(h, "milestone.award.%d", aw.ID)
+	data := map[string]any{"milestone": aw.TemplateKey, "rarity": rarity, "award_no": int64(aw.AwardNo)}
+	for _, r := range aw.Rewards {
+		if r.Type == RewardCurrency {
+			data[r.Currency] = r.Amount
+		}
+	}
+	return rules.Event{Name: rules.EventMilestoneAwarded, TenantID: tenantID, GuildID: aw.GuildID,
+		SourceID: int64(h.Sum64() >> 1), OccurredAt: aw.AwardedAt, UserID: aw.UserID, Data: data}
+}
+
+// Sweep is the periodic job for time-based requirements (member days,
+// streaks, windows, ranks): it checks one page of the guild's members
+// after afterUserID and returns the last user id checked (0 when done).
+func (m *Milestones) Sweep(ctx context.Context, guildID, afterUserID int64, limit int) (int64, []Award, error) {
+	if limit <= 0 || limit > 1000 {
+		limit = 200
+	}
+	rs, err := m.db.Pool.Query(ctx, `SELECT user_id FROM members WHERE tenant_id = $1 AND guild_id = $2 AND user_id > $3
+		AND left_at IS NULL ORDER BY user_id LIMIT $4`, m.tenantID, guildID, afterUserID, limit)
+	if err != nil {
+		return 0, nil, fmt.Errorf("milestones: sweep: %w", err)
+	}
+	var users []int64
+	for rs.Next() {
+		var u int64
+		if err := rs.Scan(&u); err != nil {
+			rs.Close()
+			return 0, nil, fmt.Errorf("milestones: sweep: %w", err)
+		}
+		users = append(users, u)
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return 0, nil, fmt.Errorf("milestones: sweep: %w", err)
+	}
+	now := time.Now()
+	var out []Award
+	for _, u := range users {
+		as, err := m.check(ctx, CheckRequest{GuildID: guildID, UserID: u, Source: "sweep"}, now)
+		if err != nil {
+			return 0, out, err
+		}
+		out = append(out, as...)
+	}
+	if len(users) < limit {
+		return 0, out, nil
+	}
+	return users[len(users)-1], out, nil
+}
