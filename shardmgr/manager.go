@@ -249,11 +249,12 @@ var errTaken = errors.New("shard is leased by another worker")
 func (m *Manager) claim(ctx context.Context, id int) error {
 	var fence, seq int64
 	var session, resumeURL string
+	var lastEvent *time.Time
 	err := m.pool.QueryRow(ctx, `UPDATE shard_sessions
 		SET owner = $3, fence = fence + 1, lease_expires_at = now() + $4::interval, state = 'starting', updated_at = now()
 		WHERE shard_count = $1 AND shard_id = $2 AND (owner = '' OR owner = $3 OR lease_expires_at < now())
-		RETURNING fence, session_id, resume_url, seq`,
-		m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String()).Scan(&fence, &session, &resumeURL, &seq)
+		RETURNING fence, session_id, resume_url, seq, last_event_at`,
+		m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String()).Scan(&fence, &session, &resumeURL, &seq, &lastEvent)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errTaken
 	}
@@ -266,6 +267,9 @@ func (m *Manager) claim(ctx context.Context, id int) error {
 	var resume *gateway.Resume
 	if session != "" {
 		resume = &gateway.Resume{SessionID: session, ResumeURL: resumeURL, Seq: seq}
+		if lastEvent != nil {
+			resume.LastEventAt = *lastEvent
+		}
 	}
 	m.log.Info("shard leased", slog.Int("shard_id", id), slog.Int64("fence", fence), slog.Bool("resume", resume != nil))
 	if err := m.runner.StartShard(ctx, id, m.cfg.ShardCount, fence, resume); err != nil {

@@ -31,6 +31,9 @@ func newLoadtestCmd() *cobra.Command {
 				return err
 			}
 			var ch config.Checker
+			if profile == loadtest.ProfileRate {
+				ch.Positive("rate", int64(rate))
+			}
 			ch.OneOf("profile", profile, loadtest.ProfileRoadmap500, loadtest.ProfileMax, loadtest.ProfileRate, loadtest.ProfileChaos, loadtest.ProfileNaive)
 			if err := ch.Err(); err != nil {
 				return err
@@ -70,7 +73,7 @@ func newLoadtestCmd() *cobra.Command {
 	cmd.Flags().Lookup("log-level").DefValue = "warn"
 	cmd.Flags().StringVar(&profile, "profile", loadtest.ProfileRoadmap500, "roadmap-500, max, rate, chaos or naive")
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to generate traffic (all profiles but roadmap-500)")
-	cmd.Flags().Float64Var(&rate, "rate", 5000, "events per second for the rate profile")
+	cmd.Flags().Float64Var(&rate, "rate", 0, "events per second: required by the rate profile; optional for chaos (default: max)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON line")
 	cmd.Flags().StringVar(&profOut, "cpuprofile", "", "write a CPU profile of the run (simulator and pipeline) to this file")
 	return cmd

@@ -17,7 +17,8 @@ import (
 // runGateway captures events from the shards this worker is leased until
 // ctx ends, then hands them over (committed and checkpointed) and returns.
 func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
-	gb, err := rest.New(rest.NewClient(cfg.Discord.Token, rest.WithURL(cfg.Discord.RESTURL))).GetGatewayBot()
+	restClient := rest.New(rest.NewClient(cfg.Discord.Token, rest.WithURL(cfg.Discord.RESTURL)))
+	gb, err := restClient.GetGatewayBot()
 	if err != nil {
 		return fmt.Errorf("GET /gateway/bot: %w", err)
 	}
@@ -39,7 +40,7 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
 	dir := gateway.NewDirectory(d.pg)
-	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter}, dir, pipe, log, d.reg)
+	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter, REST: restClient}, dir, pipe, log, d.reg)
 	mgr := shardmgr.New(shardmgr.Config{WorkerID: cfg.WorkerID, ShardCount: shards, TTL: cfg.LeaseTTL}, d.pg.Pool, worker, log)
 
 	// The pipeline outlives ctx: it drains what the shards hand over while

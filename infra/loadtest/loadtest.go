@@ -58,6 +58,9 @@ type Report struct {
 	WallSeconds     float64 `json:"wall_seconds"`
 	TakeoverSeconds float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
 	Faults          int     `json:"faults,omitempty"`
+	// LostByType and DuplicatesByType break the totals down when they are not zero.
+	LostByType       map[string]int `json:"lost_by_type,omitempty"`
+	DuplicatesByType map[string]int `json:"duplicates_by_type,omitempty"`
 }
 
 // scratch is a throwaway schema with the full migrated schema in it.

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/disgoorg/disgo/rest"
+
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
@@ -104,7 +106,8 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { defer close(done); pipe.Run(context.WithoutCancel(ctx), stop) }()
-	worker := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(sc.db), pipe, log, reg)
+	worker := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(),
+		REST: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))}, gateway.NewDirectory(sc.db), pipe, log, reg)
 	shards := sim.Info().Shards
 	for id := 0; id < shards; id++ {
 		if err := worker.StartShard(ctx, id, shards, 0, nil); err != nil {
@@ -129,7 +132,7 @@ func generate(ctx context.Context, o Options, sim *discordsim.Server, inject fun
 	gctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	rate := 1e9 // as fast as the simulator goes
-	if o.Profile == ProfileRate {
+	if o.Profile == ProfileRate || (o.Profile == ProfileChaos && o.Rate > 0) {
 		rate = o.Rate
 	}
 	var wg sync.WaitGroup
@@ -145,12 +148,13 @@ func generate(ctx context.Context, o Options, sim *discordsim.Server, inject fun
 	return err
 }
 
-// delivered keeps the records some session received; the rest were
-// dispatched while a session was being replaced and never reached anyone.
+// delivered keeps the records some session received, and every message
+// (capture backfills those from channel history); the rest were dispatched
+// while a session was being replaced and never reached anyone.
 func delivered(records []discordsim.Record, rep *Report) []discordsim.Record {
 	out := records[:0:0]
 	for _, r := range records {
-		if len(r.Deliveries) == 0 {
+		if len(r.Deliveries) == 0 && r.Type != "MESSAGE_CREATE" {
 			rep.Undeliverable++
 			continue
 		}
@@ -201,10 +205,19 @@ func compare(ctx context.Context, sc *scratch, exp gateway.Expected, rep *Report
 	}
 	rows.Close()
 	for _, t := range lake.Types {
-		if d := exp.ByType[t] - got[t]; d > 0 {
+		switch d := exp.ByType[t] - got[t]; {
+		case d > 0:
 			rep.Lost += d
-		} else {
+			if rep.LostByType == nil {
+				rep.LostByType = map[string]int{}
+			}
+			rep.LostByType[t.String()] = d
+		case d < 0:
 			rep.Duplicates += -d
+			if rep.DuplicatesByType == nil {
+				rep.DuplicatesByType = map[string]int{}
+			}
+			rep.DuplicatesByType[t.String()] = -d
 		}
 	}
 	// Messages have natural ids: check them one by one.

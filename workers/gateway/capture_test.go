@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disgoorg/disgo/rest"
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/lake"
@@ -24,6 +25,16 @@ type bundle struct {
 
 func setup(t *testing.T, cfg discordsim.Config) bundle {
 	t.Helper()
+	return setupOpts(t, cfg, false)
+}
+
+func setupWithREST(t *testing.T, cfg discordsim.Config) bundle {
+	t.Helper()
+	return setupOpts(t, cfg, true)
+}
+
+func setupOpts(t *testing.T, cfg discordsim.Config, withREST bool) bundle {
+	t.Helper()
 	ctx := context.Background()
 	db := testenv.DB(t)
 	log := testenv.Logger(t)
@@ -37,7 +48,11 @@ func setup(t *testing.T, cfg discordsim.Config) bundle {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
+	gcfg := gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}
+	if withREST {
+		gcfg.REST = rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))
+	}
+	w := gateway.NewWorker(gcfg, gateway.NewDirectory(db), pipe, log, reg)
 	t.Cleanup(func() {
 		w.StopAll(ctx)
 		close(stop)
@@ -121,4 +136,41 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 	for _, id := range msgIDs {
 		require.True(t, exp.Messages[id], "message %d was dispatched", id)
 	}
+}
+
+// Messages sent while the session cannot be resumed (op 9 false, so
+// Discord will not replay them) are recovered from channel history.
+func TestMessagesOfAnUnresumableGapAreBackfilled(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards = 1, 1
+	b := setupWithREST(t, cfg)
+	require.NoError(t, b.worker.StartShard(ctx, 0, 1, 0, nil))
+	guild := b.sim.Guilds()[0]
+	var channel discordsim.ID
+	for name, id := range guild.Channels {
+		if name == "general" {
+			channel = id
+		}
+	}
+	require.NotZero(t, channel, "the synthetic guild has a #general")
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			_, err := b.sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1+i%5], Content: "hello there"})
+			require.NoError(t, err)
+		}
+	}
+	send(5)
+	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == 5 }, 10*time.Second, 20*time.Millisecond)
+
+	require.Equal(t, 1, b.sim.Faults().InvalidSession(0, false))
+	send(7) // no session exists until the client identifies again
+	send(3) // after, or during, the new session
+	exp := gateway.ExpectFromGroundTruth(b.sim.GroundTruth(), nil)
+	require.Equal(t, 15, exp.ByType[lake.MessageCreate])
+	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == 15 }, 20*time.Second, 50*time.Millisecond)
+	var backfilled int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM event_lake WHERE flags & $1 <> 0", int16(lake.FlagBackfilled)).Scan(&backfilled))
+	require.Positive(t, backfilled, "some messages came from channel history")
 }

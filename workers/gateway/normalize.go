@@ -14,12 +14,41 @@ import (
 // the shard's read goroutine and holds that shard's guild state.
 type normalizer struct {
 	guilds map[int64]*guildState
-	now    func() time.Time
+	clock  discordClock
 	seed   maphash.Seed
 }
 
-func newNormalizer(now func() time.Time) *normalizer {
-	return &normalizer{guilds: map[int64]*guildState{}, now: now, seed: maphash.MakeSeed()}
+func newNormalizer(wall func() time.Time) *normalizer {
+	return &normalizer{guilds: map[int64]*guildState{}, clock: discordClock{wall: wall}, seed: maphash.MakeSeed()}
+}
+
+func (n *normalizer) now() time.Time { return n.clock.now() }
+
+// discordClock tells the time on Discord's side for events Discord does not
+// timestamp (voice, reactions, leaves): the newest snowflake time seen,
+// advanced by the local time elapsed since. Against Discord it is the wall
+// clock corrected for skew; against the simulator it follows simulated
+// time, so voice durations and partitions agree with the messages around
+// them even when a day is replayed in a minute.
+type discordClock struct {
+	wall   func() time.Time
+	anchor time.Time // a snowflake's time
+	seenAt time.Time // wall time when it arrived
+}
+
+func (c *discordClock) now() time.Time {
+	w := c.wall()
+	if c.anchor.IsZero() {
+		return w
+	}
+	return c.anchor.Add(w.Sub(c.seenAt))
+}
+
+// observe moves the clock forward to a snowflake's time (never back).
+func (c *discordClock) observe(t time.Time) {
+	if c.anchor.IsZero() || t.After(c.now()) {
+		c.anchor, c.seenAt = t, c.wall()
+	}
 }
 
 // mint makes a source id for an event Discord gives none: its time, and
@@ -109,12 +138,23 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 	if m.GuildID == nil {
 		return nil // DMs are not community activity
 	}
-	if m.Type != discord.MessageTypeDefault && m.Type != discord.MessageTypeReply {
-		return nil // joins, pins, boosts: system messages
-	}
 	g := n.guilds[int64(*m.GuildID)]
 	if g == nil || !g.captures(lake.MessageCreate) {
 		return nil
+	}
+	n.clock.observe(m.ID.Time())
+	ev, ok := messageEvent(m, g.tenantID, g.threads[int64(m.ChannelID)])
+	if !ok {
+		return nil
+	}
+	return []lake.Event{ev}
+}
+
+// messageEvent turns a guild message into its lake row; false for system
+// messages (joins, pins, boosts). The text is measured and dropped here.
+func messageEvent(m discord.Message, tenantID int64, inThread bool) (lake.Event, bool) {
+	if m.GuildID == nil || (m.Type != discord.MessageTypeDefault && m.Type != discord.MessageTypeReply) {
+		return lake.Event{}, false
 	}
 	q := lake.MeasureText(m.Content)
 	mentions := len(m.Mentions) + len(m.MentionRoles)
@@ -122,7 +162,7 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 		mentions++
 	}
 	ev := lake.Event{
-		TenantID: g.tenantID, GuildID: int64(*m.GuildID),
+		TenantID: tenantID, GuildID: int64(*m.GuildID),
 		OccurredAt: m.ID.Time().UTC(), SourceID: int64(m.ID), Type: lake.MessageCreate,
 		UserID: int64(m.Author.ID), ChannelID: int64(m.ChannelID),
 		Counts:    lake.PackCounts(q.CodeBlocks, q.Links, q.Emoji, len(m.Attachments), mentions),
@@ -137,7 +177,7 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 			ev.TargetID = int64(m.ReferencedMessage.Author.ID)
 		}
 	}
-	if g.threads[int64(m.ChannelID)] {
+	if inThread {
 		ev.Flags |= lake.FlagInThread
 	}
 	if len(m.Embeds) > 0 {
@@ -146,7 +186,7 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 	if len(m.StickerItems) > 0 {
 		ev.Flags |= lake.FlagSticker
 	}
-	return []lake.Event{ev}
+	return ev, true
 }
 
 func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
@@ -155,6 +195,7 @@ func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
 		return nil
 	}
 	g.threads[int64(e.ID())] = true
+	n.clock.observe(e.ID().Time())
 	if !e.NewlyCreated || !g.captures(lake.ThreadCreate) {
 		return nil // also sent when the bot is added to an existing private thread
 	}

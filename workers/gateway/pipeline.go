@@ -221,7 +221,9 @@ func assemble(batch []item) lake.Batch {
 	last := map[*shardRun]item{}
 	for _, it := range batch {
 		b.Events = append(b.Events, it.events...)
-		last[it.shard] = it
+		if it.seq > 0 { // backfilled rows (seq 0) move no checkpoint
+			last[it.shard] = it
+		}
 	}
 	for sh, it := range last {
 		if sh.fence == 0 {

@@ -16,9 +16,10 @@ import (
 // Resume is a persisted gateway session a shard can continue instead of
 // identifying again (after a handoff between workers).
 type Resume struct {
-	SessionID string
-	ResumeURL string
-	Seq       int64
+	SessionID   string
+	ResumeURL   string
+	Seq         int64
+	LastEventAt time.Time // when the last committed event was received
 }
 
 // shardRun is one shard's gateway connection and capture state.
@@ -37,8 +38,15 @@ type shardRun struct {
 	committedSeq  int64
 	committedCond *sync.Cond
 	lastSeq       int64 // last sequence handed to the pipeline (read loop only)
-	isFenced      atomic.Bool
-	lastEvent     atomic.Int64 // unix ms of the last dispatch
+	// Read loop only: the session being captured, when its last event
+	// happened (Discord time), and the guilds of a new session whose gap
+	// since the previous one must be backfilled.
+	session     string
+	lastEventAt time.Time
+	gapSince    time.Time
+	gapGuilds   map[int64]bool
+	isFenced    atomic.Bool
+	lastEvent   atomic.Int64 // unix ms of the last dispatch
 }
 
 func (s *shardRun) committed(seq int64) {
@@ -82,6 +90,16 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	s.lastEvent.Store(now.UnixMilli())
 	var reconciled []lake.Event
 	switch e := ev.(type) {
+	case gateway.EventReady:
+		// A new session after another one: Discord will not replay the gap.
+		if s.session != "" && e.SessionID != s.session && !s.lastEventAt.IsZero() {
+			s.gapSince, s.gapGuilds = s.lastEventAt, map[int64]bool{}
+			for _, g := range e.Guilds {
+				s.gapGuilds[int64(g.ID)] = true
+			}
+			s.log.Warn("session could not be resumed; backfilling messages of the gap", slog.Time("since", s.gapSince))
+		}
+		s.session = e.SessionID
 	case gateway.EventGuildCreate:
 		var afk int64
 		if e.AfkChannelID != nil {
@@ -93,6 +111,10 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
+		if s.gapGuilds[int64(e.ID)] {
+			delete(s.gapGuilds, int64(e.ID))
+			go s.backfill(s.ctx, e.GatewayGuild, entry.tenantID, s.gapSince)
+		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
 			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
@@ -105,6 +127,9 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		return
 	}
 	it := item{shard: s, events: append(reconciled, s.norm.normalize(ev, seq)...), seq: int64(seq), received: now}
+	if len(it.events) > 0 {
+		s.lastEventAt = s.norm.now()
+	}
 	if sid := gw.SessionID(); sid != nil {
 		it.session = *sid
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/disgo/rest"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -24,11 +25,15 @@ type Config struct {
 	IdentifyLimiter gateway.IdentifyRateLimiter
 	// Now is the clock for events Discord does not timestamp (default time.Now).
 	Now func() time.Time
+	// REST, when set, backfills messages from channel history after a
+	// session that could not be resumed.
+	REST rest.Rest
 }
 
 // Worker runs the shards it is given and feeds their events to the lake.
 type Worker struct {
 	cfg  Config
+	rest rest.Rest
 	dir  *Directory
 	pipe *Pipeline
 	log  *slog.Logger
@@ -44,7 +49,7 @@ func NewWorker(cfg Config, dir *Directory, pipe *Pipeline, log *slog.Logger, reg
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	w := &Worker{cfg: cfg, dir: dir, pipe: pipe, log: log, shards: map[[2]int]*shardRun{},
+	w := &Worker{cfg: cfg, rest: cfg.REST, dir: dir, pipe: pipe, log: log, shards: map[[2]int]*shardRun{},
 		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"})}
 	reg.MustRegister(w.shardsGauge)
 	return w
@@ -68,6 +73,12 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 
 	opts := []gateway.ConfigOpt{
 		gateway.WithURL(w.cfg.GatewayURL),
+		// No transport compression: disgo v0.19.6's zstd-stream transport
+		// can panic (nil dereference in the zstd decoder) when a reconnect
+		// closes the decoder while the read loop is still inside it; the
+		// chaos load test crashed a worker that way. Uncompressed JSON also
+		// saves the CPU of decompressing every frame.
+		gateway.WithCompression(gateway.CompressionNone),
 		gateway.WithShardID(id), gateway.WithShardCount(count),
 		gateway.WithIntents(Intents),
 		gateway.WithLogger(s.log),
@@ -81,6 +92,8 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 			opts = append(opts, gateway.WithResumeURL(resume.ResumeURL))
 		}
 		s.committedSeq, s.lastSeq = resume.Seq, resume.Seq
+		s.session = resume.SessionID
+		s.lastEventAt = resume.LastEventAt
 	}
 	// A resumed session sends no GUILD_CREATE: start from what the previous
 	// owner recorded (guilds, AFK channels, open voice sessions). A new
