@@ -190,7 +190,9 @@ func errCode(body map[string]any) string {
 	return s
 }
 
-func guildPath(g tenants.Guild, rest string) string { return fmt.Sprintf("/api/v1/guilds/%d%s", g.ID, rest) }
+func guildPath(g tenants.Guild, rest string) string {
+	return fmt.Sprintf("/api/v1/guilds/%d%s", g.ID, rest)
+}
 
 func tenantPath(tn tenants.Tenant, rest string) string {
 	return fmt.Sprintf("/api/v1/tenants/%d%s", tn.ID, rest)
