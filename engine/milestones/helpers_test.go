@@ -122,7 +122,9 @@ func keys(as []Award) []string {
 // staticRoles serves fixed roles per user.
 type staticRoles map[int64][]int64
 
-func (s staticRoles) Roles(_ context.Context, _, _, userID int64) ([]int64, error) { return s[userID], nil }
+func (s staticRoles) Roles(_ context.Context, _, _, userID int64) ([]int64, error) {
+	return s[userID], nil
+}
 
 func ledgerDebit(guildID, userID int64, currency string, amount int64) ledger.Op {
 	return ledger.Op{Kind: ledger.KindDebit, Key: fmt.Sprintf("test-%d", nextID()), GuildID: guildID, CurrencyCode: currency, From: userID, Amount: amount}
