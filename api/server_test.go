@@ -23,6 +23,7 @@ type bundle struct {
 	srv   *httptest.Server
 	proxy *testenv.TCPProxy
 	db    *postgres.DB
+	api   *api.Server
 }
 
 const operatorToken = "op-token-for-tests"
@@ -46,7 +47,7 @@ func setup(t *testing.T) bundle {
 	s := api.New(api.Deps{Log: testenv.Logger(t), DB: db, Redis: rdb, Registry: ops.NewRegistry(), Probes: probes, Version: "test", OperatorToken: operatorToken})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return bundle{srv: srv, proxy: proxy, db: db}
+	return bundle{srv: srv, proxy: proxy, db: db, api: s}
 }
 
 func get(t *testing.T, url string) (int, map[string]any) {
