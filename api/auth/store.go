@@ -117,6 +117,10 @@ func (s *Store) CreateSession(ctx context.Context, userID int64, ttl time.Durati
 	if err != nil {
 		return "", "", fmt.Errorf("create session: %w", err)
 	}
+	// A login is a good moment to forget the user's expired sessions.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND expires_at <= now()`, userID); err != nil {
+		return "", "", fmt.Errorf("delete expired sessions: %w", err)
+	}
 	return raw, csrf, nil
 }
 
