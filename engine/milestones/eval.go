@@ -31,10 +31,15 @@ type awardSlots struct {
 // memberState is everything the templates read about one member, loaded
 // once per check.
 type memberState struct {
-	now      time.Time
-	today    Day // in the guild's time zone
-	utcToday Day
-	loc      *time.Location
+	now        time.Time
+	localToday Day // in the guild's time zone
+	utcToday   Day
+	loc        *time.Location
+
+	today []counterRow // today's counters (UTC), read on every check
+	cache *counterCache
+	// activity memoises active days by streak definition.
+	activity map[string]map[Day]bool
 
 	rows     map[lake.Type][]counterRow
 	wallets  map[int64]walletVals
@@ -48,7 +53,9 @@ type memberState struct {
 	seasonStart Day
 	afk         map[int64]bool
 
-	slots  map[int64]awardSlots // by template id, in the template's scope
+	slots     map[int64]awardSlots // by template id, in the template's scope
+	earnedIDs []int64              // templates with an active award (any scope)
+	awardRows int
 	earned map[string]bool      // template keys with an active award (any scope)
 
 	celVars map[string]any // built on first CEL use
@@ -127,7 +134,7 @@ func (s *memberState) eval(c *compiled, n *node) (result, error) {
 	case ReqMemberDays:
 		return threshold(float64(s.memberDays()), float64(n.min), "days"), nil
 	case ReqStreak:
-		return threshold(float64(CurrentStreak(s.activeDays(n), s.today)), float64(n.days), "days"), nil
+		return threshold(float64(CurrentStreak(s.activeDays(n), s.localToday)), float64(n.days), "days"), nil
 	case ReqRole:
 		met := false
 		for _, r := range s.roles {
@@ -145,7 +152,7 @@ func (s *memberState) eval(c *compiled, n *node) (result, error) {
 		r.times = min(r.times, 1)
 		return r, nil
 	case ReqRank:
-		rank := s.ranks[n.currencyID]
+		rank := s.ranks[n.currencyID] // 0: unranked, -1: outside the places counted
 		r := result{current: float64(rank), target: float64(n.top), unit: "rank", met: rank >= 1 && rank <= int64(n.top)}
 		if r.met {
 			r.times = 1
@@ -228,6 +235,10 @@ func (s *memberState) memberDays() int64 {
 }
 
 func (s *memberState) activeDays(n *node) map[Day]bool {
+	key := fmt.Sprint(n.types, n.minEvents)
+	if a, ok := s.activity[key]; ok {
+		return a
+	}
 	perDay := make(map[Day]int64)
 	for _, t := range n.types {
 		for _, r := range s.rows[t] {
@@ -242,6 +253,10 @@ func (s *memberState) activeDays(n *node) map[Day]bool {
 			active[d] = true
 		}
 	}
+	if s.activity == nil {
+		s.activity = map[string]map[Day]bool{}
+	}
+	s.activity[key] = active
 	return active
 }
 
@@ -270,7 +285,7 @@ func (s *memberState) celVariables(c *compiled) map[string]any {
 	for k := range s.earned {
 		earned = append(earned, k)
 	}
-	streak := CurrentStreak(s.activeDays(&node{types: defaultActive, minEvents: 1}), s.today)
+	streak := CurrentStreak(s.activeDays(&node{types: defaultActive, minEvents: 1}), s.localToday)
 	vars := map[string]any{
 		"wallet": wallet, "lifetime": lifetime, "events": events,
 		"voice_minutes": float64(s.voiceSeconds(c) / 60), "member_days": float64(s.memberDays()),

@@ -2,6 +2,7 @@ package milestones
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -13,16 +14,32 @@ import (
 )
 
 const (
-	counterSQL = `SELECT event_type, channel_id,
-		CASE WHEN day >= $4::date OR ($5 AND day >= (SELECT (started_at AT TIME ZONE 'UTC')::date FROM ledger_seasons
-			WHERE tenant_id = $1 AND guild_id = $2 AND ended_at IS NULL)) THEN day - DATE '1970-01-01' END,
-		sum(events), sum(magnitude)
-		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3
+	// counterSQL sums a member's closed days (before $5): by day from the
+	// cutoff $4 on, and all earlier days together.
+	counterSQL = `SELECT event_type, channel_id, CASE WHEN day >= $4::date THEN day - DATE '1970-01-01' END,
+		sum(events)::bigint, sum(magnitude)::bigint
+		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day < $5::date
 		GROUP BY 1, 2, 3`
+	todaySQL = `SELECT event_type, channel_id, day - DATE '1970-01-01', events, magnitude
+		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date`
+	cacheSQL = `SELECT through_day - DATE '1970-01-01', cutoff_day - DATE '1970-01-01', rows FROM milestone_counter_cache
+		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3`
+	saveCacheSQL = `INSERT INTO milestone_counter_cache (tenant_id, guild_id, user_id, through_day, cutoff_day, rows)
+		VALUES ($1, $2, $3, $4::date, $5::date, $6)
+		ON CONFLICT (tenant_id, guild_id, user_id) DO UPDATE
+		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = now()`
+	// rankSQL is the member's live rank in each currency (ties broken by
+	// user id), counted no further than $5 places: beyond it, 0 rows above
+	// is not needed, only "outside".
+	rankSQL = `SELECT c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
+			WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id
+			AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $5) s)
+		FROM unnest($4::bigint[]) AS c(id)
+		JOIN ledger_wallets w ON w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = $3
+		WHERE w.balance > 0`
 	memberSQL = `SELECT joined_at, flags FROM members WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3`
-	awardsSQL = `SELECT a.template_id, a.season_id, a.revoked_at IS NULL, t.key FROM milestone_awards a
-		JOIN milestone_templates t ON t.tenant_id = a.tenant_id AND t.id = a.template_id
-		WHERE a.tenant_id = $1 AND a.guild_id = $2 AND a.user_id = $3`
+	awardsSQL = `SELECT template_id, season_id, count(*), count(*) FILTER (WHERE revoked_at IS NULL) FROM milestone_awards
+		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 GROUP BY 1, 2`
 	seasonSQL = `SELECT id, (started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' FROM ledger_seasons
 		WHERE tenant_id = $1 AND guild_id = $2 AND ended_at IS NULL`
 	guildSQL = `SELECT afk_channel_id, coalesce(settings->'capture'->'afk_channels', '[]'::jsonb),
@@ -45,7 +62,10 @@ func (m *Milestones) load(ctx context.Context, guildID, userID int64, now time.T
 		}
 		if set != nil && set.stamp == stamp {
 			st.set = set
-			if err := m.loadRanks(ctx, guildID, userID, st); err != nil {
+			for _, id := range st.earnedIDs {
+				st.earned[set.keyOf[id]] = true
+			}
+			if err := m.loadCounters(ctx, guildID, userID, st); err != nil {
 				return nil, nil, err
 			}
 			return st, set, nil
@@ -61,34 +81,53 @@ func (m *Milestones) load(ctx context.Context, guildID, userID int64, now time.T
 }
 
 func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now time.Time, set *guildSet) (*memberState, string, error) {
-	oldest, seasonal := 0, false
-	if set != nil {
-		oldest, seasonal = set.oldestDay, set.seasonal
-	}
 	utcToday := DayOf(now, time.UTC)
-	cutoff := (utcToday - Day(oldest)).Time()
 	st := &memberState{now: now, utcToday: utcToday, rows: map[lake.Type][]counterRow{}, wallets: map[int64]walletVals{},
 		slots: map[int64]awardSlots{}, earned: map[string]bool{}, afk: map[int64]bool{}, roles: []int64{}}
 	var stamp string
 	b := &pgx.Batch{}
 	t, g, u := m.tenantID, guildID, userID
 	b.Queue(stampSQL, t, g).QueryRow(func(r pgx.Row) error { return r.Scan(&stamp) })
-	b.Queue(counterSQL, t, g, u, cutoff, seasonal).Query(func(rs pgx.Rows) error {
+	b.Queue(todaySQL, t, g, u, utcToday.Time()).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
+			var r counterRow
 			var typ int16
-			var ch, ev, mag int64
-			var day *int32
-			if err := rs.Scan(&typ, &ch, &day, &ev, &mag); err != nil {
+			var day int32
+			if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
 				return err
 			}
-			r := counterRow{typ: lake.Type(typ), channel: ch, day: oldDay, events: ev, mag: mag}
-			if day != nil {
-				r.day = Day(*day)
-			}
-			st.rows[r.typ] = append(st.rows[r.typ], r)
+			r.typ, r.day = lake.Type(typ), Day(day)
+			st.today = append(st.today, r)
 		}
 		return rs.Err()
 	})
+	b.Queue(cacheSQL, t, g, u).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			var through, cutoff int32
+			var data []byte
+			if err := rs.Scan(&through, &cutoff, &data); err != nil {
+				return err
+			}
+			st.cache = &counterCache{through: Day(through), cutoff: Day(cutoff), data: data}
+		}
+		return rs.Err()
+	})
+	if set != nil && len(set.rankOf) > 0 {
+		b.Queue(rankSQL, t, g, u, set.rankOf, set.maxTop).Query(func(rs pgx.Rows) error {
+			st.ranks = map[int64]int64{}
+			for rs.Next() {
+				var cid, above int64
+				if err := rs.Scan(&cid, &above); err != nil {
+					return err
+				}
+				st.ranks[cid] = -1 // outside the counted places
+				if above < int64(set.maxTop) {
+					st.ranks[cid] = above + 1
+				}
+			}
+			return rs.Err()
+		})
+	}
 	b.Queue(memberSQL, t, g, u).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var joined *time.Time
@@ -103,16 +142,15 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 		return rs.Err()
 	})
 	type awardRow struct {
-		template int64
-		season   *int64
-		active   bool
-		key      string
+		template      int64
+		season        *int64
+		taken, active int
 	}
 	var awards []awardRow
 	b.Queue(awardsSQL, t, g, u).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var a awardRow
-			if err := rs.Scan(&a.template, &a.season, &a.active, &a.key); err != nil {
+			if err := rs.Scan(&a.template, &a.season, &a.taken, &a.active); err != nil {
 				return err
 			}
 			awards = append(awards, a)
@@ -174,19 +212,18 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 		return nil, "", fmt.Errorf("milestones: load member %d: %w", userID, err)
 	}
 	st.loc = m.svc.location(tz)
-	st.today = DayOf(now, st.loc)
+	st.localToday = DayOf(now, st.loc)
+	st.awardRows = len(awards)
 	for _, a := range awards {
-		if a.active {
-			st.earned[a.key] = true
+		if a.active > 0 {
+			st.earnedIDs = append(st.earnedIDs, a.template)
 		}
 		// A slot belongs to the scope it was earned in: lifetime awards
 		// carry no season, seasonal ones the season's id.
 		if a.season == nil || (st.seasonID != 0 && *a.season == st.seasonID) {
 			s := st.slots[a.template]
-			s.taken++
-			if a.active {
-				s.active++
-			}
+			s.taken += a.taken
+			s.active += a.active
 			st.slots[a.template] = s
 		}
 	}
@@ -200,22 +237,99 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 	return st, stamp, nil
 }
 
-func (m *Milestones) loadRanks(ctx context.Context, guildID, userID int64, st *memberState) error {
-	if len(st.set.rankOf) == 0 {
-		return nil
+// counterCache is a member's cached closed-day counters.
+type counterCache struct {
+	through, cutoff Day
+	data            []byte
+}
+
+// loadCounters fills st.rows from the cache and today's counters,
+// rebuilding the cache from event_counters when it is from another day or
+// was built for another cutoff (the templates or the season changed).
+func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st *memberState) error {
+	cutoff := st.utcToday - Day(st.set.oldestDay)
+	if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
+		cutoff = st.seasonStart
 	}
-	st.ranks = map[int64]int64{}
-	for _, cid := range st.set.rankOf {
-		if st.wallets[cid].balance <= 0 {
-			continue // nothing held: not ranked
+	var closed []counterRow
+	if c := st.cache; c != nil && c.through == st.utcToday && c.cutoff == cutoff {
+		var err error
+		if closed, err = decodeRows(c.data); err != nil {
+			m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
+			closed = nil
+			st.cache = nil
 		}
-		r, err := m.led.Rank(ctx, guildID, cid, userID, 0)
+	} else {
+		st.cache = nil
+	}
+	if st.cache == nil {
+		rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), st.utcToday.Time())
 		if err != nil {
-			return fmt.Errorf("milestones: rank of %d: %w", userID, err)
+			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 		}
-		st.ranks[cid] = r.Rank
+		for rs.Next() {
+			var typ int16
+			var day *int32
+			r := counterRow{day: oldDay}
+			if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
+				rs.Close()
+				return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+			}
+			r.typ = lake.Type(typ)
+			if day != nil {
+				r.day = Day(*day)
+			}
+			closed = append(closed, r)
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+		}
+		if _, err := m.db.Pool.Exec(ctx, saveCacheSQL, m.tenantID, guildID, userID, st.utcToday.Time(), cutoff.Time(), encodeRows(closed)); err != nil {
+			return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
+		}
+	}
+	for _, r := range closed {
+		st.rows[r.typ] = append(st.rows[r.typ], r)
+	}
+	for _, r := range st.today {
+		st.rows[r.typ] = append(st.rows[r.typ], r)
 	}
 	return nil
+}
+
+func encodeRows(rows []counterRow) []byte {
+	b := make([]byte, 0, len(rows)*12)
+	b = binary.AppendUvarint(b, uint64(len(rows)))
+	for _, r := range rows {
+		b = binary.AppendVarint(b, int64(r.typ))
+		b = binary.AppendVarint(b, r.channel)
+		b = binary.AppendVarint(b, int64(r.day))
+		b = binary.AppendVarint(b, r.events)
+		b = binary.AppendVarint(b, r.mag)
+	}
+	return b
+}
+
+func decodeRows(b []byte) ([]counterRow, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, fmt.Errorf("bad row count")
+	}
+	b = b[k:]
+	out := make([]counterRow, 0, n)
+	var vals [5]int64
+	for range n {
+		for i := range vals {
+			v, k := binary.Varint(b)
+			if k <= 0 {
+				return nil, fmt.Errorf("truncated rows")
+			}
+			vals[i], b = v, b[k:]
+		}
+		out = append(out, counterRow{typ: lake.Type(vals[0]), channel: vals[1], day: Day(vals[2]), events: vals[3], mag: vals[4]})
+	}
+	return out, nil
 }
 
 // location resolves a guild's time zone (UTC when unset or unknown).

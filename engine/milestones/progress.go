@@ -75,6 +75,9 @@ func label(r result, cur float64) string {
 		if cur == 0 {
 			return fmt.Sprintf("unranked (top %d)", int64(r.target))
 		}
+		if cur < 0 {
+			return fmt.Sprintf("outside the top %d", int64(r.target))
+		}
 		return fmt.Sprintf("rank #%d (top %d)", int64(cur), int64(r.target))
 	}
 	return fmt.Sprintf("%d/%d %s", int64(min(cur, r.target)), int64(r.target), r.unit)

@@ -20,20 +20,22 @@ type guildSet struct {
 	stamp         string
 	templates     []*compiled
 	byKey         map[string]*compiled
+	keyOf         map[int64]string // every template's key, disabled ones included
 	currencies    map[string]int64
 	currencyCodes map[int64]string
 	// oldestDay: counters older than today-oldestDay are summed together
 	// (no window or streak reads them one by one).
 	oldestDay  int
 	rankOf     []int64 // currencies whose live rank some template reads
+	maxTop     int     // the most places any rank requirement counts
 	hasRewards bool
 	seasonal   bool // some template is seasonal: counters since the season's start are kept by day
 }
 
-// stampSQL changes whenever a template, zone or currency of the guild does.
+// stampSQL changes whenever a template (through its guild's revision), a
+// zone or a currency of the guild does.
 const stampSQL = `SELECT concat_ws(':',
-	(SELECT count(*) || '/' || coalesce(sum(id * version), 0) || '/' || coalesce(max(updated_at)::text, '')
-		FROM milestone_templates WHERE tenant_id = $1 AND guild_id = $2),
+	(SELECT revision FROM milestone_guild_revisions WHERE tenant_id = $1 AND guild_id = $2),
 	(SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM rule_zones WHERE tenant_id = $1 AND guild_id = $2),
 	(SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM ledger_currencies WHERE tenant_id = $1 AND guild_id = $2))`
 
@@ -90,16 +92,20 @@ func (m *Milestones) loadSet(ctx context.Context, guildID int64, stamp string) (
 		return nil, err
 	}
 	var rows []templateRow
-	if err := m.db.Bun.NewSelect().Model(&rows).Where("tenant_id = ? AND guild_id = ? AND enabled", m.tenantID, guildID).
+	if err := m.db.Bun.NewSelect().Model(&rows).Where("tenant_id = ? AND guild_id = ?", m.tenantID, guildID).
 		Order("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("milestones: load templates: %w", err)
 	}
-	set := &guildSet{stamp: stamp, byKey: map[string]*compiled{}, currencies: env.currencies, currencyCodes: map[int64]string{}}
+	set := &guildSet{stamp: stamp, byKey: map[string]*compiled{}, keyOf: map[int64]string{}, currencies: env.currencies, currencyCodes: map[int64]string{}}
 	for code, id := range env.currencies {
 		set.currencyCodes[id] = code
 	}
 	ranks := map[int64]bool{}
 	for i := range rows {
+		set.keyOf[rows[i].ID] = rows[i].Key
+		if !rows[i].Enabled {
+			continue
+		}
 		t, err := rows[i].template()
 		if err != nil {
 			return nil, err
@@ -127,6 +133,7 @@ func (m *Milestones) loadSet(ctx context.Context, guildID int64, stamp string) (
 				c.dependsOnAwards = true
 			case ReqRank:
 				ranks[n.currencyID] = true
+				set.maxTop = max(set.maxTop, n.top)
 			}
 		})
 		set.hasRewards = set.hasRewards || len(t.Rewards) > 0

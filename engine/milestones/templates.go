@@ -106,6 +106,9 @@ func (m *Milestones) Create(ctx context.Context, actor tenants.Actor, t Template
 			return err
 		}
 		t = out
+		if err := bumpRevision(ctx, tx, m.tenantID, t.GuildID); err != nil {
+			return err
+		}
 		return m.audit(ctx, tx, actor, t.GuildID, "milestones.template.create", t.target(), nil, t)
 	})
 	if err != nil {
@@ -146,6 +149,9 @@ func (m *Milestones) Update(ctx context.Context, actor tenants.Actor, t Template
 		if t, err = row.template(); err != nil {
 			return err
 		}
+		if err := bumpRevision(ctx, tx, m.tenantID, t.GuildID); err != nil {
+			return err
+		}
 		return m.audit(ctx, tx, actor, t.GuildID, "milestones.template.update", t.target(), before, t)
 	})
 	if err != nil {
@@ -166,6 +172,9 @@ func (m *Milestones) Delete(ctx context.Context, actor tenants.Actor, guildID, i
 		}
 		before, err := cur.template()
 		if err != nil {
+			return err
+		}
+		if err := bumpRevision(ctx, tx, m.tenantID, guildID); err != nil {
 			return err
 		}
 		return m.audit(ctx, tx, actor, guildID, "milestones.template.delete", before.target(), before, nil)
@@ -244,3 +253,14 @@ func dbError(err error, what string) error {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// bumpRevision marks the guild's templates changed, for every checker's
+// cache (see stampSQL).
+func bumpRevision(ctx context.Context, tx bun.IDB, tenantID, guildID int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO milestone_guild_revisions (tenant_id, guild_id) VALUES (?, ?)
+		ON CONFLICT (tenant_id, guild_id) DO UPDATE SET revision = milestone_guild_revisions.revision + 1`, tenantID, guildID)
+	if err != nil {
+		return dbError(err, "milestone revision")
+	}
+	return nil
+}

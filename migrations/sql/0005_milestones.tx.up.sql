@@ -27,6 +27,16 @@ CREATE TABLE milestone_templates (
     FOREIGN KEY (tenant_id, guild_id) REFERENCES guilds (tenant_id, id) ON DELETE CASCADE
 );
 
+-- A guild's template revision, bumped in the transaction of every template
+-- change, so a checker's cached templates are revalidated by reading one row.
+CREATE TABLE milestone_guild_revisions (
+    tenant_id bigint NOT NULL,
+    guild_id  bigint NOT NULL,
+    revision  bigint NOT NULL DEFAULT 1,
+    PRIMARY KEY (tenant_id, guild_id),
+    FOREIGN KEY (tenant_id, guild_id) REFERENCES guilds (tenant_id, id) ON DELETE CASCADE
+);
+
 -- One row per award. A slot (template, member, season or none, award
 -- number) is taken at most once: concurrent checks that both find a member
 -- due insert the same slot and exactly one of them wins (ON CONFLICT DO
@@ -49,3 +59,20 @@ CREATE TABLE milestone_awards (
 CREATE UNIQUE INDEX milestone_awards_slot_idx ON milestone_awards (tenant_id, guild_id, template_id, user_id, award_no, season_id) NULLS NOT DISTINCT;
 CREATE INDEX milestone_awards_member_idx ON milestone_awards (tenant_id, guild_id, user_id);
 CREATE INDEX milestone_awards_source_idx ON milestone_awards (tenant_id, source) WHERE source <> '';
+
+-- A member's counters of closed days (before through_day, UTC), summed by
+-- (event type, channel, day) from cutoff_day on and by (event type,
+-- channel) before it, so a check reads one row plus today's counters
+-- instead of aggregating the member's whole history. Rebuilt from
+-- event_counters on the first check of each day (or when the templates
+-- need other days); a cache only: deleting it loses nothing.
+CREATE TABLE milestone_counter_cache (
+    tenant_id   bigint      NOT NULL,
+    guild_id    bigint      NOT NULL,
+    user_id     bigint      NOT NULL,
+    through_day date        NOT NULL,
+    cutoff_day  date        NOT NULL,
+    rows        bytea       NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, guild_id, user_id)
+);
