@@ -68,13 +68,21 @@ func benchSetup(b testing.TB) (*testBundle, int64, int64) {
 	}
 
 	kinds := []func(i int) Requirement{
-		func(i int) Requirement { return Requirement{Type: ReqEvents, Event: "message_create", Min: int64(100 * (i + 1))} },
+		func(i int) Requirement {
+			return Requirement{Type: ReqEvents, Event: "message_create", Min: int64(100 * (i + 1))}
+		},
 		func(i int) Requirement {
 			return Requirement{Type: ReqEvents, Event: "message_create", Zone: "help", WindowDays: 30, Min: int64(50 * (i + 1))}
 		},
-		func(i int) Requirement { return Requirement{Type: ReqEvents, Event: "reaction_add", ChannelID: 1, Min: int64(20 * (i + 1))} },
-		func(i int) Requirement { return Requirement{Type: ReqCurrency, Currency: "xp", Field: "lifetime", Min: int64(1000 * (i + 1))} },
-		func(i int) Requirement { return Requirement{Type: ReqCurrency, Currency: "gold", Min: int64(100 * (i + 1))} },
+		func(i int) Requirement {
+			return Requirement{Type: ReqEvents, Event: "reaction_add", ChannelID: 1, Min: int64(20 * (i + 1))}
+		},
+		func(i int) Requirement {
+			return Requirement{Type: ReqCurrency, Currency: "xp", Field: "lifetime", Min: int64(1000 * (i + 1))}
+		},
+		func(i int) Requirement {
+			return Requirement{Type: ReqCurrency, Currency: "gold", Min: int64(100 * (i + 1))}
+		},
 		func(i int) Requirement { return Requirement{Type: ReqStreak, Days: 5 * (i%20 + 1)} },
 		func(i int) Requirement { return Requirement{Type: ReqVoiceMinutes, Min: int64(600 * (i + 1))} },
 		func(i int) Requirement { return Requirement{Type: ReqMemberDays, Min: int64(30 * (i%12 + 1))} },
@@ -88,7 +96,9 @@ func benchSetup(b testing.TB) (*testBundle, int64, int64) {
 				{Any: []Requirement{{Type: ReqStreak, Days: 30}, {Type: ReqCurrency, Currency: "stars", Min: 50}}},
 			}}
 		},
-		func(i int) Requirement { return Requirement{Type: ReqMilestones, Keys: []string{fmt.Sprintf("t%d", i%10)}} },
+		func(i int) Requirement {
+			return Requirement{Type: ReqMilestones, Keys: []string{fmt.Sprintf("t%d", i%10)}}
+		},
 	}
 	for i := range 100 {
 		req := kinds[i%len(kinds)](i / len(kinds))

@@ -56,7 +56,7 @@ type memberState struct {
 	slots     map[int64]awardSlots // by template id, in the template's scope
 	earnedIDs []int64              // templates with an active award (any scope)
 	awardRows int
-	earned map[string]bool      // template keys with an active award (any scope)
+	earned    map[string]bool // template keys with an active award (any scope)
 
 	celVars map[string]any // built on first CEL use
 	set     *guildSet
