@@ -15,6 +15,10 @@ const celCostLimit = 10_000
 
 const maxExprLen = 2000
 
+// celStreakDays is the longest streak the CEL "streak" variable reports
+// (the counters a check keeps by day).
+const celStreakDays = 60
+
 // newCELEnv declares what a milestone expression sees about the member:
 //
 //	wallet       map(string, double)  balance by currency code
@@ -22,7 +26,7 @@ const maxExprLen = 2000
 //	events       map(string, double)  event counts by type name, in the template's scope
 //	voice_minutes double              non-AFK voice minutes, in scope
 //	member_days  double               days since the member joined (0 unknown)
-//	streak       double               current run of active days (default activity)
+//	streak       double               current run of active days (default activity, at most 60)
 //	roles        list(int)            role ids the member holds
 //	milestones   list(string)         keys of the milestones the member holds
 func newCELEnv() (*cel.Env, error) {

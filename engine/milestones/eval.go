@@ -39,7 +39,12 @@ type memberState struct {
 	today []counterRow // today's counters (UTC), read on every check
 	cache *counterCache
 	// activity memoises active days by streak definition.
-	activity map[string]map[Day]bool
+	activity map[string]func(Day) bool
+	// unscoped memoises lifetime-scope totals: events by type over all
+	// channels and days, and non-AFK voice seconds (-1: not computed).
+	unscoped    map[lake.Type]int64
+	voiceLife   int64
+	voiceLifeOK bool
 
 	rows     map[lake.Type][]counterRow
 	wallets  map[int64]walletVals
@@ -197,6 +202,12 @@ func eventUnit(t lake.Type) string {
 }
 
 func (s *memberState) countEvents(c *compiled, n *node) int64 {
+	plain := n.windowDays == 0 && n.channelID == 0 && n.zone == "" && !s.seasonal(c)
+	if plain {
+		if v, ok := s.unscoped[n.types[0]]; ok {
+			return v
+		}
+	}
 	from := s.sinceDay(c, n.windowDays)
 	var total int64
 	for _, r := range s.rows[n.types[0]] {
@@ -211,10 +222,19 @@ func (s *memberState) countEvents(c *compiled, n *node) int64 {
 		}
 		total += r.events
 	}
+	if plain {
+		if s.unscoped == nil {
+			s.unscoped = map[lake.Type]int64{}
+		}
+		s.unscoped[n.types[0]] = total
+	}
 	return total
 }
 
 func (s *memberState) voiceSeconds(c *compiled) int64 {
+	if !s.seasonal(c) && s.voiceLifeOK {
+		return s.voiceLife
+	}
 	from := s.sinceDay(c, 0)
 	var secs int64
 	for _, t := range [...]lake.Type{lake.VoiceLeave, lake.VoiceMove} {
@@ -223,6 +243,9 @@ func (s *memberState) voiceSeconds(c *compiled) int64 {
 				secs += r.mag
 			}
 		}
+	}
+	if !s.seasonal(c) {
+		s.voiceLife, s.voiceLifeOK = secs, true
 	}
 	return secs
 }
@@ -234,29 +257,29 @@ func (s *memberState) memberDays() int64 {
 	return int64(s.now.Sub(s.joinedAt) / (24 * time.Hour))
 }
 
-func (s *memberState) activeDays(n *node) map[Day]bool {
-	key := fmt.Sprint(n.types, n.minEvents)
-	if a, ok := s.activity[key]; ok {
+// activeDays says which UTC days count for a streak definition, memoised
+// per definition; days before the counters' cutoff read as inactive.
+func (s *memberState) activeDays(n *node) func(Day) bool {
+	if a, ok := s.activity[n.activityKey]; ok {
 		return a
 	}
-	perDay := make(map[Day]int64)
+	base := s.utcToday - Day(s.set.oldestDay)
+	perDay := make([]int64, s.set.oldestDay+1)
 	for _, t := range n.types {
 		for _, r := range s.rows[t] {
-			if r.day != oldDay {
-				perDay[r.day] += r.events
+			if i := int(r.day - base); r.day != oldDay && i >= 0 && i < len(perDay) {
+				perDay[i] += r.events
 			}
 		}
 	}
-	active := make(map[Day]bool, len(perDay))
-	for d, e := range perDay {
-		if e >= n.minEvents {
-			active[d] = true
-		}
+	active := func(d Day) bool {
+		i := int(d - base)
+		return i >= 0 && i < len(perDay) && perDay[i] >= n.minEvents
 	}
 	if s.activity == nil {
-		s.activity = map[string]map[Day]bool{}
+		s.activity = map[string]func(Day) bool{}
 	}
-	s.activity[key] = active
+	s.activity[n.activityKey] = active
 	return active
 }
 
@@ -285,7 +308,7 @@ func (s *memberState) celVariables(c *compiled) map[string]any {
 	for k := range s.earned {
 		earned = append(earned, k)
 	}
-	streak := CurrentStreak(s.activeDays(&node{types: defaultActive, minEvents: 1}), s.localToday)
+	streak := CurrentStreak(s.activeDays(defaultStreak), s.localToday)
 	vars := map[string]any{
 		"wallet": wallet, "lifetime": lifetime, "events": events,
 		"voice_minutes": float64(s.voiceSeconds(c) / 60), "member_days": float64(s.memberDays()),

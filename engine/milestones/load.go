@@ -20,10 +20,21 @@ const (
 		sum(events)::bigint, sum(magnitude)::bigint
 		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day < $5::date
 		GROUP BY 1, 2, 3`
+	// headSQL is everything single-row: the templates' stamp, the member,
+	// the running season, the guild's settings and the counter cache.
+	headSQL = `SELECT ` + stampExpr + `,
+		m.joined_at, m.flags, m.user_id IS NOT NULL,
+		s.id, (s.started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
+		coalesce(g.afk_channel_id, 0), coalesce(g.settings->'capture'->'afk_channels', '[]'::jsonb),
+		coalesce(g.settings->'milestones'->>'timezone', g.settings->>'timezone', ''),
+		c.through_day - DATE '1970-01-01', c.cutoff_day - DATE '1970-01-01', c.rows
+		FROM (SELECT 1) one
+		LEFT JOIN guilds g ON g.tenant_id = $1 AND g.id = $2
+		LEFT JOIN members m ON m.tenant_id = $1 AND m.guild_id = $2 AND m.user_id = $3
+		LEFT JOIN ledger_seasons s ON s.tenant_id = $1 AND s.guild_id = $2 AND s.ended_at IS NULL
+		LEFT JOIN milestone_counter_cache c ON c.tenant_id = $1 AND c.guild_id = $2 AND c.user_id = $3`
 	todaySQL = `SELECT event_type, channel_id, day - DATE '1970-01-01', events, magnitude
 		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date`
-	cacheSQL = `SELECT through_day - DATE '1970-01-01', cutoff_day - DATE '1970-01-01', rows FROM milestone_counter_cache
-		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3`
 	saveCacheSQL = `INSERT INTO milestone_counter_cache (tenant_id, guild_id, user_id, through_day, cutoff_day, rows)
 		VALUES ($1, $2, $3, $4::date, $5::date, $6)
 		ON CONFLICT (tenant_id, guild_id, user_id) DO UPDATE
@@ -37,14 +48,8 @@ const (
 		FROM unnest($4::bigint[]) AS c(id)
 		JOIN ledger_wallets w ON w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = $3
 		WHERE w.balance > 0`
-	memberSQL = `SELECT joined_at, flags FROM members WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3`
 	awardsSQL = `SELECT template_id, season_id, count(*), count(*) FILTER (WHERE revoked_at IS NULL) FROM milestone_awards
 		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 GROUP BY 1, 2`
-	seasonSQL = `SELECT id, (started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01' FROM ledger_seasons
-		WHERE tenant_id = $1 AND guild_id = $2 AND ended_at IS NULL`
-	guildSQL = `SELECT afk_channel_id, coalesce(settings->'capture'->'afk_channels', '[]'::jsonb),
-		coalesce(settings->'milestones'->>'timezone', settings->>'timezone', '')
-		FROM guilds WHERE tenant_id = $1 AND id = $2`
 	// Wallets are read here rather than through the ledger's API so that a
 	// check costs one round trip (the hot path of every XP credit).
 	walletSQL = `SELECT currency_id, balance, lifetime_earned FROM ledger_wallets
@@ -87,7 +92,34 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 	var stamp string
 	b := &pgx.Batch{}
 	t, g, u := m.tenantID, guildID, userID
-	b.Queue(stampSQL, t, g).QueryRow(func(r pgx.Row) error { return r.Scan(&stamp) })
+	var tz string
+	b.Queue(headSQL, t, g, u).QueryRow(func(r pgx.Row) error {
+		var (
+			joined              *time.Time
+			flags               *int32
+			season              *int64
+			start, through, cut *int32
+			afk                 int64
+			afkList, cache      []byte
+		)
+		if err := r.Scan(&stamp, &joined, &flags, &st.member, &season, &start, &afk, &afkList, &tz, &through, &cut, &cache); err != nil {
+			return err
+		}
+		if joined != nil {
+			st.joinedAt = *joined
+		}
+		if flags != nil {
+			st.flags = *flags
+		}
+		if season != nil && start != nil {
+			st.seasonID, st.seasonStart = *season, Day(*start)
+		}
+		if through != nil && cut != nil {
+			st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache}
+		}
+		st.addAFK(afk, afkList)
+		return nil
+	})
 	b.Queue(todaySQL, t, g, u, utcToday.Time()).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var r counterRow
@@ -98,17 +130,6 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			}
 			r.typ, r.day = lake.Type(typ), Day(day)
 			st.today = append(st.today, r)
-		}
-		return rs.Err()
-	})
-	b.Queue(cacheSQL, t, g, u).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var through, cutoff int32
-			var data []byte
-			if err := rs.Scan(&through, &cutoff, &data); err != nil {
-				return err
-			}
-			st.cache = &counterCache{through: Day(through), cutoff: Day(cutoff), data: data}
 		}
 		return rs.Err()
 	})
@@ -128,19 +149,6 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			return rs.Err()
 		})
 	}
-	b.Queue(memberSQL, t, g, u).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var joined *time.Time
-			if err := rs.Scan(&joined, &st.flags); err != nil {
-				return err
-			}
-			st.member = true
-			if joined != nil {
-				st.joinedAt = *joined
-			}
-		}
-		return rs.Err()
-	})
 	type awardRow struct {
 		template      int64
 		season        *int64
@@ -154,46 +162,6 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 				return err
 			}
 			awards = append(awards, a)
-		}
-		return rs.Err()
-	})
-	b.Queue(seasonSQL, t, g).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var start int32
-			if err := rs.Scan(&st.seasonID, &start); err != nil {
-				return err
-			}
-			st.seasonStart = Day(start)
-		}
-		return rs.Err()
-	})
-	var tz string
-	b.Queue(guildSQL, t, g).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var afk int64
-			var afkList []byte
-			if err := rs.Scan(&afk, &afkList, &tz); err != nil {
-				return err
-			}
-			if afk != 0 {
-				st.afk[afk] = true
-			}
-			var ids []json.Number
-			if json.Unmarshal(afkList, &ids) == nil {
-				for _, id := range ids {
-					if n, err := strconv.ParseInt(id.String(), 10, 64); err == nil {
-						st.afk[n] = true
-					}
-				}
-			}
-			var strs []string
-			if json.Unmarshal(afkList, &strs) == nil {
-				for _, id := range strs {
-					if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-						st.afk[n] = true
-					}
-				}
-			}
 		}
 		return rs.Err()
 	})
@@ -346,4 +314,29 @@ func (s *Service) location(name string) *time.Location {
 	}
 	s.zones.Store(name, loc)
 	return loc
+}
+
+// addAFK records the guild's AFK channel and the operator's AFK channels
+// (settings.capture.afk_channels, ids as strings or numbers).
+func (s *memberState) addAFK(afk int64, list []byte) {
+	if afk != 0 {
+		s.afk[afk] = true
+	}
+	var ids []json.Number
+	if json.Unmarshal(list, &ids) == nil {
+		for _, id := range ids {
+			if n, err := strconv.ParseInt(id.String(), 10, 64); err == nil {
+				s.afk[n] = true
+			}
+		}
+		return
+	}
+	var strs []string
+	if json.Unmarshal(list, &strs) == nil {
+		for _, id := range strs {
+			if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+				s.afk[n] = true
+			}
+		}
+	}
 }

@@ -64,6 +64,9 @@ type ActiveDay struct {
 
 var defaultActive = []lake.Type{lake.MessageCreate, lake.ReactionAdd, lake.ThreadCreate, lake.VoiceJoin}
 
+// defaultStreak is the streak the CEL "streak" variable reports.
+var defaultStreak = &node{kind: ReqStreak, types: defaultActive, minEvents: 1, activityKey: fmt.Sprint(defaultActive, 1)}
+
 const (
 	maxTreeDepth  = 6
 	maxTreeNodes  = 50
@@ -87,8 +90,9 @@ type node struct {
 	channelID  int64
 	windowDays int
 
-	days      int
-	minEvents int64
+	days        int
+	minEvents   int64
+	activityKey string // streak: identifies (types, minEvents) for memoising
 
 	roleID int64
 	keys   []string
@@ -210,6 +214,7 @@ func (c *compileEnv) compile(r Requirement, path string, depth int) (*node, erro
 				n.minEvents = r.Active.MinEvents
 			}
 		}
+		n.activityKey = fmt.Sprint(n.types, n.minEvents)
 		return n, nil
 	case ReqVoiceMinutes, ReqMemberDays:
 		return n, needMin()

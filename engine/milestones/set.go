@@ -32,9 +32,9 @@ type guildSet struct {
 	seasonal   bool // some template is seasonal: counters since the season's start are kept by day
 }
 
-// stampSQL changes whenever a template (through its guild's revision), a
+// stampExpr changes whenever a template (through its guild's revision), a
 // zone or a currency of the guild does.
-const stampSQL = `SELECT concat_ws(':',
+const stampExpr = `concat_ws(':',
 	(SELECT revision FROM milestone_guild_revisions WHERE tenant_id = $1 AND guild_id = $2),
 	(SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM rule_zones WHERE tenant_id = $1 AND guild_id = $2),
 	(SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM ledger_currencies WHERE tenant_id = $1 AND guild_id = $2))`
@@ -129,7 +129,10 @@ func (m *Milestones) loadSet(ctx context.Context, guildID int64, stamp string) (
 				set.oldestDay = max(set.oldestDay, n.windowDays)
 			case ReqStreak:
 				set.oldestDay = max(set.oldestDay, n.days+1)
-			case ReqMilestones, ReqCEL:
+			case ReqCEL:
+				c.dependsOnAwards = true
+				set.oldestDay = max(set.oldestDay, celStreakDays+1) // the CEL "streak" variable
+			case ReqMilestones:
 				c.dependsOnAwards = true
 			case ReqRank:
 				ranks[n.currencyID] = true

@@ -19,13 +19,13 @@ func (d Day) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 // CurrentStreak is the run of consecutive active days ending today, or
 // ending yesterday when today has no activity yet (the day is not over, so
 // the streak is not broken until it is).
-func CurrentStreak(active map[Day]bool, today Day) int {
+func CurrentStreak(active func(Day) bool, today Day) int {
 	d := today
-	if !active[d] {
+	if !active(d) {
 		d--
 	}
 	n := 0
-	for active[d] {
+	for active(d) {
 		n++
 		d--
 	}

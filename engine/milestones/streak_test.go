@@ -65,7 +65,7 @@ func TestStreakEdges(t *testing.T) {
 			for _, d := range tc.active {
 				set[d] = true
 			}
-			require.Equal(t, tc.want, CurrentStreak(set, DayOf(tc.now, tc.loc)))
+			require.Equal(t, tc.want, CurrentStreak(func(d Day) bool { return set[d] }, DayOf(tc.now, tc.loc)))
 		})
 	}
 }

@@ -255,7 +255,7 @@ func dbError(err error, what string) error {
 func isNotFound(err error) bool { return errors.Is(err, sql.ErrNoRows) }
 
 // bumpRevision marks the guild's templates changed, for every checker's
-// cache (see stampSQL).
+// cache (see stampExpr).
 func bumpRevision(ctx context.Context, tx bun.IDB, tenantID, guildID int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO milestone_guild_revisions (tenant_id, guild_id) VALUES (?, ?)
 		ON CONFLICT (tenant_id, guild_id) DO UPDATE SET revision = milestone_guild_revisions.revision + 1`, tenantID, guildID)
