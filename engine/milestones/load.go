@@ -27,33 +27,40 @@ const (
 		s.id, (s.started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
 		coalesce(g.afk_channel_id, 0), coalesce(g.settings->'capture'->'afk_channels', '[]'::jsonb),
 		coalesce(g.settings->'milestones'->>'timezone', g.settings->>'timezone', ''),
-		c.through_day - DATE '1970-01-01', c.cutoff_day - DATE '1970-01-01', c.rows
+		c.through_day - DATE '1970-01-01', c.cutoff_day - DATE '1970-01-01', c.updated_at,
+		CASE WHEN c.updated_at = $4 THEN NULL ELSE c.rows END
 		FROM (SELECT 1) one
 		LEFT JOIN guilds g ON g.tenant_id = $1 AND g.id = $2
 		LEFT JOIN members m ON m.tenant_id = $1 AND m.guild_id = $2 AND m.user_id = $3
 		LEFT JOIN ledger_seasons s ON s.tenant_id = $1 AND s.guild_id = $2 AND s.ended_at IS NULL
 		LEFT JOIN milestone_counter_cache c ON c.tenant_id = $1 AND c.guild_id = $2 AND c.user_id = $3`
-	todaySQL = `SELECT event_type, channel_id, day - DATE '1970-01-01', events, magnitude
-		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date`
 	saveCacheSQL = `INSERT INTO milestone_counter_cache (tenant_id, guild_id, user_id, through_day, cutoff_day, rows)
 		VALUES ($1, $2, $3, $4::date, $5::date, $6)
 		ON CONFLICT (tenant_id, guild_id, user_id) DO UPDATE
-		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = now()`
-	// rankSQL is the member's live rank in each currency (ties broken by
-	// user id), counted no further than $5 places: beyond it, 0 rows above
-	// is not needed, only "outside".
-	rankSQL = `SELECT c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
+		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = clock_timestamp()
+		RETURNING updated_at`
+	// rowsSQL is everything multi-row in one statement, tagged by kind:
+	// 1 today's counters (type, channel, day, events, magnitude), 2 award
+	// slots (template, season or 0, taken, active), 3 wallets (currency,
+	// balance, lifetime earned), 4 live ranks (currency, members above,
+	// counted no further than $6 places; ties broken by user id). Wallets
+	// are read here rather than through the ledger's API so that a check
+	// costs one round trip (the hot path of every XP credit).
+	rowsSQL = `SELECT 1::smallint, event_type::bigint, channel_id, (day - DATE '1970-01-01')::bigint, events, magnitude
+		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date
+	UNION ALL
+	SELECT 2, template_id, coalesce(season_id, 0), count(*), count(*) FILTER (WHERE revoked_at IS NULL), 0
+		FROM milestone_awards WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 GROUP BY template_id, season_id
+	UNION ALL
+	SELECT 3, currency_id, balance, lifetime_earned, 0, 0
+		FROM ledger_wallets WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3
+	UNION ALL
+	SELECT 4, c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
 			WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id
-			AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $5) s)
-		FROM unnest($4::bigint[]) AS c(id)
+			AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $6) s), 0, 0, 0
+		FROM unnest($5::bigint[]) AS c(id)
 		JOIN ledger_wallets w ON w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = $3
 		WHERE w.balance > 0`
-	awardsSQL = `SELECT template_id, season_id, count(*), count(*) FILTER (WHERE revoked_at IS NULL) FROM milestone_awards
-		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 GROUP BY 1, 2`
-	// Wallets are read here rather than through the ledger's API so that a
-	// check costs one round trip (the hot path of every XP credit).
-	walletSQL = `SELECT currency_id, balance, lifetime_earned FROM ledger_wallets
-		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3`
 )
 
 // load reads one member's state for the guild's templates: one pgx batch
@@ -93,7 +100,12 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 	b := &pgx.Batch{}
 	t, g, u := m.tenantID, guildID, userID
 	var tz string
-	b.Queue(headSQL, t, g, u).QueryRow(func(r pgx.Row) error {
+	known := m.svc.decodedCache(t, g, u)
+	var knownAt *time.Time
+	if known != nil {
+		knownAt = &known.updatedAt
+	}
+	b.Queue(headSQL, t, g, u, knownAt).QueryRow(func(r pgx.Row) error {
 		var (
 			joined              *time.Time
 			flags               *int32
@@ -101,8 +113,9 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			start, through, cut *int32
 			afk                 int64
 			afkList, cache      []byte
+			cachedAt            *time.Time
 		)
-		if err := r.Scan(&stamp, &joined, &flags, &st.member, &season, &start, &afk, &afkList, &tz, &through, &cut, &cache); err != nil {
+		if err := r.Scan(&stamp, &joined, &flags, &st.member, &season, &start, &afk, &afkList, &tz, &through, &cut, &cachedAt, &cache); err != nil {
 			return err
 		}
 		if joined != nil {
@@ -115,64 +128,46 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			st.seasonID, st.seasonStart = *season, Day(*start)
 		}
 		if through != nil && cut != nil {
-			st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache}
+			st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache, updatedAt: *cachedAt}
+			if cache == nil && known != nil && known.updatedAt.Equal(*cachedAt) {
+				st.cache.rows = known.rows // unchanged since this process decoded it
+			}
 		}
 		st.addAFK(afk, afkList)
 		return nil
 	})
-	b.Queue(todaySQL, t, g, u, utcToday.Time()).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var r counterRow
-			var typ int16
-			var day int32
-			if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
-				return err
-			}
-			r.typ, r.day = lake.Type(typ), Day(day)
-			st.today = append(st.today, r)
-		}
-		return rs.Err()
-	})
-	if set != nil && len(set.rankOf) > 0 {
-		b.Queue(rankSQL, t, g, u, set.rankOf, set.maxTop).Query(func(rs pgx.Rows) error {
-			st.ranks = map[int64]int64{}
-			for rs.Next() {
-				var cid, above int64
-				if err := rs.Scan(&cid, &above); err != nil {
-					return err
-				}
-				st.ranks[cid] = -1 // outside the counted places
-				if above < int64(set.maxTop) {
-					st.ranks[cid] = above + 1
-				}
-			}
-			return rs.Err()
-		})
-	}
 	type awardRow struct {
-		template      int64
-		season        *int64
-		taken, active int
+		template, season, taken, active int64
 	}
 	var awards []awardRow
-	b.Queue(awardsSQL, t, g, u).Query(func(rs pgx.Rows) error {
-		for rs.Next() {
-			var a awardRow
-			if err := rs.Scan(&a.template, &a.season, &a.taken, &a.active); err != nil {
-				return err
-			}
-			awards = append(awards, a)
+	var rankOf []int64
+	maxTop := 0
+	if set != nil {
+		rankOf, maxTop = set.rankOf, set.maxTop
+		if len(rankOf) > 0 {
+			st.ranks = map[int64]int64{}
 		}
-		return rs.Err()
-	})
-	b.Queue(walletSQL, t, g, u).Query(func(rs pgx.Rows) error {
+	}
+	b.Queue(rowsSQL, t, g, u, utcToday.Time(), rankOf, maxTop).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
-			var id int64
-			var w walletVals
-			if err := rs.Scan(&id, &w.balance, &w.lifetime); err != nil {
+			var kind int16
+			var a, b, c, d, e int64
+			if err := rs.Scan(&kind, &a, &b, &c, &d, &e); err != nil {
 				return err
 			}
-			st.wallets[id] = w
+			switch kind {
+			case 1:
+				st.today = append(st.today, counterRow{typ: lake.Type(a), channel: b, day: Day(c), events: d, mag: e})
+			case 2:
+				awards = append(awards, awardRow{template: a, season: b, taken: c, active: d})
+			case 3:
+				st.wallets[a] = walletVals{balance: b, lifetime: c}
+			case 4:
+				st.ranks[a] = -1 // outside the counted places
+				if b < int64(maxTop) {
+					st.ranks[a] = b + 1
+				}
+			}
 		}
 		return rs.Err()
 	})
@@ -188,10 +183,10 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 		}
 		// A slot belongs to the scope it was earned in: lifetime awards
 		// carry no season, seasonal ones the season's id.
-		if a.season == nil || (st.seasonID != 0 && *a.season == st.seasonID) {
+		if a.season == 0 || (st.seasonID != 0 && a.season == st.seasonID) {
 			s := st.slots[a.template]
-			s.taken += a.taken
-			s.active += a.active
+			s.taken += int(a.taken)
+			s.active += int(a.active)
 			st.slots[a.template] = s
 		}
 	}
@@ -208,7 +203,9 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 // counterCache is a member's cached closed-day counters.
 type counterCache struct {
 	through, cutoff Day
-	data            []byte
+	updatedAt       time.Time
+	data            []byte       // encoded rows, when the process did not have them
+	rows            []counterRow // decoded rows
 }
 
 // loadCounters fills st.rows from the cache and today's counters,
@@ -221,11 +218,20 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 	}
 	var closed []counterRow
 	if c := st.cache; c != nil && c.through == st.utcToday && c.cutoff == cutoff {
-		var err error
-		if closed, err = decodeRows(c.data); err != nil {
-			m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
-			closed = nil
-			st.cache = nil
+		switch {
+		case c.rows != nil:
+			closed = c.rows
+		case c.data != nil:
+			var err error
+			if closed, err = decodeRows(c.data); err != nil {
+				m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
+				closed, st.cache = nil, nil
+			} else {
+				c.rows = closed
+				m.svc.keepDecoded(m.tenantID, guildID, userID, c)
+			}
+		default:
+			st.cache = nil // this process forgot it meanwhile
 		}
 	} else {
 		st.cache = nil
@@ -253,9 +259,15 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 		if err := rs.Err(); err != nil {
 			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 		}
-		if _, err := m.db.Pool.Exec(ctx, saveCacheSQL, m.tenantID, guildID, userID, st.utcToday.Time(), cutoff.Time(), encodeRows(closed)); err != nil {
+		c := &counterCache{through: st.utcToday, cutoff: cutoff, rows: closed}
+		if closed == nil {
+			c.rows = []counterRow{}
+		}
+		if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, st.utcToday.Time(), cutoff.Time(),
+			encodeRows(closed)).Scan(&c.updatedAt); err != nil {
 			return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
 		}
+		m.svc.keepDecoded(m.tenantID, guildID, userID, c)
 	}
 	for _, r := range closed {
 		st.rows[r.typ] = append(st.rows[r.typ], r)
@@ -339,4 +351,26 @@ func (s *memberState) addAFK(afk int64, list []byte) {
 			}
 		}
 	}
+}
+
+// decodedCacheSize bounds the members whose decoded counter cache a
+// process keeps (a few tens of KB each for a very active member).
+const decodedCacheSize = 1024
+
+func (s *Service) decodedCache(tenantID, guildID, userID int64) *counterCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.decoded[[3]int64{tenantID, guildID, userID}]
+}
+
+func (s *Service) keepDecoded(tenantID, guildID, userID int64, c *counterCache) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.decoded) >= decodedCacheSize {
+		for k := range s.decoded { // evict an arbitrary member
+			delete(s.decoded, k)
+			break
+		}
+	}
+	s.decoded[[3]int64{tenantID, guildID, userID}] = &counterCache{through: c.through, cutoff: c.cutoff, updatedAt: c.updatedAt, rows: c.rows}
 }

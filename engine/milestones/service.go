@@ -31,6 +31,8 @@ type Service struct {
 	mu    sync.Mutex
 	sets  map[[2]int64]*guildSet // (tenant, guild) → compiled templates
 	zones sync.Map               // time zone name → *time.Location
+	// decoded keeps members' decoded counter caches (see decodedCacheSize).
+	decoded map[[3]int64]*counterCache
 }
 
 // New wraps the database and the ledger; logger may be nil (discarded).
@@ -42,7 +44,7 @@ func New(db *postgres.DB, led *ledger.Service, logger *slog.Logger) *Service {
 	if err != nil {
 		panic(fmt.Sprintf("milestones: CEL environment: %v", err)) // a programming error: the declarations are static
 	}
-	return &Service{db: db, ledger: led, logger: logger, env: env, sets: map[[2]int64]*guildSet{}}
+	return &Service{db: db, ledger: led, logger: logger, env: env, sets: map[[2]int64]*guildSet{}, decoded: map[[3]int64]*counterCache{}}
 }
 
 // ForTenant returns the milestones of one tenant: every query filters on it.
