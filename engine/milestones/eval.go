@@ -36,7 +36,7 @@ type memberState struct {
 	utcToday   Day
 	loc        *time.Location
 
-	today []counterRow // today's counters (UTC), read on every check
+	today []counterRow // the live days' counters (see liveDays), read on every check
 	cache *counterCache
 	// activity memoises active days by streak definition.
 	activity map[string]func(Day) bool

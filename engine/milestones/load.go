@@ -148,7 +148,7 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			st.ranks = map[int64]int64{}
 		}
 	}
-	b.Queue(rowsSQL, t, g, u, utcToday.Time(), rankOf, maxTop).Query(func(rs pgx.Rows) error {
+	b.Queue(rowsSQL, t, g, u, (utcToday - liveDays + 1).Time(), rankOf, maxTop).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var kind int16
 			var a, b, c, d, e int64
@@ -200,6 +200,11 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 	return st, stamp, nil
 }
 
+// liveDays are read from event_counters on every check (today and
+// yesterday): counters of yesterday still grow after midnight (commit lag,
+// a voice session closed past midnight), so only older days are cached.
+const liveDays = 2
+
 // counterCache is a member's cached closed-day counters.
 type counterCache struct {
 	through, cutoff Day
@@ -208,16 +213,17 @@ type counterCache struct {
 	rows            []counterRow // decoded rows
 }
 
-// loadCounters fills st.rows from the cache and today's counters,
+// loadCounters fills st.rows from the cache and the live days' counters,
 // rebuilding the cache from event_counters when it is from another day or
 // was built for another cutoff (the templates or the season changed).
 func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st *memberState) error {
 	cutoff := st.utcToday - Day(st.set.oldestDay)
+	through := st.utcToday - liveDays + 1 // the cache holds the days before the live ones
 	if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
 		cutoff = st.seasonStart
 	}
 	var closed []counterRow
-	if c := st.cache; c != nil && c.through == st.utcToday && c.cutoff == cutoff {
+	if c := st.cache; c != nil && c.through == through && c.cutoff == cutoff {
 		switch {
 		case c.rows != nil:
 			closed = c.rows
@@ -237,7 +243,7 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 		st.cache = nil
 	}
 	if st.cache == nil {
-		rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), st.utcToday.Time())
+		rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time())
 		if err != nil {
 			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 		}
@@ -259,11 +265,11 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 		if err := rs.Err(); err != nil {
 			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 		}
-		c := &counterCache{through: st.utcToday, cutoff: cutoff, rows: closed}
+		c := &counterCache{through: through, cutoff: cutoff, rows: closed}
 		if closed == nil {
 			c.rows = []counterRow{}
 		}
-		if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, st.utcToday.Time(), cutoff.Time(),
+		if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, through.Time(), cutoff.Time(),
 			encodeRows(closed)).Scan(&c.updatedAt); err != nil {
 			return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
 		}

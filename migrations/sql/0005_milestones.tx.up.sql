@@ -62,7 +62,7 @@ CREATE INDEX milestone_awards_source_idx ON milestone_awards (tenant_id, source)
 
 -- A member's counters of closed days (before through_day, UTC), summed by
 -- (event type, channel, day) from cutoff_day on and by (event type,
--- channel) before it, so a check reads one row plus today's counters
+-- channel) before it, so a check reads one row plus the last two days' counters
 -- instead of aggregating the member's whole history. Rebuilt from
 -- event_counters on the first check of each day (or when the templates
 -- need other days); a cache only: deleting it loses nothing.
