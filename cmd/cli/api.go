@@ -14,19 +14,38 @@ import (
 	"github.com/synapsehq/synapse/infra/ops"
 )
 
-// apiConfig is the API role's listener and access settings.
+// apiConfig is the API role's listener, login and access settings.
 type apiConfig struct {
 	HTTP          config.HTTP
 	OperatorToken string
+	Auth          api.AuthConfig
 }
 
 func (c *apiConfig) Register(fs *pflag.FlagSet, def string) {
 	c.HTTP.Register(fs, "http-addr", def, "address the API listens on")
-	fs.StringVar(&c.OperatorToken, "operator-token", "", "bearer token of the platform operator for the data endpoints; empty disables them")
+	fs.StringVar(&c.OperatorToken, "operator-token", "", "bearer token of the platform operator, who may do everything; empty: no operator access")
 	config.MarkSecret(fs, "operator-token")
+	fs.StringVar(&c.Auth.PublicURL, "public-url", "http://127.0.0.1:8080", "where browsers reach Synapse; the OAuth2 redirect URI is this + /api/v1/auth/callback")
+	fs.StringVar(&c.Auth.DiscordClientID, "discord-client-id", "", "OAuth2 client id of the Discord application (Login with Discord)")
+	fs.StringVar(&c.Auth.DiscordClientSecret, "discord-client-secret", "", "OAuth2 client secret of the Discord application")
+	config.MarkSecret(fs, "discord-client-secret")
+	fs.StringVar(&c.Auth.DiscordAuthorizeURL, "discord-oauth-url", "https://discord.com/oauth2/authorize", "Discord's OAuth2 consent page (discordsim's in development)")
+	fs.StringVar(&c.Auth.DiscordRESTURL, "discord-oauth-rest-url", "https://discord.com/api/v10", "REST base for the OAuth2 token exchange and users/@me")
+	fs.BoolVar(&c.Auth.InsecureCookies, "insecure-cookies", false, "drop the Secure cookie flag (plain-http localhost only)")
+	fs.DurationVar(&c.Auth.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")
+	fs.StringVar(&c.Auth.SessionSecret, "session-secret", "", "secret (32+ bytes) that signs login state and seals Discord tokens; empty: random per process")
+	config.MarkSecret(fs, "session-secret")
 }
 
-func (c *apiConfig) Check(ch *config.Checker) { c.HTTP.Check(ch) }
+func (c *apiConfig) Check(ch *config.Checker) {
+	c.HTTP.Check(ch)
+	ch.URL("public-url", c.Auth.PublicURL, "https", "http")
+	ch.URL("discord-oauth-url", c.Auth.DiscordAuthorizeURL, "https", "http")
+	ch.URL("discord-oauth-rest-url", c.Auth.DiscordRESTURL, "https", "http")
+	if s := c.Auth.SessionSecret; s != "" && len(s) < 32 {
+		ch.MinLength("session-secret", 32)
+	}
+}
 
 func newAPICmd() *cobra.Command {
 	var (
@@ -62,6 +81,7 @@ func serveAPIOn(ctx context.Context, d *deps, cfg apiConfig) error {
 		Probes:        d.probes,
 		Version:       Version,
 		OperatorToken: cfg.OperatorToken,
+		Auth:          cfg.Auth,
 	})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {

@@ -77,11 +77,15 @@ func runDemo(ctx context.Context, d *deps, api apiConfig, sc simConfig) error {
 	}
 	defer sim.Close()
 
+	api.Auth.DiscordClientID, api.Auth.DiscordClientSecret = sim.AppID().String(), sim.ClientSecret()
+	api.Auth.DiscordAuthorizeURL, api.Auth.DiscordRESTURL = sim.URL()+"/oauth2/authorize", sim.RESTURL()
+	api.Auth.PublicURL, api.Auth.InsecureCookies = "http://"+api.HTTP.Addr, true
 	gw := gatewayConfig{Discord: discordConfig{Token: sim.Token(), RESTURL: sim.RESTURL(), GatewayURL: sim.GatewayURL()},
 		WorkerID: "demo", LeaseTTL: 5 * time.Second, IdentifyNamespace: "synapse-demo"}
 	fmt.Fprintf(d.stderr, `
   Synapse demo
     API                 http://%[1]s/api/v1   (operator token: %[2]s)
+    log in with Discord http://%[1]s/api/v1/auth/login   (discordsim's consent page)
     discordsim          %[3]s  (admin: %[3]s/_sim/)
     watch the lake      psql %[4]q -c 'SELECT event_type, count(*) FROM event_lake GROUP BY 1'
     event volume        curl -H 'Authorization: Bearer %[2]s' http://%[1]s/api/v1/guilds/%[5]s/events/breakdown

@@ -93,3 +93,8 @@ func redact(raw string) string {
 	}
 	return u.String()
 }
+
+// MinLength reports a value (a secret: never echoed) shorter than n bytes.
+func (c *Checker) MinLength(flag string, n int) {
+	c.fail(flag, "(hidden)", "at least "+strconv.Itoa(n)+" bytes")
+}

@@ -26,7 +26,7 @@ const (
 	ProfileMax        = "max"         // as fast as it goes
 	ProfileRate       = "rate"        // a fixed rate (Options.Rate), for latency at a given load
 	ProfileChaos      = "chaos"       // max, with reconnects, invalid sessions, zombies and a SIGKILLed worker
-	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event
+	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event (given as long to catch up as the traffic took; what it did not store counts as lost)
 )
 
 // Options select and bound a run.
