@@ -202,3 +202,25 @@ func TestSeasonalMilestonesResetWithTheSeason(t *testing.T) {
 	require.Equal(t, s2.ID, *as[0].SeasonID)
 	require.Equal(t, 1, as[0].AwardNo)
 }
+
+func TestDisabledTemplatesAreNotChecked(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	g := b.guild(t, "")
+	tpl := b.template(t, g, Template{Key: "draft", Disabled: true, Requirement: Requirement{Type: ReqEvents, Event: "message_create", Min: 1}})
+	u := b.member(t, g, time.Time{}, 0)
+	b.count(t, g, u, time.Now(), lake.MessageCreate, 1, 1, 0)
+	as, err := b.ms.Check(b.ctx, g, u, "")
+	require.NoError(t, err)
+	require.Empty(t, as)
+	ps, err := b.ms.Progress(b.ctx, g, u)
+	require.NoError(t, err)
+	require.Empty(t, ps)
+
+	tpl.Disabled = false
+	_, err = b.ms.Update(b.ctx, b.actor, tpl, tpl.Version)
+	require.NoError(t, err)
+	as, err = b.ms.Check(b.ctx, g, u, "")
+	require.NoError(t, err)
+	require.Equal(t, []string{"draft"}, keys(as))
+}

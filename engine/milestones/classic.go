@@ -55,7 +55,6 @@ func Classic() []Template {
 			Requirement: Requirement{Type: ReqMilestones, Keys: []string{"messages_1000", "helpful_answers", "voice_regular", "streak_30"}}},
 	}
 	for i := range ts {
-		ts[i].Enabled = true
 		ts[i].Rewards = []Reward{
 			{Type: RewardCurrency, Currency: "stars", Amount: classicStars[ts[i].Rarity]},
 			{Type: RewardAnnounce, DM: ts[i].Rarity == Legendary},

@@ -102,7 +102,6 @@ func (b *testBundle) credit(t testing.TB, guildID, userID int64, currency string
 func (b *testBundle) template(t testing.TB, guildID int64, tpl Template) Template {
 	t.Helper()
 	tpl.GuildID = guildID
-	tpl.Enabled = true
 	if tpl.Name == "" {
 		tpl.Name = tpl.Key
 	}

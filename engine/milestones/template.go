@@ -46,7 +46,8 @@ type Template struct {
 	// MaxAwards bounds a repeatable milestone (0: unbounded).
 	MaxAwards int    `json:"max_awards,omitempty"`
 	Scope     string `json:"scope"`
-	Enabled   bool   `json:"enabled"`
+	// Disabled templates are kept (with their awards) but not checked.
+	Disabled bool `json:"disabled,omitempty"`
 	// Requirement is the tree a member must satisfy.
 	Requirement Requirement `json:"requirement"`
 	Rewards     []Reward    `json:"rewards"`

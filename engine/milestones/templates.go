@@ -44,7 +44,7 @@ type templateRow struct {
 func (r *templateRow) template() (Template, error) {
 	t := Template{ID: r.ID, GuildID: r.GuildID, Key: r.Key, Version: r.Version, Name: r.Name, Description: r.Description,
 		Emoji: r.Emoji, IconURL: r.IconURL, Rarity: r.Rarity, Hidden: r.Hidden, Repeatable: r.Repeatable,
-		MaxAwards: r.MaxAwards, Scope: r.Scope, Enabled: r.Enabled, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		MaxAwards: r.MaxAwards, Scope: r.Scope, Disabled: !r.Enabled, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if err := json.Unmarshal(r.Requirement, &t.Requirement); err != nil {
 		return Template{}, fmt.Errorf("template %d requirement: %w", r.ID, err)
 	}
@@ -61,7 +61,7 @@ func rowOf(tenantID int64, t Template) templateRow {
 	}
 	return templateRow{TenantID: tenantID, ID: t.ID, GuildID: t.GuildID, Key: t.Key, Version: t.Version, Name: t.Name,
 		Description: t.Description, Emoji: t.Emoji, IconURL: t.IconURL, Rarity: t.Rarity, Hidden: t.Hidden,
-		Repeatable: t.Repeatable, MaxAwards: t.MaxAwards, Scope: t.Scope, Enabled: t.Enabled,
+		Repeatable: t.Repeatable, MaxAwards: t.MaxAwards, Scope: t.Scope, Enabled: !t.Disabled,
 		Requirement: mustJSON(t.Requirement), Rewards: mustJSON(rewards)}
 }
 
