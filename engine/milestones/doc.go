@@ -2,31 +2,75 @@
 // requirement trees read wallets (engine/ledger) and the Event Lake's daily
 // counters (engine/lake), and the awards members earn.
 //
-// A check loads one member's state in two round trips (a pgx batch for the
-// counters, member, awards, season and guild settings, and the ledger's
-// wallets), then evaluates every template of the guild in memory: the
-// compiled templates are cached per guild and revalidated by a stamp read in
-// the same batch. Nothing scans the lake.
+//	svc := milestones.New(db, ledger.New(db, log), log)
+//	ms := svc.ForTenant(tenantID)
+//	ms.Create / Update / Delete / Get / GetByKey / List   templates, audited
+//	ms.Check(ctx, guild, user, key) / CheckMany(ctx, reqs) awards what is due
+//	ms.Progress(ctx, guild, user)                          "7/10 days" per template
+//	ms.Grant / Revoke                                      admin, audited
+//	ms.InstallClassic(ctx, actor, guild)                   idempotent seed
+//	ms.Sweep(ctx, guild, after, limit)                     periodic job (time-based requirements)
+//	&milestones.Adapter{Service: svc}                      rules.MilestoneChecker
+//	milestones.PlanAnnouncements(notices, throttle, now)   embeds, digest, opt-outs
 //
-// Awards are exactly once: each (template, member, season, award number) is
-// a unique slot, inserted with ON CONFLICT DO NOTHING, so of concurrent
-// checks that find the same member due exactly one gets the award back.
+// # A check
 //
-// Rewards are planned, not applied: an Award lists its template's rewards
-// (currency amounts, a role, an announcement). The Adapter that implements
-// rules.MilestoneChecker can credit the currency rewards through the
-// ledger's ApplyBatch with keys derived from the award id ("ms.a<id>.r<i>"),
-// so a retried check pays once; roles and announcements are left to the
-// caller (PlanAnnouncements turns awards into throttled messages).
+// A check reads one member in one round trip: a pgx batch of a single-row
+// statement (the guild's template stamp, the member, the running season,
+// the guild's settings, the member's counter cache) and one multi-row
+// statement (the live days' counters, award slots, wallets and, when a
+// template reads one, live ranks counted no further than the places it
+// needs). Every template of the guild is then evaluated in memory: the
+// compiled templates are cached per guild and revalidated by the stamp
+// (the guild's template revision, bumped by every template change, plus
+// its zones and currencies).
 //
-// Known approximations, on purpose:
-//   - Counters are per UTC day, so "active days" for streaks are UTC days;
-//     the guild's time zone decides which day is "today" (a streak is kept
-//     while the last active day is today or yesterday in that zone).
+// Counters are never aggregated over a member's whole history per check:
+// milestone_counter_cache holds the member's closed days (before
+// yesterday), by day from the earliest day a window, streak or season
+// needs and summed before it. It is rebuilt on a member's first check of
+// each UTC day, or when the templates need other days; today's and
+// yesterday's counters are read live. A counter of an older day changed
+// after the rebuild (a backfill, the weekly reconciliation) is seen the
+// next day. A process also keeps the decoded cache of recently checked
+// members, so the row's bytes travel only when they changed.
+//
+// # Exactly once
+//
+// Each (template, member, season or none, award number) is a unique slot,
+// inserted with ON CONFLICT DO NOTHING: of concurrent checks that find a
+// member due, exactly one gets the award back. Repeatable templates earn
+// one award per multiple of their thresholds (optionally capped); seasonal
+// templates earn again in each season, their event counts starting with
+// the season's first (UTC) day. A revoked award keeps its slot, so the
+// checker does not hand it back; Grant reinstates it.
+//
+// # Rewards
+//
+// Rewards are planned, not applied by Check: an Award lists its template's
+// rewards (currency amounts, a role, an announcement). CheckMany with a
+// Source (the rules engine's effect key) also returns the awards an
+// earlier run of the same source made, marked Replayed, so a retried task
+// can still apply them. The Adapter can credit currency rewards through
+// the ledger's ApplyBatch keyed by award (Award.RewardKey "ms.a<id>.r<i>"),
+// paying each once however often it is reported; leave that off where the
+// guild's rules pay from milestone.awarded events instead (AwardedEvent
+// builds one; the Classic rules' "Stars for milestones" reads
+// event.data.stars), or Stars are paid twice. Roles and announcements are
+// for the caller: OnAwards receives every award.
+//
+// # Known approximations
+//
+//   - Counters are per UTC day, so the active days of a streak are UTC
+//     days; the guild's time zone (settings.milestones.timezone, else
+//     settings.timezone) decides which day is "today", and a streak holds
+//     while the last active day is today or yesterday there.
 //   - Non-AFK voice minutes sum voice_leave and voice_move magnitudes
-//     outside the guild's AFK channels (afk_channel_id and
-//     settings.capture.afk_channels); counters do not keep the AFK flag of
-//     self-muted-and-deafened stretches, which are therefore counted.
-//   - Counters key on the acting member, so "reactions received" cannot be
-//     counted without scanning the lake; no requirement offers it yet.
+//     outside the guild's AFK channel and settings.capture.afk_channels;
+//     counters drop the AFK flag of self-muted-and-deafened stretches,
+//     which are therefore counted.
+//   - Counters key on the acting member, so "reactions received" cannot
+//     be counted without scanning the lake; no requirement offers it.
+//   - Roles come from an optional RoleSource (Synapse stores no roles yet).
+//   - Live ranks break ties by user id.
 package milestones
