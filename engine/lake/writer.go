@@ -119,6 +119,10 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, erro
 	if len(events) == 0 {
 		return nil, nil
 	}
+	// Insert in id order: ids grow with time, so the natural-key index is
+	// appended to at its right edge, where pages split full, not half-full.
+	events = slices.Clone(events)
+	slices.SortFunc(events, func(a, b Event) int { return cmpInt(a.SourceID, b.SourceID) })
 	if _, err := tx.Exec(ctx, "SAVEPOINT lake_copy"); err != nil {
 		return nil, fmt.Errorf("lake: savepoint: %w", err)
 	}
