@@ -2,6 +2,7 @@ package milestones
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"time"
 
@@ -36,7 +37,6 @@ type memberState struct {
 	utcToday   Day
 	loc        *time.Location
 
-	today []counterRow // the live days' counters (see liveDays), read on every check
 	cache *counterCache
 	// activity memoises active days by streak definition.
 	activity map[string]func(Day) bool
@@ -46,13 +46,15 @@ type memberState struct {
 	voiceLife   int64
 	voiceLifeOK bool
 
-	rows     map[lake.Type][]counterRow
-	wallets  map[int64]walletVals
-	joinedAt time.Time
-	member   bool
-	flags    int32
-	roles    []int64
-	ranks    map[int64]int64 // currency id → live rank (1 = first), loaded when a template needs it
+	// closed rows come from the counter cache (shared between checks:
+	// read only), live rows from this check's read of the live days.
+	closed, live map[lake.Type][]counterRow
+	wallets      map[int64]walletVals
+	joinedAt     time.Time
+	member       bool
+	flags        int32
+	roles        []int64
+	ranks        map[int64]int64 // currency id → live rank (1 = first), loaded when a template needs it
 
 	seasonID    int64 // 0: no season running
 	seasonStart Day
@@ -201,6 +203,22 @@ func eventUnit(t lake.Type) string {
 	return t.String() + " events"
 }
 
+// rowsOf yields a type's counter rows, cached days then live days.
+func (s *memberState) rowsOf(t lake.Type) iter.Seq[counterRow] {
+	return func(yield func(counterRow) bool) {
+		for _, r := range s.closed[t] {
+			if !yield(r) {
+				return
+			}
+		}
+		for _, r := range s.live[t] {
+			if !yield(r) {
+				return
+			}
+		}
+	}
+}
+
 func (s *memberState) countEvents(c *compiled, n *node) int64 {
 	plain := n.windowDays == 0 && n.channelID == 0 && n.zone == "" && !s.seasonal(c)
 	if plain {
@@ -210,7 +228,7 @@ func (s *memberState) countEvents(c *compiled, n *node) int64 {
 	}
 	from := s.sinceDay(c, n.windowDays)
 	var total int64
-	for _, r := range s.rows[n.types[0]] {
+	for r := range s.rowsOf(n.types[0]) {
 		if r.day < from {
 			continue
 		}
@@ -238,7 +256,7 @@ func (s *memberState) voiceSeconds(c *compiled) int64 {
 	from := s.sinceDay(c, 0)
 	var secs int64
 	for _, t := range [...]lake.Type{lake.VoiceLeave, lake.VoiceMove} {
-		for _, r := range s.rows[t] {
+		for r := range s.rowsOf(t) {
 			if r.day >= from && !s.afk[r.channel] {
 				secs += r.mag
 			}
@@ -266,7 +284,7 @@ func (s *memberState) activeDays(n *node) func(Day) bool {
 	base := s.utcToday - Day(s.set.oldestDay)
 	perDay := make([]int64, s.set.oldestDay+1)
 	for _, t := range n.types {
-		for _, r := range s.rows[t] {
+		for r := range s.rowsOf(t) {
 			if i := int(r.day - base); r.day != oldDay && i >= 0 && i < len(perDay) {
 				perDay[i] += r.events
 			}
@@ -297,7 +315,7 @@ func (s *memberState) celVariables(c *compiled) map[string]any {
 	events := map[string]float64{}
 	for _, t := range lake.Types {
 		var n int64
-		for _, r := range s.rows[t] {
+		for r := range s.rowsOf(t) {
 			if r.day >= from {
 				n += r.events
 			}

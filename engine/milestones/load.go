@@ -94,7 +94,7 @@ func (m *Milestones) load(ctx context.Context, guildID, userID int64, now time.T
 
 func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now time.Time, set *guildSet) (*memberState, string, error) {
 	utcToday := DayOf(now, time.UTC)
-	st := &memberState{now: now, utcToday: utcToday, rows: map[lake.Type][]counterRow{}, wallets: map[int64]walletVals{},
+	st := &memberState{now: now, utcToday: utcToday, live: map[lake.Type][]counterRow{}, wallets: map[int64]walletVals{},
 		slots: map[int64]awardSlots{}, earned: map[string]bool{}, afk: map[int64]bool{}, roles: []int64{}}
 	var stamp string
 	b := &pgx.Batch{}
@@ -130,7 +130,7 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 		if through != nil && cut != nil {
 			st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache, updatedAt: *cachedAt}
 			if cache == nil && known != nil && known.updatedAt.Equal(*cachedAt) {
-				st.cache.rows = known.rows // unchanged since this process decoded it
+				st.cache.byType = known.byType // unchanged since this process decoded it
 			}
 		}
 		st.addAFK(afk, afkList)
@@ -157,7 +157,7 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			}
 			switch kind {
 			case 1:
-				st.today = append(st.today, counterRow{typ: lake.Type(a), channel: b, day: Day(c), events: d, mag: e})
+				st.live[lake.Type(a)] = append(st.live[lake.Type(a)], counterRow{typ: lake.Type(a), channel: b, day: Day(c), events: d, mag: e})
 			case 2:
 				awards = append(awards, awardRow{template: a, season: b, taken: c, active: d})
 			case 3:
@@ -209,8 +209,8 @@ const liveDays = 2
 type counterCache struct {
 	through, cutoff Day
 	updatedAt       time.Time
-	data            []byte       // encoded rows, when the process did not have them
-	rows            []counterRow // decoded rows
+	data            []byte                     // encoded rows, when the process did not have them
+	byType          map[lake.Type][]counterRow // decoded rows by type; read only once built
 }
 
 // loadCounters fills st.rows from the cache and the live days' counters,
@@ -222,66 +222,63 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 	if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
 		cutoff = st.seasonStart
 	}
-	var closed []counterRow
 	if c := st.cache; c != nil && c.through == through && c.cutoff == cutoff {
 		switch {
-		case c.rows != nil:
-			closed = c.rows
+		case c.byType != nil:
+			st.closed = c.byType
+			return nil
 		case c.data != nil:
-			var err error
-			if closed, err = decodeRows(c.data); err != nil {
-				m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
-				closed, st.cache = nil, nil
-			} else {
-				c.rows = closed
+			rows, err := decodeRows(c.data)
+			if err == nil {
+				c.byType = groupRows(rows)
 				m.svc.keepDecoded(m.tenantID, guildID, userID, c)
+				st.closed = c.byType
+				return nil
 			}
-		default:
-			st.cache = nil // this process forgot it meanwhile
+			m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
 		}
-	} else {
-		st.cache = nil
+		// else this process forgot it meanwhile: rebuild
 	}
-	if st.cache == nil {
-		rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time())
-		if err != nil {
+	rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time())
+	if err != nil {
+		return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+	}
+	var rows []counterRow
+	for rs.Next() {
+		var typ int16
+		var day *int32
+		r := counterRow{day: oldDay}
+		if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
+			rs.Close()
 			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 		}
-		for rs.Next() {
-			var typ int16
-			var day *int32
-			r := counterRow{day: oldDay}
-			if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
-				rs.Close()
-				return fmt.Errorf("milestones: counters of %d: %w", userID, err)
-			}
-			r.typ = lake.Type(typ)
-			if day != nil {
-				r.day = Day(*day)
-			}
-			closed = append(closed, r)
+		r.typ = lake.Type(typ)
+		if day != nil {
+			r.day = Day(*day)
 		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
-		}
-		c := &counterCache{through: through, cutoff: cutoff, rows: closed}
-		if closed == nil {
-			c.rows = []counterRow{}
-		}
-		if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, through.Time(), cutoff.Time(),
-			encodeRows(closed)).Scan(&c.updatedAt); err != nil {
-			return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
-		}
-		m.svc.keepDecoded(m.tenantID, guildID, userID, c)
+		rows = append(rows, r)
 	}
-	for _, r := range closed {
-		st.rows[r.typ] = append(st.rows[r.typ], r)
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 	}
-	for _, r := range st.today {
-		st.rows[r.typ] = append(st.rows[r.typ], r)
+	c := &counterCache{through: through, cutoff: cutoff, byType: groupRows(rows)}
+	if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, through.Time(), cutoff.Time(),
+		encodeRows(rows)).Scan(&c.updatedAt); err != nil {
+		return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
 	}
+	m.svc.keepDecoded(m.tenantID, guildID, userID, c)
+	st.closed = c.byType
 	return nil
+}
+
+// groupRows indexes rows by event type (never nil: nil means "not decoded").
+func groupRows(rows []counterRow) map[lake.Type][]counterRow {
+	out := make(map[lake.Type][]counterRow, len(lake.Types))
+	for _, r := range rows {
+		out[r.typ] = append(out[r.typ], r)
+	}
+	return out
 }
 
 func encodeRows(rows []counterRow) []byte {
@@ -378,5 +375,5 @@ func (s *Service) keepDecoded(tenantID, guildID, userID int64, c *counterCache) 
 			break
 		}
 	}
-	s.decoded[[3]int64{tenantID, guildID, userID}] = &counterCache{through: c.through, cutoff: c.cutoff, updatedAt: c.updatedAt, rows: c.rows}
+	s.decoded[[3]int64{tenantID, guildID, userID}] = &counterCache{through: c.through, cutoff: c.cutoff, updatedAt: c.updatedAt, byType: c.byType}
 }
