@@ -47,12 +47,40 @@ func (e *Evaluator) handle(ctx context.Context, t *asynq.Task) error {
 		byTenant[ev.TenantID] = append(byTenant[ev.TenantID], rules.FromLake(ev))
 	}
 	for tenantID, evs := range byTenant {
-		rep, err := e.runner.Process(ctx, tenantID, evs)
-		if err != nil {
+		if err := e.process(ctx, tenantID, evs); err != nil {
 			return fmt.Errorf("tenant %d: %w", tenantID, err)
+		}
+	}
+	return nil
+}
+
+// maxCreditRounds bounds how far ledger.credited feedback goes; each
+// event's Chain also stops a rule from firing on its own credits.
+const maxCreditRounds = 3
+
+// process evaluates events, then feeds the credits they caused back as
+// ledger.credited events (milestone checks, level-ups, bonuses), round
+// after round. Their ids and times derive from the credits, so a retried
+// task replays the same rounds.
+func (e *Evaluator) process(ctx context.Context, tenantID int64, evs []rules.Event) error {
+	at := evs[0].OccurredAt
+	for _, ev := range evs {
+		if ev.OccurredAt.After(at) {
+			at = ev.OccurredAt
+		}
+	}
+	for round := 0; len(evs) > 0 && round <= maxCreditRounds; round++ {
+		col := &creditCollector{}
+		rep, err := e.runner.Process(withCollector(ctx, col), tenantID, evs)
+		if err != nil {
+			return err
 		}
 		if len(rep.Failures) > 0 {
 			e.log.Warn("rules failed on some events", slog.Int64("tenant_id", tenantID), slog.Int("failures", len(rep.Failures)))
+		}
+		evs = evs[:0:0]
+		for _, c := range col.take() {
+			evs = append(evs, rules.CreditedEvent(c, tenantID, at))
 		}
 	}
 	return nil

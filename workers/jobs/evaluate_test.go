@@ -11,6 +11,7 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
@@ -36,6 +37,8 @@ func TestLakeEventsPayThroughRulesOnce(t *testing.T) {
 	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
 	require.NoError(t, err)
 	_, err = rules.NewStore(db.Bun, comp).ForTenant(tn.ID).InstallPreset(ctx, actor, g.ID, rules.Classic())
+	require.NoError(t, err)
+	_, err = milestones.New(db, ledger.New(db, log), log).ForTenant(tn.ID).InstallClassic(ctx, actor, g.ID)
 	require.NoError(t, err)
 
 	const author = int64(900000000000000001)
@@ -76,6 +79,15 @@ func TestLakeEventsPayThroughRulesOnce(t *testing.T) {
 		return err == nil && info.Pending == 0 && info.Active == 0
 	}, 15*time.Second, 20*time.Millisecond)
 	require.Equal(t, paid, balance(), "the whole batch was paid in one task")
+	stars, err := led.CurrencyByCode(ctx, g.ID, "stars")
+	require.NoError(t, err)
+	starBalance := func() int64 {
+		w, err := led.Balance(ctx, g.ID, stars.ID, author)
+		require.NoError(t, err)
+		return w.Balance
+	}
+	require.Positive(t, starBalance(), "the first message earned a milestone, which paid Stars")
+	starsPaid := starBalance()
 
 	// At-least-once delivery: the same batch again pays nothing more.
 	_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(TypeEvaluate, lake.EncodeEvents(events)), asynq.Queue(QueueRules))
@@ -85,6 +97,7 @@ func TestLakeEventsPayThroughRulesOnce(t *testing.T) {
 		return err == nil && info.Pending == 0 && info.Active == 0 && info.Processed >= 2
 	}, 15*time.Second, 20*time.Millisecond)
 	require.Equal(t, paid, balance())
+	require.Equal(t, starsPaid, starBalance(), "milestone rewards are paid once too")
 
 	// A malformed task is dropped, not retried forever.
 	_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(TypeEvaluate, []byte{0xff, 0x01}), asynq.Queue(QueueRules))
