@@ -111,7 +111,8 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	pipe.OnLag = lags.add
 	stop := make(chan struct{})
 	done := make(chan struct{})
-	go func() { defer close(done); pipe.Run(context.WithoutCancel(ctx), stop) }()
+	hard, cancelHard := context.WithCancel(context.WithoutCancel(ctx))
+	go func() { defer close(done); pipe.Run(hard, stop) }()
 	worker := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(),
 		REST: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))}, gateway.NewDirectory(sc.db), pipe, log, reg)
 	shards := sim.Info().Shards
@@ -125,7 +126,15 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 		defer cancel()
 		worker.StopAll(sctx)
 		close(stop)
-		<-done
+		// The report is written; do not wait for a slow (naive) writer to
+		// drain a backlog nobody will read.
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cancelHard()
+			<-done
+		}
+		cancelHard()
 	}, nil
 }
 
