@@ -118,6 +118,10 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	shards := sim.Info().Shards
 	for id := 0; id < shards; id++ {
 		if err := worker.StartShard(ctx, id, shards, 0, nil); err != nil {
+			worker.StopAll(context.Background())
+			close(stop)
+			cancelHard()
+			<-done
 			return nil, err
 		}
 	}
