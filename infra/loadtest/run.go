@@ -103,6 +103,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim.Server, lags *lagRecorder) (func(), error) {
 	reg := ops.NewRegistry()
 	log := o.Log.With(slog.String("role", "gateway"))
+	// What the worker role's maintenance job does in production (the naive
+	// writer, unlike the batched one, does not create partitions itself).
+	now := time.Now()
+	if _, err := lake.EnsurePartitions(ctx, sc.db.Pool, now.Add(-24*time.Hour), now.Add(48*time.Hour)); err != nil {
+		return nil, err
+	}
 	var w gateway.BatchWriter = lake.NewWriter(sc.db.Pool)
 	if o.Profile == ProfileNaive {
 		w = naiveWriter{sc}
