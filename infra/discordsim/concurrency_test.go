@@ -25,6 +25,7 @@ func TestConcurrentActivityFaultsAndClients(t *testing.T) {
 	defer cancel()
 	received := make([]int, 4)
 	var recvMu sync.Mutex
+	firstFrame := make(chan int, 4) // each client's first frame (READY), before faults start
 	for i := 0; i < 4; i++ {
 		c := dialRaw(t, s.GatewayURL())
 		c.send(identify(tok, int(allTestIntents), []int{i % 2, 2}))
@@ -56,12 +57,24 @@ func TestConcurrentActivityFaultsAndClients(t *testing.T) {
 				}
 				recvMu.Lock()
 				received[i]++
+				if received[i] == 1 {
+					firstFrame <- i
+				}
 				recvMu.Unlock()
 			}
 		}()
 	}
 	require.NoError(t, s.AwaitReady(ctx, 0, 5*time.Second))
 	require.NoError(t, s.AwaitReady(ctx, 1, 5*time.Second))
+	// On a loaded machine a client may still be waiting for its READY: the
+	// faults below could then drop it before it saw anything at all.
+	for range 4 {
+		select {
+		case <-firstFrame:
+		case <-time.After(10 * time.Second):
+			t.Fatal("a client never received a frame after identifying")
+		}
+	}
 
 	wg.Add(3)
 	go func() {
