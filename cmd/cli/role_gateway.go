@@ -10,6 +10,9 @@ import (
 	"github.com/disgoorg/disgo/rest"
 
 	"github.com/synapsehq/synapse/engine/lake"
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/workers/commands"
 	"github.com/synapsehq/synapse/shardmgr"
 	"github.com/synapsehq/synapse/workers/gateway"
 )
@@ -40,7 +43,13 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
 	dir := gateway.NewDirectory(d.pg)
-	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter, REST: restClient}, dir, pipe, log, d.reg)
+	cmds := commands.New(ledger.New(d.pg, log), tenants.NewStore(d.pg.Bun), restClient, log, d.reg)
+	if app, err := restClient.GetCurrentApplication(); err != nil {
+		log.Warn("cannot read the application; slash commands not registered", slog.Any("err", err))
+	} else if err := cmds.Register(int64(app.ID)); err != nil {
+		log.Warn("registering slash commands failed", slog.Any("err", err))
+	}
+	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter, REST: restClient, Commands: cmds}, dir, pipe, log, d.reg)
 	mgr := shardmgr.New(shardmgr.Config{WorkerID: cfg.WorkerID, ShardCount: shards, TTL: cfg.LeaseTTL}, d.pg.Pool, worker, log)
 
 	// The pipeline outlives ctx: it drains what the shards hand over while

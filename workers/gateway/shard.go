@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/gorilla/websocket"
 
@@ -114,6 +115,11 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		if s.gapGuilds[int64(e.ID)] {
 			delete(s.gapGuilds, int64(e.ID))
 			go s.backfill(s.ctx, e.GatewayGuild, entry.tenantID, s.gapSince)
+		}
+	case gateway.EventInteractionCreate:
+		if ai, ok := e.Interaction.(discord.ApplicationCommandInteraction); ok && s.w.cfg.Commands != nil {
+			// Discord wants an answer within 3 s; never hold the read loop for it.
+			go s.w.cfg.Commands.Handle(s.ctx, ai)
 		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,13 @@ type Config struct {
 	// REST, when set, backfills messages from channel history after a
 	// session that could not be resumed.
 	REST rest.Rest
+	// Commands, when set, answers slash commands (off the read loop).
+	Commands CommandHandler
+}
+
+// CommandHandler answers application command interactions.
+type CommandHandler interface {
+	Handle(ctx context.Context, i discord.ApplicationCommandInteraction)
 }
 
 // Worker runs the shards it is given and feeds their events to the lake.

@@ -1,0 +1,123 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/disgoorg/disgo/rest"
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/lake"
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/infra/discordsim"
+	"github.com/synapsehq/synapse/infra/ops"
+	"github.com/synapsehq/synapse/infra/testenv"
+	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/workers/commands"
+	"github.com/synapsehq/synapse/workers/gateway"
+)
+
+// Slash commands sent through discordsim reach the bot over the gateway and
+// are answered over REST, from the ledger, with a clear ephemeral reply on
+// every refusal.
+func TestEconomyCommands(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	log := testenv.Logger(t)
+	cfg := discordsim.DefaultConfig()
+	cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 10, 1
+	cfg.IdentifyInterval = 10 * time.Millisecond
+	sim, err := discordsim.New(cfg, log.With("component", "sim"))
+	require.NoError(t, err)
+	require.NoError(t, sim.Start(ctx))
+	t.Cleanup(func() { _ = sim.Close() })
+
+	reg := ops.NewRegistry()
+	rc := rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))
+	svc := ledger.New(db, log)
+	h := commands.New(svc, tenants.NewStore(db.Bun), rc, log, reg)
+	require.NoError(t, h.Register(int64(sim.AppID())))
+
+	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); pipe.Run(ctx, stop) }()
+	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), Commands: h}, gateway.NewDirectory(db), pipe, log, reg)
+	t.Cleanup(func() { w.StopAll(ctx); close(stop); <-done })
+	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
+
+	g := sim.Guilds()[0]
+	var tenantID int64
+	require.Eventually(t, func() bool {
+		tenantID, err = tenants.NewStore(db.Bun).TenantOfGuild(ctx, int64(g.ID))
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond, "the guild was adopted on GUILD_CREATE")
+	led := svc.ForTenant(tenantID)
+	_, err = led.InstallPreset(ctx, tenants.Actor{ID: "system"}, int64(g.ID), "classic")
+	require.NoError(t, err)
+
+	// The first members of a synthetic guild are its staff; regular members come last.
+	owner, alice, bob := g.Members[0], g.Members[len(g.Members)-1], g.Members[len(g.Members)-2]
+	channel := g.Channels["general"]
+	run := func(user discordsim.ID, name string, opts map[string]any) (string, bool) {
+		t.Helper()
+		in, err := sim.SlashCommand(ctx, discordsim.SlashCommandOptions{GuildID: g.ID, ChannelID: channel, UserID: user, Name: name, Options: opts})
+		require.NoError(t, err)
+		var resp map[string]any
+		require.Eventually(t, func() bool {
+			rs := sim.InteractionResponses(in.ID)
+			if len(rs) == 0 {
+				return false
+			}
+			resp = rs[0]
+			return true
+		}, 10*time.Second, 10*time.Millisecond, "/%s was answered", name)
+		data, _ := resp["data"].(map[string]any)
+		content, _ := data["content"].(string)
+		flags, _ := data["flags"].(float64)
+		return content, int(flags)&64 != 0
+	}
+
+	t.Run("a member may not award", func(t *testing.T) {
+		msg, eph := run(alice, "award", map[string]any{"member": alice.String(), "currency": "gold", "amount": "100"})
+		require.True(t, eph)
+		require.Contains(t, msg, "Manage Server")
+	})
+	t.Run("giving without funds", func(t *testing.T) {
+		msg, eph := run(alice, "give", map[string]any{"member": bob.String(), "currency": "gold", "amount": "5"})
+		require.True(t, eph)
+		require.Contains(t, msg, "Insufficient funds")
+	})
+	t.Run("XP cannot be given", func(t *testing.T) {
+		msg, eph := run(alice, "give", map[string]any{"member": bob.String(), "currency": "xp", "amount": "5"})
+		require.True(t, eph)
+		require.Contains(t, msg, "cannot be given")
+	})
+	t.Run("the owner awards, the member gives and buys", func(t *testing.T) {
+		msg, eph := run(owner, "award", map[string]any{"member": alice.String(), "currency": "gold", "amount": "100", "reason": "event winner"})
+		require.False(t, eph, msg)
+		require.Contains(t, msg, "awarded")
+		msg, _ = run(alice, "give", map[string]any{"member": bob.String(), "currency": "gold", "amount": "30"})
+		require.Contains(t, msg, "gave")
+		msg, _ = run(alice, "buy", map[string]any{"item": "nonexistent"})
+		require.Contains(t, msg, "no such item")
+		gold, err := led.CurrencyByCode(ctx, int64(g.ID), "gold")
+		require.NoError(t, err)
+		wa, err := led.Balance(ctx, int64(g.ID), gold.ID, int64(alice))
+		require.NoError(t, err)
+		wb, err := led.Balance(ctx, int64(g.ID), gold.ID, int64(bob))
+		require.NoError(t, err)
+		require.Equal(t, []int64{70, 30}, []int64{wa.Balance, wb.Balance})
+		msg, _ = run(bob, "leaderboard", map[string]any{"currency": "gold"})
+		require.Contains(t, msg, "1. <@"+alice.String()+">")
+	})
+	t.Run("balance and shop answer privately", func(t *testing.T) {
+		msg, eph := run(alice, "balance", nil)
+		require.True(t, eph)
+		require.Contains(t, msg, "Gold")
+		msg, eph = run(alice, "shop", nil)
+		require.True(t, eph)
+		require.Contains(t, msg, "coffee")
+	})
+}
