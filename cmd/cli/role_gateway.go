@@ -11,9 +11,9 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/shardmgr"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/workers/commands"
-	"github.com/synapsehq/synapse/shardmgr"
 	"github.com/synapsehq/synapse/workers/gateway"
 )
 
