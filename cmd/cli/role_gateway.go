@@ -11,6 +11,7 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/shardmgr"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/workers/commands"
@@ -43,7 +44,8 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
 	dir := gateway.NewDirectory(d.pg)
-	cmds := commands.New(ledger.New(d.pg, log), tenants.NewStore(d.pg.Bun), restClient, log, d.reg)
+	led := ledger.New(d.pg, log)
+	cmds := commands.New(led, milestones.New(d.pg, led, log), tenants.NewStore(d.pg.Bun), restClient, log, d.reg)
 	if app, err := restClient.GetCurrentApplication(); err != nil {
 		log.Warn("cannot read the application; slash commands not registered", slog.Any("err", err))
 	} else if err := cmds.Register(int64(app.ID)); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
@@ -16,6 +17,7 @@ import (
 type call struct {
 	h     *Handler
 	l     *ledger.Ledger
+	m     *milestones.Milestones
 	guild int64
 	user  int64
 	key   string // idempotency key: the interaction id

@@ -10,6 +10,7 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
@@ -37,7 +38,8 @@ func TestEconomyCommands(t *testing.T) {
 	reg := ops.NewRegistry()
 	rc := rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))
 	svc := ledger.New(db, log)
-	h := commands.New(svc, tenants.NewStore(db.Bun), rc, log, reg)
+	ms := milestones.New(db, svc, log)
+	h := commands.New(svc, ms, tenants.NewStore(db.Bun), rc, log, reg)
 	require.NoError(t, h.Register(int64(sim.AppID())))
 
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
@@ -55,6 +57,8 @@ func TestEconomyCommands(t *testing.T) {
 	}, 10*time.Second, 20*time.Millisecond, "the guild was adopted on GUILD_CREATE")
 	led := svc.ForTenant(tenantID)
 	_, err = led.InstallPreset(ctx, tenants.Actor{ID: "system"}, int64(g.ID), "classic")
+	require.NoError(t, err)
+	_, err = ms.ForTenant(tenantID).InstallClassic(ctx, tenants.Actor{ID: "system"}, int64(g.ID))
 	require.NoError(t, err)
 
 	// The first members of a synthetic guild are its staff; regular members come last.
@@ -111,6 +115,25 @@ func TestEconomyCommands(t *testing.T) {
 		require.Equal(t, []int64{70, 30}, []int64{wa.Balance, wb.Balance})
 		msg, _ = run(bob, "leaderboard", map[string]any{"currency": "gold"})
 		require.Contains(t, msg, "1. <@"+alice.String()+">")
+	})
+	t.Run("achievements: grant needs Manage Server, then shows as earned", func(t *testing.T) {
+		msg, eph := run(alice, "grant-achievement", map[string]any{"member": alice.String(), "achievement": "first_message"})
+		require.True(t, eph)
+		require.Contains(t, msg, "Manage Server")
+		msg, eph = run(alice, "achievements", nil)
+		require.True(t, eph)
+		require.Contains(t, msg, "In progress:")
+		require.NotContains(t, msg, "Earned:")
+		msg, _ = run(owner, "grant-achievement", map[string]any{"member": alice.String(), "achievement": "first_message"})
+		require.Contains(t, msg, "granted")
+		msg, _ = run(alice, "achievements", nil)
+		require.Contains(t, msg, "Earned:")
+		require.Contains(t, msg, "First Words")
+		msg, _ = run(owner, "revoke-achievement", map[string]any{"member": alice.String(), "achievement": "first_message"})
+		require.Contains(t, msg, "revoked")
+		msg, eph = run(owner, "grant-achievement", map[string]any{"member": alice.String(), "achievement": "no_such_thing"})
+		require.True(t, eph, msg)
+		require.Contains(t, msg, "Not found")
 	})
 	t.Run("balance and shop answer privately", func(t *testing.T) {
 		msg, eph := run(alice, "balance", nil)

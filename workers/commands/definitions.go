@@ -1,5 +1,7 @@
-// Package commands answers the economy slash commands (/balance, /profile,
-// /leaderboard, /give, /shop, /buy, /award, /deduct) from the ledger.
+// Package commands answers the slash commands: the economy (/balance,
+// /profile, /leaderboard, /give, /shop, /buy, /award, /deduct) from the
+// ledger and achievements (/achievements, /grant-achievement,
+// /revoke-achievement) from the milestone engine.
 // Interactions arrive on the gateway and are answered through REST; every
 // failure gets a clear ephemeral reply.
 package commands
@@ -38,6 +40,11 @@ func Definitions() []discord.ApplicationCommandCreate {
 		discord.SlashCommandCreate{Name: "award", Description: "Award currency to a member (Manage Server)", DefaultMemberPermissions: omit.New(manage),
 			Options: []discord.ApplicationCommandOption{memberOpt("who receives it", true), currencyOpt(true), amountOpt(),
 				discord.ApplicationCommandOptionString{Name: "reason", Description: "why (audited)"}}},
+		discord.SlashCommandCreate{Name: "achievements", Description: "Achievements earned and in progress", Options: []discord.ApplicationCommandOption{memberOpt("whose achievements", false)}},
+		discord.SlashCommandCreate{Name: "grant-achievement", Description: "Grant an achievement (Manage Server)", DefaultMemberPermissions: omit.New(manage),
+			Options: []discord.ApplicationCommandOption{memberOpt("who earns it", true), discord.ApplicationCommandOptionString{Name: "achievement", Description: "achievement key, e.g. first_message", Required: true}}},
+		discord.SlashCommandCreate{Name: "revoke-achievement", Description: "Revoke an achievement (Manage Server)", DefaultMemberPermissions: omit.New(manage),
+			Options: []discord.ApplicationCommandOption{memberOpt("whose", true), discord.ApplicationCommandOptionString{Name: "achievement", Description: "achievement key", Required: true}}},
 		discord.SlashCommandCreate{Name: "deduct", Description: "Deduct currency from a member (Manage Server)", DefaultMemberPermissions: omit.New(manage),
 			Options: []discord.ApplicationCommandOption{memberOpt("who pays", true), currencyOpt(true), amountOpt(),
 				discord.ApplicationCommandOptionString{Name: "reason", Description: "why (audited)"}}},

@@ -14,22 +14,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
 
 // Handler answers slash commands.
 type Handler struct {
-	ledger  *ledger.Service
-	tenants *tenants.Store
-	rest    rest.Rest
-	log     *slog.Logger
-	answers *prometheus.CounterVec
+	ledger     *ledger.Service
+	milestones *milestones.Service
+	tenants    *tenants.Store
+	rest       rest.Rest
+	log        *slog.Logger
+	answers    *prometheus.CounterVec
 }
 
 // New builds a handler replying through r.
-func New(l *ledger.Service, t *tenants.Store, r rest.Rest, log *slog.Logger, reg prometheus.Registerer) *Handler {
-	h := &Handler{ledger: l, tenants: t, rest: r, log: log, answers: prometheus.NewCounterVec(prometheus.CounterOpts{
+func New(l *ledger.Service, m *milestones.Service, t *tenants.Store, r rest.Rest, log *slog.Logger, reg prometheus.Registerer) *Handler {
+	h := &Handler{ledger: l, milestones: m, tenants: t, rest: r, log: log, answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "synapse_commands_total", Help: "Slash commands answered, by command and outcome."}, []string{"command", "outcome"})}
 	reg.MustRegister(h.answers)
 	return h
@@ -76,10 +78,13 @@ func (h *Handler) run(ctx context.Context, i discord.ApplicationCommandInteracti
 	}
 	guildID, userID := int64(*i.GuildID()), int64(i.User().ID)
 	tenantID, err := h.tenants.TenantOfGuild(ctx, guildID)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return private("This server is not set up with Synapse yet."), "refused"
+	}
 	if err != nil {
 		return h.failure(err), "error"
 	}
-	c := call{h: h, l: h.ledger.ForTenant(tenantID), guild: guildID, user: userID, key: "ix:" + i.ID().String(), data: data}
+	c := call{h: h, l: h.ledger.ForTenant(tenantID), m: h.milestones.ForTenant(tenantID), guild: guildID, user: userID, key: "ix:" + i.ID().String(), data: data}
 	var r reply
 	switch data.CommandName() {
 	case "balance":
@@ -94,11 +99,18 @@ func (h *Handler) run(ctx context.Context, i discord.ApplicationCommandInteracti
 		r, err = c.shop(ctx)
 	case "buy":
 		r, err = c.buy(ctx)
-	case "award", "deduct":
+	case "achievements":
+		r, err = c.achievements(ctx)
+	case "award", "deduct", "grant-achievement", "revoke-achievement":
 		if m := i.Member(); m == nil || !m.Permissions.Has(discord.PermissionManageGuild) && !m.Permissions.Has(discord.PermissionAdministrator) {
-			return private("You need the Manage Server permission to %s currency.", data.CommandName()), "refused"
+			return private("You need the Manage Server permission for /%s.", data.CommandName()), "refused"
 		}
-		r, err = c.adjust(ctx, data.CommandName() == "award")
+		switch data.CommandName() {
+		case "grant-achievement", "revoke-achievement":
+			r, err = c.grantAchievement(ctx, data.CommandName() == "grant-achievement")
+		default:
+			r, err = c.adjust(ctx, data.CommandName() == "award")
+		}
 	default:
 		return private("Unknown command /%s.", data.CommandName()), "refused"
 	}
@@ -126,7 +138,7 @@ func (h *Handler) failure(err error) reply {
 	case errors.As(err, &ve):
 		return private("Invalid %s: %s.", ve.Field, ve.Message)
 	case errors.Is(err, apperr.ErrNotFound):
-		return private("This server is not set up with Synapse yet.")
+		return private("Not found (%s).", err)
 	default:
 		h.log.Error("command failed", slog.Any("err", err))
 		return private("Something went wrong on our side; please try again.")
