@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -39,6 +40,11 @@ func TestLakeEventsPayThroughRulesOnce(t *testing.T) {
 	_, err = rules.NewStore(db.Bun, comp).ForTenant(tn.ID).InstallPreset(ctx, actor, g.ID, rules.Classic())
 	require.NoError(t, err)
 	_, err = milestones.New(db, ledger.New(db, log), log).ForTenant(tn.ID).InstallClassic(ctx, actor, g.ID)
+	require.NoError(t, err)
+
+	const announceChannel = int64(800000000000000001)
+	_, err = tenants.NewStore(db.Bun).ForTenant(tn.ID).Guilds().UpdateSettings(ctx, actor, g.ID,
+		[]byte(`{"announcements": {"channel_id": "800000000000000001", "per_minute": 5}}`))
 	require.NoError(t, err)
 
 	const author = int64(900000000000000001)
@@ -98,6 +104,20 @@ func TestLakeEventsPayThroughRulesOnce(t *testing.T) {
 	}, 15*time.Second, 20*time.Millisecond)
 	require.Equal(t, paid, balance())
 	require.Equal(t, starsPaid, starBalance(), "milestone rewards are paid once too")
+
+	// The award was announced once, in the guild's announcement channel,
+	// through the Discord action queue.
+	queued, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(QueueDiscord)
+	require.NoError(t, err)
+	require.Len(t, queued, 1, "one announcement, not one per delivery")
+	var p actionPayload
+	require.NoError(t, json.Unmarshal(queued[0].Payload, &p))
+	require.Equal(t, rules.EffectSendMessage, p.Kind)
+	var msg rules.SendMessage
+	require.NoError(t, json.Unmarshal(p.Action, &msg))
+	require.Equal(t, announceChannel, msg.ChannelID)
+	require.NotNil(t, msg.Embed)
+	require.Contains(t, msg.Embed.Title+msg.Embed.Description, "First Words")
 
 	// A malformed task is dropped, not retried forever.
 	_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask(TypeEvaluate, []byte{0xff, 0x01}), asynq.Queue(QueueRules))

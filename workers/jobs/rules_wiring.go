@@ -52,15 +52,18 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	if err != nil {
 		return nil, err
 	}
+	actions := NewActionQueue(asynq.NewClientFromRedisClient(rdb))
+	ms := milestones.New(db, svc, log)
+	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), actions, rdb, log, reg)
 	runner := &rules.Runner{
 		Sets:    cache,
 		Engine:  eng,
 		Ledger:  recordingPoster{inner: ledgerpost.New(svc, log)},
-		Discord: NewActionQueue(asynq.NewClientFromRedisClient(rdb)),
+		Discord: actions,
 		// Milestone rewards are paid by the milestone engine itself, keyed by
 		// award; milestone.awarded is not fed back into the rules, so the
 		// Classic "Stars for milestones" rule cannot pay them a second time.
-		Milestones:  &milestones.Adapter{Service: milestones.New(db, svc, log), CreditRewards: true},
+		Milestones:  &milestones.Adapter{Service: ms, CreditRewards: true, OnAwards: announcer.OnAwards},
 		Concurrency: 8, // Redis round trips per stateful condition: overlap them across members
 	}
 	return &RulesPipeline{Evaluator: NewEvaluator(runner, log, reg), Actions: NewActionHandler(r, log, reg), cache: cache, log: log, pool: db}, nil
