@@ -142,3 +142,32 @@ func userIDs(ms []tenants.Member) []int64 {
 	}
 	return out
 }
+
+func TestUpsertManyKeepsJoinTimesAndOptOuts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t).Bun
+	tn := tenanttest.Tenant(ctx, t, db, nil)
+	g := tenanttest.Guild(ctx, t, db, tn.ID, nil)
+	early := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	tenanttest.Member(ctx, t, db, g, &tenanttest.MemberOpts{UserID: 1, JoinedAt: early, Flags: tenants.MemberDMOptOut})
+	ms := tenants.NewStore(db).ForTenant(tn.ID).Members()
+	require.NoError(t, ms.MarkLeft(ctx, g.ID, 1, time.Now()))
+	later := time.Now().UTC()
+	require.NoError(t, ms.UpsertMany(ctx, g.ID, []tenants.Member{
+		{UserID: 1, DisplayName: "renamed", JoinedAt: &later},
+		{UserID: 2, DisplayName: "bot", JoinedAt: &later, Flags: tenants.MemberBot},
+	}))
+	m1, err := ms.Get(ctx, g.ID, 1)
+	require.NoError(t, err)
+	require.Equal(t, "renamed", m1.DisplayName)
+	require.True(t, m1.JoinedAt.Equal(early), "a known join time is kept")
+	require.Nil(t, m1.LeftAt, "listed again: present")
+	require.Equal(t, int32(tenants.MemberDMOptOut), m1.Flags, "the member's own opt-outs survive")
+	m2, err := ms.Get(ctx, g.ID, 2)
+	require.NoError(t, err)
+	require.Equal(t, int32(tenants.MemberBot), m2.Flags)
+	// Another tenant's store cannot write into this guild.
+	other := tenanttest.Tenant(ctx, t, db, nil)
+	require.Error(t, tenants.NewStore(db).ForTenant(other.ID).Members().UpsertMany(ctx, g.ID, []tenants.Member{{UserID: 3}}))
+}

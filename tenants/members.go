@@ -76,3 +76,33 @@ func (s *MemberStore) List(ctx context.Context, guildID, afterUserID int64, limi
 	}
 	return ms, nil
 }
+
+// UpsertMany records many members of one guild in one statement (a
+// GUILD_CREATE's member list): display names and flags are refreshed,
+// join times kept when already known, and anyone listed is present again.
+func (s *MemberStore) UpsertMany(ctx context.Context, guildID int64, ms []Member) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	for i := range ms {
+		ms[i].TenantID, ms[i].GuildID = s.tenantID, guildID
+	}
+	_, err := s.db.NewInsert().Model(&ms).
+		On("CONFLICT (tenant_id, guild_id, user_id) DO UPDATE").
+		Set("display_name = EXCLUDED.display_name, joined_at = COALESCE(member.joined_at, EXCLUDED.joined_at), left_at = NULL, flags = (member.flags & ~?) | EXCLUDED.flags, updated_at = now()", MemberBot).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("upsert members: %w", err)
+	}
+	return nil
+}
+
+// MarkLeft records that a member left the guild.
+func (s *MemberStore) MarkLeft(ctx context.Context, guildID, userID int64, at time.Time) error {
+	_, err := s.db.NewUpdate().Model((*Member)(nil)).Set("left_at = ?, updated_at = now()", at).
+		Where("tenant_id = ? AND guild_id = ? AND user_id = ?", s.tenantID, guildID, userID).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("mark member left: %w", err)
+	}
+	return nil
+}

@@ -107,3 +107,19 @@ func notFound(err error, what string) error {
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// GuildRef names a guild and its tenant.
+type GuildRef struct {
+	TenantID int64 `bun:"tenant_id"`
+	GuildID  int64 `bun:"id"`
+}
+
+// ActiveGuilds lists every guild the bot is in, across tenants, for
+// platform jobs that visit each guild under its own tenant's stores.
+func (s *Store) ActiveGuilds(ctx context.Context) ([]GuildRef, error) {
+	var out []GuildRef
+	if err := s.db.NewSelect().Table("guilds").Column("tenant_id", "id").Where("bot_left_at IS NULL").Order("tenant_id", "id").Scan(ctx, &out); err != nil {
+		return nil, fmt.Errorf("active guilds: %w", err)
+	}
+	return out, nil
+}

@@ -123,6 +123,19 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM event_lake l JOIN guilds g ON g.id = l.guild_id WHERE g.tenant_id <> l.tenant_id").Scan(&mismatched))
 	require.Zero(t, mismatched, "every row carries its guild's tenant")
 
+	// The members table follows GUILD_CREATE member lists, joins and leaves.
+	var left int
+	for _, r := range b.sim.GroundTruth() {
+		if r.Type == "GUILD_MEMBER_REMOVE" {
+			left++
+		}
+	}
+	require.Eventually(t, func() bool {
+		var present, gone int
+		require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FILTER (WHERE left_at IS NULL), count(*) FILTER (WHERE left_at IS NOT NULL) FROM members").Scan(&present, &gone))
+		return present >= 3*30-left && gone >= 1 && gone <= left
+	}, 10*time.Second, 20*time.Millisecond, "members synced (%d leaves dispatched)", left)
+
 	// Message text is never stored: only lengths and counts.
 	var msgIDs []int64
 	rows, err := b.db.Pool.Query(ctx, "SELECT source_id FROM event_lake WHERE event_type = $1", int16(lake.MessageCreate))

@@ -48,6 +48,7 @@ type shardRun struct {
 	gapGuilds   map[int64]bool
 	isFenced    atomic.Bool
 	lastEvent   atomic.Int64 // unix ms of the last dispatch
+	members     chan memberUpdate
 }
 
 func (s *shardRun) committed(seq int64) {
@@ -112,6 +113,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
+		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), members: e.Members})
 		if s.gapGuilds[int64(e.ID)] {
 			delete(s.gapGuilds, int64(e.ID))
 			go s.backfill(s.ctx, e.GatewayGuild, entry.tenantID, s.gapSince)
@@ -120,6 +122,14 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		if ai, ok := e.Interaction.(discord.ApplicationCommandInteraction); ok && s.w.cfg.Commands != nil {
 			// Discord wants an answer within 3 s; never hold the read loop for it.
 			go s.w.cfg.Commands.Handle(s.ctx, ai)
+		}
+	case gateway.EventGuildMemberAdd:
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
+		}
+	case gateway.EventGuildMemberRemove:
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), left: int64(e.User.ID), at: now})
 		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
@@ -145,6 +155,15 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	s.lastSeq = int64(seq)
 	if err := s.w.pipe.submit(s.ctx, it); err != nil {
 		s.log.Warn("shard stopping with a dispatch not handed over; it will be replayed on resume", slog.Int("seq", seq))
+	}
+}
+
+// queueMembers hands a member update to the shard's member sync; it blocks
+// only if thousands are already waiting (back-pressure, like the lake).
+func (s *shardRun) queueMembers(u memberUpdate) {
+	select {
+	case s.members <- u:
+	case <-s.ctx.Done():
 	}
 }
 

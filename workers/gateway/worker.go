@@ -76,6 +76,8 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 	s := &shardRun{id: id, count: count, fence: fence, w: w, norm: newNormalizer(w.cfg.Now), ctx: sctx, cancel: cancel,
 		log: w.log.With(slog.Int("shard_id", id), slog.Int("shard_count", count))}
 	s.committedCond = sync.NewCond(&s.mu)
+	s.members = make(chan memberUpdate, 4096)
+	go s.syncMembers(sctx, s.members)
 	w.shards[key] = s
 	w.mu.Unlock()
 

@@ -23,6 +23,7 @@ import (
 type RulesPipeline struct {
 	Evaluator *Evaluator
 	Actions   *ActionHandler
+	Sweep     *MilestoneSweep
 	cache     *rules.Cache
 	log       *slog.Logger
 	pool      *postgres.DB
@@ -66,13 +67,15 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 		Milestones:  &milestones.Adapter{Service: ms, CreditRewards: true, OnAwards: announcer.OnAwards},
 		Concurrency: 8, // Redis round trips per stateful condition: overlap them across members
 	}
-	return &RulesPipeline{Evaluator: NewEvaluator(runner, log, reg), Actions: NewActionHandler(r, log, reg), cache: cache, log: log, pool: db}, nil
+	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, log: log}
+	return &RulesPipeline{Evaluator: NewEvaluator(runner, log, reg), Actions: NewActionHandler(r, log, reg), Sweep: sweep, cache: cache, log: log, pool: db}, nil
 }
 
 // Register mounts the rules and action handlers.
 func (p *RulesPipeline) Register(mux *asynq.ServeMux) {
 	p.Evaluator.Register(mux)
 	p.Actions.Register(mux)
+	p.Sweep.Register(mux)
 }
 
 // Listen keeps the rule-set cache current until ctx ends.

@@ -36,6 +36,7 @@ var Schedule = []struct {
 	{"@every 1h", TypePartitions}, // cheap and idempotent: a missed run never leaves a day without a partition
 	{"30 3 * * *", TypeRetention},
 	{"0 4 * * 0", TypeReconcile},
+	{"@every 1h", TypeMilestoneSweep},
 }
 
 // Maintenance runs the lake's periodic jobs.

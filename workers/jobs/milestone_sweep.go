@@ -1,0 +1,65 @@
+package jobs
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/tenants"
+)
+
+// TypeMilestoneSweep re-checks every member for time-based requirements
+// (membership age, streaks, windows) that no event triggers.
+const TypeMilestoneSweep = "milestones:sweep"
+
+// MilestoneSweep visits every active guild under its tenant's stores.
+type MilestoneSweep struct {
+	milestones *milestones.Service
+	tenants    *tenants.Store
+	onAwards   func(context.Context, int64, []milestones.Award) error
+	log        *slog.Logger
+}
+
+// Register mounts the handler on mux.
+func (s *MilestoneSweep) Register(mux *asynq.ServeMux) {
+	mux.HandleFunc(TypeMilestoneSweep, func(ctx context.Context, _ *asynq.Task) error { _, err := s.Run(ctx); return err })
+}
+
+// Run sweeps every guild and returns how many awards it made.
+func (s *MilestoneSweep) Run(ctx context.Context) (int, error) {
+	guilds, err := s.tenants.ActiveGuilds(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, g := range guilds {
+		ms := s.milestones.ForTenant(g.TenantID)
+		for after := int64(0); ; {
+			next, awards, err := ms.Sweep(ctx, g.GuildID, after, 500)
+			if err != nil {
+				return total, err
+			}
+			total += len(awards)
+			if len(awards) > 0 {
+				// Same as awards found through the rules: rewards paid once
+				// per award, then announced.
+				if err := ms.CreditRewards(ctx, awards); err != nil {
+					return total, err
+				}
+				if s.onAwards != nil {
+					if err := s.onAwards(ctx, g.TenantID, awards); err != nil {
+						return total, err
+					}
+				}
+			}
+			if next == 0 || next == after {
+				break
+			}
+			after = next
+		}
+	}
+	s.log.Info("milestone sweep done", slog.Int("guilds", len(guilds)), slog.Int("awards", total))
+	return total, nil
+}
