@@ -32,7 +32,10 @@ func TestMilestoneSweepAwardsTimeBasedMilestonesOnce(t *testing.T) {
 
 	var announced []milestones.Award
 	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), log: log,
-		onAwards: func(_ context.Context, _ int64, aws []milestones.Award) error { announced = append(announced, aws...); return nil }}
+		onAwards: func(_ context.Context, _ int64, aws []milestones.Award) error {
+			announced = append(announced, aws...)
+			return nil
+		}}
 	n, err := sweep.Run(ctx)
 	require.NoError(t, err)
 	require.Positive(t, n)
