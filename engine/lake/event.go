@@ -22,15 +22,23 @@ const (
 	VoiceMove      Type = 7
 	MemberJoin     Type = 8
 	MemberLeave    Type = 9
+	// ReactionReceived exists only in event_counters: each reaction_add
+	// counted again for the author of the reacted message ("reactions
+	// received" milestones), never stored as a lake row.
+	ReactionReceived Type = 10
 )
 
-// Types lists every type in a stable order.
+// Types lists every type stored as lake rows, in a stable order.
 var Types = []Type{MessageCreate, ReactionAdd, ReactionRemove, ThreadCreate, VoiceJoin, VoiceLeave, VoiceMove, MemberJoin, MemberLeave}
+
+// CounterTypes lists every type event_counters holds: the stored ones and
+// those derived from them.
+var CounterTypes = append(append([]Type(nil), Types...), ReactionReceived)
 
 var typeNames = map[Type]string{
 	MessageCreate: "message_create", ReactionAdd: "reaction_add", ReactionRemove: "reaction_remove",
 	ThreadCreate: "thread_create", VoiceJoin: "voice_join", VoiceLeave: "voice_leave", VoiceMove: "voice_move",
-	MemberJoin: "member_join", MemberLeave: "member_leave",
+	MemberJoin: "member_join", MemberLeave: "member_leave", ReactionReceived: "reaction_received",
 }
 
 func (t Type) String() string {

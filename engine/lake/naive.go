@@ -32,5 +32,13 @@ func WriteOneNaive(ctx context.Context, pool *pgxpool.Pool, e Event) error {
 			return fmt.Errorf("naive counter: %w", err)
 		}
 	}
+	if tag.RowsAffected() == 1 && e.Type == ReactionAdd && e.TargetID != 0 && e.TargetID != e.UserID {
+		if _, err := tx.Exec(ctx, `INSERT INTO event_counters AS c (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
+			VALUES ($1, $2, $3, $4, $5, $6, 1, 0)
+			ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id) DO UPDATE SET events = c.events + 1`,
+			e.TenantID, e.GuildID, e.OccurredAt.UTC().Truncate(24*time.Hour), int16(ReactionReceived), e.TargetID, e.ChannelID); err != nil {
+			return fmt.Errorf("naive counter: %w", err)
+		}
+	}
 	return tx.Commit(ctx)
 }

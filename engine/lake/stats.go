@@ -19,7 +19,9 @@ type Stats struct {
 }
 
 // NewStats binds the queries to one tenant.
-func NewStats(pool *pgxpool.Pool, tenantID int64) *Stats { return &Stats{pool: pool, tenantID: tenantID} }
+func NewStats(pool *pgxpool.Pool, tenantID int64) *Stats {
+	return &Stats{pool: pool, tenantID: tenantID}
+}
 
 // VolumePoint is the number of events of one type on one day.
 type VolumePoint struct {
@@ -144,9 +146,11 @@ func (s *Stats) Storage(ctx context.Context, guildID int64) (Storage, error) {
 		st.LakeBytes += p.Bytes
 	}
 	var oldest *time.Time
+	// Derived counters (reactions received) are not rows: leave them out.
 	err = s.pool.QueryRow(ctx, `SELECT COALESCE(sum(events) FILTER (WHERE tenant_id = $1 AND guild_id = $2), 0),
 			COALESCE(sum(events), 0), min(day) FILTER (WHERE tenant_id = $1 AND guild_id = $2)
-		FROM event_counters WHERE day >= (now() AT TIME ZONE 'UTC')::date - $3::int`, s.tenantID, guildID, st.RetentionDays).Scan(&st.Events, &st.LakeEvents, &oldest)
+		FROM event_counters WHERE day >= (now() AT TIME ZONE 'UTC')::date - $3::int AND event_type <> $4`,
+		s.tenantID, guildID, st.RetentionDays, int16(ReactionReceived)).Scan(&st.Events, &st.LakeEvents, &oldest)
 	if err != nil {
 		return st, fmt.Errorf("storage: %w", err)
 	}

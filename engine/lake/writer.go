@@ -218,15 +218,21 @@ func upsertCounters(ctx context.Context, tx pgx.Tx, events []Event) error {
 	}
 	type agg struct{ events, magnitude int64 }
 	sums := make(map[counterKey]*agg, len(events)/2)
-	for _, e := range events {
-		k := counterKey{e.TenantID, e.GuildID, e.OccurredAt.UTC().Truncate(24 * time.Hour), e.Type, e.UserID, e.ChannelID}
+	add := func(k counterKey, magnitude int32) {
 		a := sums[k]
 		if a == nil {
 			a = &agg{}
 			sums[k] = a
 		}
 		a.events++
-		a.magnitude += int64(e.Magnitude)
+		a.magnitude += int64(magnitude)
+	}
+	for _, e := range events {
+		day := e.OccurredAt.UTC().Truncate(24 * time.Hour)
+		add(counterKey{e.TenantID, e.GuildID, day, e.Type, e.UserID, e.ChannelID}, e.Magnitude)
+		if e.Type == ReactionAdd && e.TargetID != 0 && e.TargetID != e.UserID {
+			add(counterKey{e.TenantID, e.GuildID, day, ReactionReceived, e.TargetID, e.ChannelID}, 0)
+		}
 	}
 	keys := make([]counterKey, 0, len(sums))
 	for k := range sums {

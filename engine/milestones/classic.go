@@ -27,6 +27,8 @@ func Classic() []Template {
 			Requirement: ev("message_create", 1000)},
 		{Key: "first_reaction", Name: "Reactor", Description: "React to a message for the first time", Emoji: "👍", Rarity: Common,
 			Requirement: ev("reaction_add", 1)},
+		{Key: "first_reaction_received", Name: "Appreciated", Description: "Receive your first reaction from another member", Emoji: "💖", Rarity: Common,
+			Requirement: ev("reaction_received", 1)},
 		{Key: "helpful_answers", Name: "Helping Hand", Description: "Post 25 messages in the help zone", Emoji: "🤝", Rarity: Rare,
 			Requirement: Requirement{Type: ReqEvents, Event: "message_create", Zone: "help", Min: 25}},
 		{Key: "thread_starter", Name: "Thread Starter", Description: "Start 5 threads", Emoji: "🧵", Rarity: Uncommon,

@@ -313,7 +313,7 @@ func (s *memberState) celVariables(c *compiled) map[string]any {
 	}
 	from := s.sinceDay(c, 0)
 	events := map[string]float64{}
-	for _, t := range lake.Types {
+	for _, t := range lake.CounterTypes {
 		var n int64
 		for r := range s.rowsOf(t) {
 			if r.day >= from {

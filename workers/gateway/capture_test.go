@@ -110,8 +110,12 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 	require.Equal(t, exp.ByType, lakeCounts(t, b.db))
 
 	var counted int
-	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT sum(events) FROM event_counters").Scan(&counted))
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT sum(events) FROM event_counters WHERE event_type <> $1", int16(lake.ReactionReceived)).Scan(&counted))
 	require.Equal(t, exp.Total(), counted, "counters agree with lake rows")
+	var received, givenToOthers int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT COALESCE(sum(events), 0) FROM event_counters WHERE event_type = $1", int16(lake.ReactionReceived)).Scan(&received))
+	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM event_lake WHERE event_type = $1 AND target_id <> 0 AND target_id <> user_id", int16(lake.ReactionAdd)).Scan(&givenToOthers))
+	require.Equal(t, givenToOthers, received, "each reaction on someone else's message counts as received by its author")
 
 	// Every guild got a tenant of its own (no operator claimed them yet).
 	var tenantsN, guildsN int

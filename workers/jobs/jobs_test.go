@@ -33,20 +33,22 @@ func TestReconcileRepairsAndReportsDrift(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
+	reaction := lake.Event{TenantID: 1, GuildID: 10, OccurredAt: now.Add(-3 * time.Hour), SourceID: lake.MintSnowflake(now.Add(-3*time.Hour), 9),
+		Type: lake.ReactionAdd, UserID: 101, ChannelID: 1, TargetID: 100}
 	_, err := lake.NewWriter(db.Pool).Write(ctx, lake.Batch{Events: []lake.Event{
-		ev(1, 10, 100, now.Add(-time.Hour), 1), ev(1, 10, 100, now.Add(-2*time.Hour), 2), ev(1, 10, 101, now.Add(-26*time.Hour), 3),
+		ev(1, 10, 100, now.Add(-time.Hour), 1), ev(1, 10, 100, now.Add(-2*time.Hour), 2), ev(1, 10, 101, now.Add(-26*time.Hour), 3), reaction,
 	}})
 	require.NoError(t, err)
 	m := maintenance(t, db)
 
 	rep, err := m.Reconcile(ctx, 3)
 	require.NoError(t, err)
-	require.Zero(t, rep.Drifted+rep.Orphaned, "counters written with the lake agree with it")
+	require.Zero(t, rep.Drifted+rep.Orphaned, "counters written with the lake agree with it, derived ones included")
 
 	// Break them three ways: a wrong count, a missing row, a row with nothing behind it.
-	_, err = db.Pool.Exec(ctx, `UPDATE event_counters SET events = 7 WHERE user_id = 100`)
+	_, err = db.Pool.Exec(ctx, `UPDATE event_counters SET events = 7 WHERE user_id = 100 AND event_type = 1`)
 	require.NoError(t, err)
-	_, err = db.Pool.Exec(ctx, `DELETE FROM event_counters WHERE user_id = 101`)
+	_, err = db.Pool.Exec(ctx, `DELETE FROM event_counters WHERE user_id = 101 AND event_type = 1`)
 	require.NoError(t, err)
 	_, err = db.Pool.Exec(ctx, `INSERT INTO event_counters VALUES (1, 10, $1, 1, 555, 1, 3, 3)`, now.Format(time.DateOnly))
 	require.NoError(t, err)
@@ -57,7 +59,7 @@ func TestReconcileRepairsAndReportsDrift(t *testing.T) {
 	require.EqualValues(t, 1, rep.Orphaned)
 	var total int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT sum(events) FROM event_counters`).Scan(&total))
-	require.Equal(t, 3, total)
+	require.Equal(t, 5, total, "3 messages, 1 reaction given, 1 received")
 }
 
 func TestRetentionDropsOldDaysAndHonoursShorterGuildSettings(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/synapsehq/synapse/engine/lake"
 )
 
 // ReconcilePayload optionally widens a reconciliation run.
@@ -61,13 +63,17 @@ func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted,
 			       count(*) AS events, sum(magnitude)::bigint AS magnitude
 			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2
 			GROUP BY 1, 2, 3, 4, 5, 6
+			UNION ALL -- reactions received, derived from reaction_add rows
+			SELECT tenant_id, guild_id, (occurred_at AT TIME ZONE 'UTC')::date, $3::smallint, target_id, channel_id, count(*), 0
+			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = $4 AND target_id <> 0 AND target_id <> user_id
+			GROUP BY 1, 2, 3, 5, 6
 		)
 		INSERT INTO event_counters AS c (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
 		SELECT t.* FROM truth t
 		LEFT JOIN event_counters x USING (tenant_id, guild_id, day, event_type, user_id, channel_id)
 		WHERE x.events IS DISTINCT FROM t.events OR x.magnitude IS DISTINCT FROM t.magnitude
 		ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id)
-		DO UPDATE SET events = EXCLUDED.events, magnitude = EXCLUDED.magnitude`, day, day.Add(24*time.Hour))
+		DO UPDATE SET events = EXCLUDED.events, magnitude = EXCLUDED.magnitude`, day, day.Add(24*time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
 	}
@@ -76,8 +82,10 @@ func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted,
 	tag, err = tx.Exec(ctx, `
 		DELETE FROM event_counters c WHERE c.day = $1::date AND NOT EXISTS (
 			SELECT 1 FROM event_lake l WHERE l.occurred_at >= $2 AND l.occurred_at < $3
-			  AND l.tenant_id = c.tenant_id AND l.guild_id = c.guild_id AND l.event_type = c.event_type
-			  AND l.user_id = c.user_id AND l.channel_id = c.channel_id)`, day.Format(time.DateOnly), day, day.Add(24*time.Hour))
+			  AND l.tenant_id = c.tenant_id AND l.guild_id = c.guild_id AND l.channel_id = c.channel_id
+			  AND ((c.event_type <> $4 AND l.event_type = c.event_type AND l.user_id = c.user_id)
+			    OR (c.event_type = $4 AND l.event_type = $5 AND l.target_id = c.user_id AND l.user_id <> c.user_id)))`,
+		day.Format(time.DateOnly), day, day.Add(24*time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
 	}
