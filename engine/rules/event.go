@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -31,8 +32,9 @@ func validTrigger(name string) bool {
 	if rest, ok := strings.CutPrefix(name, customPrefix); ok {
 		return validIdent(rest)
 	}
-	_, err := lake.ParseType(name)
-	return err == nil
+	t, err := lake.ParseType(name)
+	// Counter-only types (reaction_received) never arrive as events.
+	return err == nil && slices.Contains(lake.Types, t)
 }
 
 // validCurrency matches the ledger's currency codes: ^[a-z][a-z0-9_]{0,31}$.
