@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,6 +15,7 @@ import (
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/discordsim"
+	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/migrations"
 	"github.com/synapsehq/synapse/tenants"
 )
@@ -183,12 +183,5 @@ func freshDemoSchema(ctx context.Context, raw string) (string, error) {
 	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+demoSchema+" CASCADE; CREATE SCHEMA "+demoSchema); err != nil {
 		return "", fmt.Errorf("demo schema: %w", err)
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set("search_path", demoSchema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return postgres.WithSearchPath(raw, demoSchema)
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	neturl "net/url"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,7 +82,7 @@ func newScratch(ctx context.Context, o Options) (*scratch, error) {
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return nil, err
 	}
-	url, err := withSearchPath(o.DatabaseURL, schema)
+	url, err := postgres.WithSearchPath(o.DatabaseURL, schema)
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +136,4 @@ func simConfig(profile string) discordsim.Config {
 		cfg.MaxConcurrency = 4
 	}
 	return cfg
-}
-
-func withSearchPath(raw, schema string) (string, error) {
-	u, err := neturl.Parse(raw)
-	if err != nil {
-		return "", err
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String(), nil
 }

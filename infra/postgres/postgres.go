@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -55,4 +56,17 @@ func (d *DB) Ping(ctx context.Context) error { return d.Pool.Ping(ctx) }
 func (d *DB) Close() {
 	_ = d.Bun.Close()
 	d.Pool.Close()
+}
+
+// WithSearchPath returns the connection URL with every connection pinned to
+// schema (pgx passes unknown URL parameters on as session settings).
+func WithSearchPath(rawURL, schema string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("parse database url: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }

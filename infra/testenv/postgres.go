@@ -90,14 +90,11 @@ func DBWithSchema(t testing.TB) (*postgres.DB, string) {
 
 // URLWithSchema is the test database URL with search_path pinned to schema.
 func URLWithSchema(schema string) string {
-	u, err := url.Parse(DatabaseURL())
+	u, err := postgres.WithSearchPath(DatabaseURL(), schema)
 	if err != nil {
 		return DatabaseURL()
 	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return u
 }
 
 // ensureDatabase creates the test database when the server has no such
