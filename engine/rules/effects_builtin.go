@@ -230,16 +230,9 @@ func compileSendMessage(cc *compileCtx, raw []byte, path string) (effectPlan, er
 	if err := decodeParams(raw, &p, path); err != nil {
 		return nil, err
 	}
-	content, err := compileTemplate(p.Content, path+".content", 2000)
+	content, embed, err := compileMessageBody(p.Content, p.Embed, path)
 	if err != nil {
 		return nil, err
-	}
-	embed, err := compileEmbed(p.Embed, path+".embed")
-	if err != nil {
-		return nil, err
-	}
-	if p.Content == "" && embed == nil {
-		return nil, apperr.Invalid(path+".content", "must be set when there is no embed")
 	}
 	channel := int64(p.Channel)
 	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
@@ -254,6 +247,21 @@ func compileSendMessage(cc *compileCtx, raw []byte, path string) (effectPlan, er
 	}), nil
 }
 
+// compileMessageBody compiles a message's content template and embed; a
+// message needs at least one of them.
+func compileMessageBody(content string, e *embedParams, path string) (tmpl *template, emb *compiledEmbed, err error) {
+	if tmpl, err = compileTemplate(content, path+".content", 2000); err != nil {
+		return nil, nil, err
+	}
+	if emb, err = compileEmbed(e, path+".embed"); err != nil {
+		return nil, nil, err
+	}
+	if content == "" && emb == nil {
+		return nil, nil, apperr.Invalid(path+".content", "must be set when there is no embed")
+	}
+	return tmpl, emb, nil
+}
+
 func compileDM(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 	var p struct {
 		To      string       `json:"to"`
@@ -266,16 +274,9 @@ func compileDM(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 	if err := checkTo(cc, &p.To, path+".to"); err != nil {
 		return nil, err
 	}
-	content, err := compileTemplate(p.Content, path+".content", 2000)
+	content, embed, err := compileMessageBody(p.Content, p.Embed, path)
 	if err != nil {
 		return nil, err
-	}
-	embed, err := compileEmbed(p.Embed, path+".embed")
-	if err != nil {
-		return nil, err
-	}
-	if p.Content == "" && embed == nil {
-		return nil, apperr.Invalid(path+".content", "must be set when there is no embed")
 	}
 	to := p.To
 	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
