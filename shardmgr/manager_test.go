@@ -98,7 +98,7 @@ func lakeTotal(t *testing.T, db *postgres.DB) int {
 
 func requireExact(t *testing.T, db *postgres.DB, sim *discordsim.Server) {
 	t.Helper()
-	exp := gateway.ExpectFromGroundTruth(sim.GroundTruth(), nil)
+	exp := gateway.ExpectFromGroundTruth(sim.GroundTruth())
 	assert.Eventually(t, func() bool { return lakeTotal(t, db) >= exp.Total() }, 20*time.Second, 20*time.Millisecond,
 		"lake never caught up with %d dispatched events", exp.Total())
 	rows, err := db.Pool.Query(context.Background(), "SELECT event_type, count(*) FROM event_lake GROUP BY 1")

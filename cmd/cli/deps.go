@@ -22,7 +22,6 @@ import (
 type deps struct {
 	log    *slog.Logger
 	stderr io.Writer
-	dbURL  string
 	pg     *postgres.DB
 	rdb    *redis.Client
 	reg    *prometheus.Registry
@@ -59,7 +58,7 @@ func openDeps(ctx context.Context, c *common, stderr io.Writer) (*deps, error) {
 		ops.Check{Name: "postgres", Ping: pg.Ping},
 		ops.Check{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 	)
-	return &deps{log: log, stderr: stderr, dbURL: c.DB.URL, pg: pg, rdb: rdb, reg: ops.NewRegistry(), probes: probes}, nil
+	return &deps{log: log, stderr: stderr, pg: pg, rdb: rdb, reg: ops.NewRegistry(), probes: probes}, nil
 }
 
 func (d *deps) Close() {

@@ -72,7 +72,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := generate(ctx, o, sim, inject); err != nil {
 		return rep, err
 	}
-	exp := gateway.ExpectFromGroundTruth(delivered(sim.GroundTruth(), &rep), nil)
+	exp := gateway.ExpectFromGroundTruth(delivered(sim.GroundTruth(), &rep))
 	rep.EventsSent = exp.Total()
 	// The naive writer cannot keep up with max traffic: give it as long
 	// again as the traffic took, and report what it managed.

@@ -97,7 +97,7 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 	_, err := b.sim.Generate(ctx, discordsim.GenerateOptions{Profile: discordsim.ProfileServerDay, Acceleration: 0, MaxEvents: 1500})
 	require.NoError(t, err)
 
-	exp := gateway.ExpectFromGroundTruth(b.sim.GroundTruth(), nil)
+	exp := gateway.ExpectFromGroundTruth(b.sim.GroundTruth())
 	require.Greater(t, exp.ByType[lake.MessageCreate], 100)
 	require.Eventually(t, func() bool {
 		got := lakeCounts(t, b.db)
@@ -184,7 +184,7 @@ func TestMessagesOfAnUnresumableGapAreBackfilled(t *testing.T) {
 	require.Equal(t, 1, b.sim.Faults().InvalidSession(0, false))
 	send(7) // no session exists until the client identifies again
 	send(3) // after, or during, the new session
-	exp := gateway.ExpectFromGroundTruth(b.sim.GroundTruth(), nil)
+	exp := gateway.ExpectFromGroundTruth(b.sim.GroundTruth())
 	require.Equal(t, 15, exp.ByType[lake.MessageCreate])
 	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == 15 }, 20*time.Second, 50*time.Millisecond)
 	var backfilled int

@@ -27,14 +27,11 @@ func (e Expected) Total() int {
 // ExpectFromGroundTruth derives the expected lake contents from the
 // simulator's record of what it dispatched, applying the same semantics as
 // capture (a repeated member add is not a join; voice updates pair into
-// joins, moves and leaves). Guilds not in only are skipped when only is set.
-func ExpectFromGroundTruth(records []discordsim.Record, only map[discordsim.ID]bool) Expected {
+// joins, moves and leaves).
+func ExpectFromGroundTruth(records []discordsim.Record) Expected {
 	exp := Expected{ByType: map[lake.Type]int{}, Messages: map[int64]bool{}}
 	voice := map[string]string{} // guild:user -> channel
 	for _, r := range records {
-		if only != nil && !only[r.GuildID] {
-			continue
-		}
 		switch r.Type {
 		case "MESSAGE_CREATE":
 			id, _ := strconv.ParseInt(r.Key, 10, 64)
