@@ -10,6 +10,7 @@ import (
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
 	"github.com/disgoorg/disgo/rest"
+	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -153,7 +154,7 @@ func (w *Worker) DropShard(ctx context.Context, id, count int) {
 	w.mu.Unlock()
 	if s != nil {
 		s.fenced()
-		s.gw.CloseWithCode(ctx, 1012, "lease lost")
+		s.gw.CloseWithCode(ctx, websocket.CloseServiceRestart, "lease lost")
 	}
 }
 
