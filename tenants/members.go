@@ -26,6 +26,7 @@ type Member struct {
 	JoinedAt    *time.Time `bun:"joined_at" json:"joined_at"`
 	LeftAt      *time.Time `bun:"left_at" json:"left_at"`
 	Flags       int32      `bun:"flags" json:"flags"`
+	Roles       Snowflakes `bun:"roles,array" json:"roles"` // role ids held (@everyone implied); see DirectoryStore
 	CreatedAt   time.Time  `bun:"created_at,nullzero,default:now()" json:"created_at"`
 	UpdatedAt   time.Time  `bun:"updated_at,nullzero,default:now()" json:"updated_at"`
 }
@@ -40,6 +41,9 @@ type MemberStore struct {
 // guild of another tenant fails its foreign key.
 func (s *MemberStore) Upsert(ctx context.Context, m Member) (Member, error) {
 	m.TenantID = s.tenantID
+	if m.Roles == nil {
+		m.Roles = Snowflakes{} // NOT NULL; a new member holds none, an existing one keeps theirs
+	}
 	_, err := s.db.NewInsert().Model(&m).
 		On("CONFLICT (tenant_id, guild_id, user_id) DO UPDATE").
 		Set("display_name = EXCLUDED.display_name, joined_at = COALESCE(EXCLUDED.joined_at, member.joined_at), left_at = EXCLUDED.left_at, flags = EXCLUDED.flags, updated_at = now()").
@@ -78,18 +82,23 @@ func (s *MemberStore) List(ctx context.Context, guildID, afterUserID int64, limi
 }
 
 // UpsertMany records many members of one guild in one statement (a
-// GUILD_CREATE's member list): display names and flags are refreshed,
-// join times kept when already known, and anyone listed is present again.
+// GUILD_CREATE's member list, joins, member updates): display names, roles
+// and flags are refreshed, join times kept when already known, and anyone
+// listed is present again. A user listed twice keeps the last entry.
 func (s *MemberStore) UpsertMany(ctx context.Context, guildID int64, ms []Member) error {
 	if len(ms) == 0 {
 		return nil
 	}
+	ms = lastPerUser(ms) // one statement may not update a row twice
 	for i := range ms {
 		ms[i].TenantID, ms[i].GuildID = s.tenantID, guildID
+		if ms[i].Roles == nil {
+			ms[i].Roles = Snowflakes{}
+		}
 	}
 	_, err := s.db.NewInsert().Model(&ms).
 		On("CONFLICT (tenant_id, guild_id, user_id) DO UPDATE").
-		Set("display_name = EXCLUDED.display_name, joined_at = COALESCE(member.joined_at, EXCLUDED.joined_at), left_at = NULL, flags = (member.flags & ~?) | EXCLUDED.flags, updated_at = now()", MemberBot).
+		Set("display_name = EXCLUDED.display_name, roles = EXCLUDED.roles, joined_at = COALESCE(member.joined_at, EXCLUDED.joined_at), left_at = NULL, flags = (member.flags & ~?) | EXCLUDED.flags, updated_at = now()", MemberBot).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("upsert members: %w", err)
@@ -105,4 +114,18 @@ func (s *MemberStore) MarkLeft(ctx context.Context, guildID, userID int64, at ti
 		return fmt.Errorf("mark member left: %w", err)
 	}
 	return nil
+}
+
+func lastPerUser(ms []Member) []Member {
+	at := make(map[int64]int, len(ms))
+	out := make([]Member, 0, len(ms))
+	for _, m := range ms {
+		if i, ok := at[m.UserID]; ok {
+			out[i] = m
+			continue
+		}
+		at[m.UserID] = len(out)
+		out = append(out, m)
+	}
+	return out
 }

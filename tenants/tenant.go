@@ -96,8 +96,11 @@ type Scope struct {
 // TenantID is the tenant this scope is bound to.
 func (s *Scope) TenantID() int64 { return s.tenantID }
 
-func (s *Scope) Guilds() *GuildStore       { return &GuildStore{db: s.db, tenantID: s.tenantID} }
-func (s *Scope) Members() *MemberStore     { return &MemberStore{db: s.db, tenantID: s.tenantID} }
+func (s *Scope) Guilds() *GuildStore   { return &GuildStore{db: s.db, tenantID: s.tenantID} }
+func (s *Scope) Members() *MemberStore { return &MemberStore{db: s.db, tenantID: s.tenantID} }
+func (s *Scope) Directory() *DirectoryStore {
+	return &DirectoryStore{db: s.db, tenantID: s.tenantID}
+}
 func (s *Scope) Audit() *AuditStore        { return &AuditStore{db: s.db, tenantID: s.tenantID} }
 func (s *Scope) Operators() *OperatorStore { return &OperatorStore{db: s.db, tenantID: s.tenantID} }
 
