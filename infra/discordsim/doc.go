@@ -119,6 +119,8 @@
 //	MESSAGE_UPDATE                     message id ":" edited_timestamp unix ms
 //	MESSAGE_REACTION_ADD / _REMOVE     message id ":" user id ":" emoji (unicode, or custom emoji id)
 //	THREAD_CREATE, CHANNEL_CREATE      channel id
+//	CHANNEL_UPDATE, CHANNEL_DELETE     channel id
+//	GUILD_ROLE_CREATE/_UPDATE/_DELETE  role id
 //	VOICE_STATE_UPDATE                 user id ":" channel id|none ":" self_mute ":" self_deaf (not unique)
 //	GUILD_MEMBER_ADD/_REMOVE/_UPDATE   guild id ":" user id
 //	GUILD_CREATE, GUILD_DELETE         guild id (bot added / removed)

@@ -113,6 +113,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
+		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), guild: guildListsOf(e.GatewayGuild)})
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), members: e.Members})
 		if s.gapGuilds[int64(e.ID)] {
 			delete(s.gapGuilds, int64(e.ID))
@@ -126,6 +127,28 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	case gateway.EventGuildMemberAdd:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
+		}
+	case gateway.EventGuildMemberUpdate: // roles, nickname
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
+		}
+	case gateway.EventChannelCreate:
+		s.queueChannel(e.GuildChannel, false)
+	case gateway.EventChannelUpdate:
+		s.queueChannel(e.GuildChannel, false)
+	case gateway.EventChannelDelete:
+		s.queueChannel(e.GuildChannel, true)
+	case gateway.EventGuildRoleCreate:
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), role: roleRow(int64(e.GuildID), e.Role)})
+		}
+	case gateway.EventGuildRoleUpdate:
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), role: roleRow(int64(e.GuildID), e.Role)})
+		}
+	case gateway.EventGuildRoleDelete:
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), roleDeleted: int64(e.RoleID)})
 		}
 	case gateway.EventGuildMemberRemove:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
@@ -165,6 +188,29 @@ func (s *shardRun) queueMembers(u memberUpdate) {
 	case s.members <- u:
 	case <-s.ctx.Done():
 	}
+}
+
+// queueChannel hands a guild channel's creation, update or deletion to the
+// directory sync (threads are not kept).
+func (s *shardRun) queueChannel(c discord.GuildChannel, deleted bool) {
+	if c == nil {
+		return
+	}
+	if _, thread := c.(discord.GuildThread); thread {
+		return
+	}
+	g := s.norm.guilds[int64(c.GuildID())]
+	if g == nil {
+		return
+	}
+	u := memberUpdate{tenantID: g.tenantID, guildID: int64(c.GuildID())}
+	if deleted {
+		u.channelDeleted = int64(c.ID())
+	} else {
+		row := channelRow(u.guildID, c)
+		u.channel = &row
+	}
+	s.queueMembers(u)
 }
 
 // stop closes the connection so the session stays resumable, closes open
