@@ -13,8 +13,9 @@ import (
 )
 
 // MemberFacts serves what rule conditions know about a member: the
-// member's row (bot, DM opt-out, join time) and wallet balances by
-// currency code, read through the tenant-bound stores.
+// member's row (bot, DM opt-out, join time, the roles the gateway keeps
+// current from GUILD_CREATE and GUILD_MEMBER_UPDATE) and wallet balances
+// by currency code, read through the tenant-bound stores.
 type MemberFacts struct {
 	tenants *tenants.Store
 	ledger  *ledger.Service
@@ -58,6 +59,7 @@ func (f *MemberFacts) Member(ctx context.Context, guildID, userID int64) (rules.
 		if m.JoinedAt != nil {
 			out.JoinedAt = *m.JoinedAt
 		}
+		out.Roles = []int64(m.Roles)
 	}
 	wallets, err := f.ledger.ForTenant(g.tenantID).Wallets(ctx, guildID, userID)
 	if err != nil {
