@@ -20,10 +20,11 @@ const (
 		sum(events)::bigint, sum(magnitude)::bigint
 		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day < $5::date
 		GROUP BY 1, 2, 3`
-	// headSQL is everything single-row: the templates' stamp, the member,
+	// headSQL is everything single-row: the templates' stamp, the member
+	// (with the roles the gateway keeps current),
 	// the running season, the guild's settings and the counter cache.
 	headSQL = `SELECT ` + stampExpr + `,
-		m.joined_at, m.flags, m.user_id IS NOT NULL,
+		m.joined_at, m.flags, m.user_id IS NOT NULL, coalesce(m.roles, '{}'),
 		s.id, (s.started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
 		coalesce(g.afk_channel_id, 0), coalesce(g.settings->'capture'->'afk_channels', '[]'::jsonb),
 		coalesce(g.settings->'milestones'->>'timezone', g.settings->>'timezone', ''),
@@ -115,7 +116,7 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			afkList, cache      []byte
 			cachedAt            *time.Time
 		)
-		if err := r.Scan(&stamp, &joined, &flags, &st.member, &season, &start, &afk, &afkList, &tz, &through, &cut, &cachedAt, &cache); err != nil {
+		if err := r.Scan(&stamp, &joined, &flags, &st.member, &st.roles, &season, &start, &afk, &afkList, &tz, &through, &cut, &cachedAt, &cache); err != nil {
 			return err
 		}
 		if joined != nil {
@@ -190,12 +191,12 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			st.slots[a.template] = s
 		}
 	}
-	if m.svc.Roles != nil {
+	if m.svc.Roles != nil { // a caller that knows better than the stored roles
 		roles, err := m.svc.Roles.Roles(ctx, m.tenantID, guildID, userID)
 		if err != nil {
 			return nil, "", fmt.Errorf("milestones: roles of %d: %w", userID, err)
 		}
-		st.roles = append(st.roles, roles...)
+		st.roles = append([]int64{}, roles...)
 	}
 	return st, stamp, nil
 }

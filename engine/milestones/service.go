@@ -12,8 +12,10 @@ import (
 	"github.com/synapsehq/synapse/infra/postgres"
 )
 
-// RoleSource tells which roles a member holds (Synapse keeps no role table
-// yet: the worker's member facts or Discord do). Nil: members hold none.
+// RoleSource tells which roles a member holds. By default a check reads
+// the roles stored on the member's row (members.roles, kept current by the
+// gateway worker) in its one round trip; a RoleSource, when set, replaces
+// them (tests, or a caller fresher than the gateway).
 type RoleSource interface {
 	Roles(ctx context.Context, tenantID, guildID, userID int64) ([]int64, error)
 }
@@ -25,7 +27,7 @@ type Service struct {
 	ledger *ledger.Service
 	logger *slog.Logger
 	env    *cel.Env
-	// Roles answers role requirements; optional.
+	// Roles replaces the stored roles for role requirements; optional.
 	Roles RoleSource
 
 	mu    sync.Mutex
