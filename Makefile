@@ -8,20 +8,41 @@ LDFLAGS := -X github.com/synapsehq/synapse/cmd/cli.Version=$(VERSION)
 TEST_FLAGS ?= -count=1 -timeout 20m
 
 .DEFAULT_GOAL := help
-.PHONY: help build test bench lint demo loadtest services readme
+.PHONY: help build web web-size test test-browser bench lint demo loadtest services readme
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## Build bin/synapse
+build: web ## Build bin/synapse (with the dashboard embedded)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/synapse
+
+# The dashboard (web/): npm ci when the lockfile changes, vite build when a
+# source changes; the output, web/build/app, is embedded by the Go package web.
+WEB_SRC := $(shell find web/src web/static -type f 2>/dev/null) web/package.json web/svelte.config.js web/vite.config.ts web/tsconfig.json
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+web: web/build/app/index.html ## Build the dashboard into web/build/app (SvelteKit, embedded by make build)
+
+web/node_modules/.installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/build/app/index.html: web/node_modules/.installed $(WEB_SRC)
+	cd web && npm run build
+
+web-size: web ## Check the dashboard's first load stays within 300 KB of gzipped JavaScript
+	cd web && npm run size
 
 services: ## Make sure PostgreSQL and Redis are up (installs or starts them when needed)
 	@bash infra/dev/services.sh
 
-test: services ## Run every test against real PostgreSQL and Redis
+test: services build ## Run every test against real PostgreSQL and Redis, then the dashboard in a browser
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
+	@$(MAKE) --no-print-directory test-browser
+
+test-browser: services build ## Dashboard tests in headless Chromium against bin/synapse demo (screenshots: artifacts/screenshots)
+	cd web && npm run size && npx playwright test
 
 bench: services ## Run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...

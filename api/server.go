@@ -131,6 +131,7 @@ func New(d Deps) *Server {
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.NoRoute(func(c *gin.Context) { writeError(c, errRouteNotFound) })
 	s.engine.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
+	s.mountSPA() // the dashboard: every path not routed above and outside /api/
 
 	s.engine.GET("/healthz", gin.WrapF(ops.Healthz))
 	s.engine.GET("/readyz", gin.WrapH(ops.ReadyzHandler(d.Probes)))

@@ -1,0 +1,70 @@
+// The API's shapes, as far as the dashboard reads them.
+
+export interface Currency {
+	id: string;
+	code: string;
+	name: string;
+	symbol: string;
+	decimals: number;
+	primary?: boolean;
+	transferable?: boolean;
+	spendable?: boolean;
+	allow_negative?: boolean;
+	seasonal?: boolean;
+	level_curve?: { kind: string; coeffs: number[] } | null;
+	issued?: number;
+	holders?: number;
+}
+
+export interface Level {
+	level: number;
+	into?: number;
+	needed?: number;
+	remaining?: number;
+	fraction?: number;
+	progress_percent?: number;
+}
+
+export function levelPercent(l: Level | null | undefined): number {
+	if (!l) return 0;
+	if (typeof l.progress_percent === 'number') return l.progress_percent;
+	if (typeof l.fraction === 'number') return l.fraction * 100;
+	if (l.needed) return ((l.into ?? 0) / l.needed) * 100;
+	return 0;
+}
+
+export interface Standing {
+	rank: number;
+	user_id: string;
+	name: string;
+	balance: number;
+	level?: Level | null;
+}
+
+export interface Overview {
+	guild: { id: string; name: string; tenant_id: number };
+	members: { total: number; active_7d: number; joined_7d: number; left_7d?: number };
+	events: { today: number; last_7d: number; daily: { day: string; count: number }[] };
+	currencies: Currency[];
+	rules: { enabled: number; total: number };
+	milestones: { templates: number; awarded_7d: number };
+	top: Standing[];
+}
+
+export interface AuditEntry {
+	id: number | string;
+	actor: string;
+	action: string;
+	target: string;
+	before: unknown;
+	after: unknown;
+	request_id: string;
+	at: string;
+}
+
+export interface Page<T> {
+	items: T[];
+	next_after?: string | null;
+	next_before?: string | null;
+	next_offset?: number | null;
+}
