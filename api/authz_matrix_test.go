@@ -90,6 +90,39 @@ func TestAuthorizationMatrix(t *testing.T) {
 	inB := expect(404, map[string]int{pOperator: 200, pOther: 200, pAnonymous: 401})
 	settings := map[string]any{"settings": map[string]any{"capture": map[string]any{"retention_days": 30}}}
 	throwaway := int64(4242424242)
+	writeGuildA201 := expect(201, map[string]int{pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})
+	moderateA := expect(201, map[string]int{pViewer: 403, pOther: 404, pAnonymous: 401})
+	missingA := expect(404, map[string]int{pModerator: 403, pViewer: 403, pAnonymous: 401}) // allowed, but no such thing
+	inB201 := expect(404, map[string]int{pOperator: 201, pOther: 201, pAnonymous: 401})
+
+	// Both guilds get a currency, a member with a wallet, a rule and a zone,
+	// so reads have something to return on either side of the wall.
+	seed := map[int64]map[string]string{}
+	for _, g := range []tenants.Guild{b.gA, b.gB} {
+		code, body := b.do(t, op, http.MethodPost, guildPath(g, "/currencies"), map[string]any{"code": "xp", "name": "XP", "primary": true})
+		require.Equal(t, http.StatusCreated, code, body)
+		code, body = b.do(t, op, http.MethodPost, guildPath(g, "/awards"), map[string]any{"user_id": fmt.Sprint(throwaway), "currency": "xp", "amount": 5, "reason": "seed"})
+		require.Equal(t, http.StatusCreated, code, body)
+		code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules"), map[string]any{"document": ruleDoc("seed")})
+		require.Equal(t, http.StatusCreated, code, body)
+		rule := body["id"].(string)
+		code, body = b.do(t, op, http.MethodPost, guildPath(g, "/zones"), map[string]any{"name": "seed"})
+		require.Equal(t, http.StatusCreated, code, body)
+		seed[g.ID] = map[string]string{"rule": rule, "zone": body["id"].(string)}
+	}
+	member := fmt.Sprintf("/members/%d", throwaway)
+	perPrincipal := func(f func(p string) any) any { return f }
+	newCurrency := perPrincipal(func(p string) any { return map[string]any{"code": "c" + slug(p), "name": p} })
+	newZone := perPrincipal(func(p string) any { return map[string]any{"name": "z" + slug(p)} })
+	newRule := perPrincipal(func(p string) any { return map[string]any{"document": ruleDoc("by " + p)} })
+	newMilestone := perPrincipal(func(p string) any {
+		return map[string]any{"key": "m" + slug(p), "name": "By " + p, "rarity": "rare", "scope": "lifetime",
+			"requirement": map[string]any{"type": "events", "event": "message_create", "min": 3}}
+	})
+	award := map[string]any{"user_id": fmt.Sprint(throwaway), "currency": "xp", "amount": 1, "reason": "matrix"}
+	dryRun := map[string]any{"document": ruleDoc("draft"), "events": []any{map[string]any{"type": "message_create", "user_id": "7", "channel_id": "8", "magnitude": 40}}}
+	rulesA, rulesB := "/rules/"+seed[b.gA.ID]["rule"], "/rules/"+seed[b.gB.ID]["rule"]
+	zoneB := "/zones/" + seed[b.gB.ID]["zone"]
 
 	cases := []matrixCase{
 		{"GET /api/v1/version", "/api/v1/version", nil, expect(200, nil)},
@@ -107,6 +140,32 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/guilds/:guild/settings", guildPath(b.gA, "/settings"), nil, readA},
 		{"PUT /api/v1/guilds/:guild/settings", guildPath(b.gA, "/settings"), settings, writeGuildA},
 		{"GET /api/v1/guilds/:guild/audit", guildPath(b.gA, "/audit"), nil, readA},
+		{"GET /api/v1/guilds/:guild/overview", guildPath(b.gA, "/overview"), nil, readA},
+		{"GET /api/v1/guilds/:guild/leaderboard", guildPath(b.gA, "/leaderboard?currency=xp"), nil, readA},
+		{"GET /api/v1/guilds/:guild/seasons", guildPath(b.gA, "/seasons"), nil, readA},
+		{"GET /api/v1/guilds/:guild/members", guildPath(b.gA, "/members?q=a"), nil, readA},
+		{"GET /api/v1/guilds/:guild/members/:user", guildPath(b.gA, member), nil, readA},
+		{"GET /api/v1/guilds/:guild/activity", guildPath(b.gA, "/activity"), nil, readA},
+		{"GET /api/v1/guilds/:guild/currencies", guildPath(b.gA, "/currencies"), nil, readA},
+		{"POST /api/v1/guilds/:guild/currencies", guildPath(b.gA, "/currencies"), newCurrency, writeGuildA201},
+		{"PATCH /api/v1/guilds/:guild/currencies/:currency", guildPath(b.gA, "/currencies/xp"), map[string]any{"symbol": "✦"}, writeGuildA},
+		{"POST /api/v1/guilds/:guild/awards", guildPath(b.gA, "/awards"), award, moderateA},
+		{"GET /api/v1/guilds/:guild/rules", guildPath(b.gA, "/rules"), nil, readA},
+		{"GET /api/v1/guilds/:guild/rules/catalog", guildPath(b.gA, "/rules/catalog"), nil, readA},
+		{"POST /api/v1/guilds/:guild/rules", guildPath(b.gA, "/rules"), newRule, writeGuildA201},
+		{"POST /api/v1/guilds/:guild/rules/dry-run", guildPath(b.gA, "/rules/dry-run"), dryRun, readA},
+		{"GET /api/v1/guilds/:guild/rules/:rule", guildPath(b.gA, rulesA), nil, readA},
+		{"PUT /api/v1/guilds/:guild/rules/:rule", guildPath(b.gA, rulesA), map[string]any{"document": ruleDoc("edited")}, writeGuildA},
+		{"PUT /api/v1/guilds/:guild/rules/:rule/enabled", guildPath(b.gA, rulesA+"/enabled"), map[string]any{"enabled": true}, writeGuildA},
+		{"DELETE /api/v1/guilds/:guild/rules/:rule", guildPath(b.gA, "/rules/999999999"), nil, missingA},
+		{"GET /api/v1/guilds/:guild/zones", guildPath(b.gA, "/zones"), nil, readA},
+		{"POST /api/v1/guilds/:guild/zones", guildPath(b.gA, "/zones"), newZone, writeGuildA201},
+		{"PUT /api/v1/guilds/:guild/zones/:zone", guildPath(b.gA, "/zones/999999999"), map[string]any{"name": "gone"}, missingA},
+		{"DELETE /api/v1/guilds/:guild/zones/:zone", guildPath(b.gA, "/zones/999999999"), nil, missingA},
+		{"GET /api/v1/guilds/:guild/milestones", guildPath(b.gA, "/milestones"), nil, readA},
+		{"POST /api/v1/guilds/:guild/milestones", guildPath(b.gA, "/milestones"), newMilestone, writeGuildA201},
+		{"PUT /api/v1/guilds/:guild/milestones/:milestone", guildPath(b.gA, "/milestones/999999999"), newMilestone, missingA},
+		{"DELETE /api/v1/guilds/:guild/milestones/:milestone", guildPath(b.gA, "/milestones/999999999"), nil, missingA},
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tA, "/members"), nil,
 			expect(200, map[string]int{pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"},
@@ -120,6 +179,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/guilds/:guild/settings", guildPath(b.gB, "/settings"), nil, inB},
 		{"PUT /api/v1/guilds/:guild/settings", guildPath(b.gB, "/settings"), settings, inB},
 		{"GET /api/v1/guilds/:guild/audit", guildPath(b.gB, "/audit"), nil, inB},
+		{"GET /api/v1/guilds/:guild/overview", guildPath(b.gB, "/overview"), nil, inB},
+		{"GET /api/v1/guilds/:guild/leaderboard", guildPath(b.gB, "/leaderboard"), nil, inB},
+		{"GET /api/v1/guilds/:guild/members/:user", guildPath(b.gB, member), nil, inB},
+		{"GET /api/v1/guilds/:guild/activity", guildPath(b.gB, "/activity"), nil, inB},
+		{"GET /api/v1/guilds/:guild/currencies", guildPath(b.gB, "/currencies"), nil, inB},
+		{"PATCH /api/v1/guilds/:guild/currencies/:currency", guildPath(b.gB, "/currencies/xp"), map[string]any{"symbol": "✦"}, inB},
+		{"POST /api/v1/guilds/:guild/awards", guildPath(b.gB, "/awards"), award, inB201},
+		{"GET /api/v1/guilds/:guild/rules/:rule", guildPath(b.gB, rulesB), nil, inB},
+		{"PUT /api/v1/guilds/:guild/rules/:rule", guildPath(b.gB, rulesB), map[string]any{"document": ruleDoc("edited")}, inB},
+		{"PUT /api/v1/guilds/:guild/rules/:rule/enabled", guildPath(b.gB, rulesB+"/enabled"), map[string]any{"enabled": false}, inB},
+		{"POST /api/v1/guilds/:guild/rules/dry-run", guildPath(b.gB, "/rules/dry-run"), dryRun, inB},
+		{"PUT /api/v1/guilds/:guild/zones/:zone", guildPath(b.gB, zoneB), map[string]any{"name": "renamed"}, inB},
+		{"GET /api/v1/guilds/:guild/milestones", guildPath(b.gB, "/milestones"), nil, inB},
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tB, "/members"), nil, inB},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"}, inB},
 
@@ -133,7 +205,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		method, _, _ := strings.Cut(tc.route, " ")
 		for _, p := range principalsInOrder {
 			t.Run(tc.route+" as "+p+" "+tc.path, func(t *testing.T) {
-				code, body := b.do(t, callers[p], method, tc.path, tc.body)
+				reqBody := tc.body
+				if f, ok := reqBody.(func(string) any); ok {
+					reqBody = f(p)
+				}
+				code, body := b.do(t, callers[p], method, tc.path, reqBody)
 				require.Equal(t, tc.status[p], code, "%s %s as %s: %v", method, tc.path, p, body)
 				if code >= 400 {
 					require.NotEmpty(t, errCode(body), "errors keep their one shape")
@@ -153,6 +229,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 	for _, e := range audit["items"].([]any) {
 		require.Contains(t, []any{"operator", fmt.Sprint(users[pOther])}, e.(map[string]any)["actor"], "only the operator and B's owner wrote to B: %v", e)
 	}
+}
+
+// ruleDoc is a minimal valid rule document.
+func ruleDoc(name string) map[string]any {
+	return map[string]any{"name": name, "trigger": map[string]any{"events": []string{"message_create"}},
+		"effects": []any{map[string]any{"type": "credit", "currency": "xp", "amount": "5"}}}
+}
+
+// slug makes a principal's name usable in codes and keys.
+func slug(p string) string {
+	return strings.NewReplacer(" ", "_", "'", "").Replace(p)
 }
 
 // TestOpenAPIMatchesRoutes keeps the document true: every /api/v1 route

@@ -24,7 +24,11 @@ var pathParamDocs = map[string]string{
 	"guild":  "Discord guild id",
 	"tenant": "tenant id",
 	"user":   "Discord user id",
-	"token":  "API token id",
+	"token":     "API token id",
+	"currency":  "currency code",
+	"rule":      "rule id",
+	"zone":      "zone id",
+	"milestone": "milestone template id",
 }
 
 // openAPIDocument describes the route table as OpenAPI 3. Each operation
@@ -97,6 +101,25 @@ func openAPIDocument(routes []route, version string) []byte {
 					"tenant_id": map[string]any{"type": "integer", "description": "restrict the token to one tenant"}}},
 				"SettingsRequest": map[string]any{"type": "object", "required": []string{"settings"}, "properties": map[string]any{
 					"settings": map[string]any{"type": "object"}}},
+				"CurrencyRequest": object(nil, map[string]any{"code": str, "name": str, "symbol": str, "decimals": integer,
+					"transferable": boolean, "spendable": boolean, "allow_negative": boolean, "seasonal": boolean, "primary": boolean,
+					"level_curve": map[string]any{"type": "object", "nullable": true, "description": "{kind: mee6|linear|polynomial, coeffs}"}}),
+				"AwardRequest": object([]string{"user_id", "currency", "amount", "reason"}, map[string]any{
+					"user_id": str, "currency": str, "amount": map[string]any{"type": "integer", "description": "minor units; negative deducts"}, "reason": str}),
+				"RuleRequest": object([]string{"document"}, map[string]any{"document": map[string]any{"type": "object",
+					"description": "the rule document: name, trigger.events, conditions, effects (see GET rules/catalog for types and examples)"},
+					"version": map[string]any{"type": "integer", "description": "on update: the version edited (optimistic locking)"}}),
+				"EnabledRequest": object([]string{"enabled"}, map[string]any{"enabled": boolean}),
+				"DryRunRequest": object([]string{"document"}, map[string]any{"document": map[string]any{"type": "object"},
+					"events": map[string]any{"type": "array", "items": map[string]any{"type": "object"}, "description": "events to replay (default: the guild's latest)"},
+					"sample": map[string]any{"type": "integer", "description": "how many recent events to replay when events is empty (default 50, at most 500)"}}),
+				"ZoneRequest": object([]string{"name"}, map[string]any{"name": str, "channels": map[string]any{"type": "array", "items": str},
+					"multipliers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}),
+				"MilestoneRequest": object([]string{"key", "name", "rarity", "requirement"}, map[string]any{"key": str, "name": str, "description": str,
+					"emoji": str, "rarity": map[string]any{"type": "string", "enum": []string{"common", "uncommon", "rare", "epic", "legendary"}},
+					"hidden": boolean, "repeatable": boolean, "scope": map[string]any{"type": "string", "enum": []string{"lifetime", "seasonal"}},
+					"requirement": map[string]any{"type": "object"}, "rewards": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+					"version": map[string]any{"type": "integer", "description": "on update: the version edited (optimistic locking)"}}),
 				"RoleRequest": map[string]any{"type": "object", "required": []string{"role"}, "properties": map[string]any{
 					"role": map[string]any{"type": "string", "enum": []string{"owner", "admin", "moderator", "viewer"}}}},
 			},
@@ -107,6 +130,19 @@ func openAPIDocument(routes []route, version string) []byte {
 		panic(err) // only maps, slices and strings above
 	}
 	return b
+}
+
+var (
+	integer = map[string]any{"type": "integer"}
+	boolean = map[string]any{"type": "boolean"}
+)
+
+func object(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if required != nil {
+		o["required"] = required
+	}
+	return o
 }
 
 func operationID(rt route) string {

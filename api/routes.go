@@ -34,6 +34,11 @@ const (
 	objGuildEvents   = "guild.events"
 	objGuildSettings = "guild.settings"
 	objGuildAudit    = "guild.audit"
+	objGuildOverview = "guild.overview"
+	objGuildEconomy  = "guild.economy"    // currencies, leaderboards, members' wallets, activity
+	objGuildAwards   = "guild.awards"     // manual awards and deductions: moderators may write
+	objGuildRules    = "guild.rules"      // rules and zones
+	objGuildMilesto  = "guild.milestones" // milestone templates
 	objTenantMembers = "tenant.members"
 	objPlatformShard = "platform.shards"
 	actRead          = "read"
@@ -46,6 +51,7 @@ var (
 	qLimit  = queryParam{"limit", "page size (1-200, default 50)"}
 	qBefore = queryParam{"before", "cursor: the next_before of the previous page"}
 	qAfter  = queryParam{"after", "cursor: the next_after of the previous page"}
+	qOffset = queryParam{"offset", "rank offset: the next_offset of the previous page"}
 )
 
 func (s *Server) routes() []route {
@@ -74,6 +80,49 @@ func (s *Server) routes() []route {
 			Body: "SettingsRequest", Handler: s.putGuildSettings},
 		{Method: http.MethodGet, Path: "/guilds/:guild/audit", Obj: objGuildAudit, Act: actRead, Summary: "The guild's audit log, newest first, with before and after", Status: 200,
 			Query: []queryParam{qLimit, qBefore}, Handler: s.getGuildAudit},
+
+		{Method: http.MethodGet, Path: "/guilds/:guild/overview", Obj: objGuildOverview, Act: actRead, Summary: "Membership, activity, economy and engines at a glance", Status: 200, Handler: s.getOverview},
+		{Method: http.MethodGet, Path: "/guilds/:guild/leaderboard", Obj: objGuildEconomy, Act: actRead, Summary: "A currency's leaderboard, live or of a past season", Status: 200,
+			Query: []queryParam{{"currency", "currency code (default: the primary currency)"}, {"season", "a past season's id (default: live balances)"}, {"limit", "page size (1-100, default 25)"}, qOffset}, Handler: s.getLeaderboard},
+		{Method: http.MethodGet, Path: "/guilds/:guild/seasons", Obj: objGuildEconomy, Act: actRead, Summary: "The guild's seasons, newest first", Status: 200, Handler: s.getSeasons},
+		{Method: http.MethodGet, Path: "/guilds/:guild/members", Obj: objGuildEconomy, Act: actRead, Summary: "Search the guild's members by name", Status: 200,
+			Query: []queryParam{{"q", "part of the display name"}, qLimit, qAfter}, Handler: s.listMembers},
+		{Method: http.MethodGet, Path: "/guilds/:guild/members/:user", Obj: objGuildEconomy, Act: actRead, Summary: "A member's profile: wallets, achievements, progress, transactions", Status: 200, Handler: s.getMember},
+		{Method: http.MethodGet, Path: "/guilds/:guild/activity", Obj: objGuildEconomy, Act: actRead, Summary: "Activity feed: wallet postings and milestone awards, newest first", Status: 200,
+			Query: []queryParam{qLimit, qBefore}, Handler: s.getActivity},
+		{Method: http.MethodGet, Path: "/guilds/:guild/currencies", Obj: objGuildEconomy, Act: actRead, Summary: "The guild's currencies with supply and holders", Status: 200, Handler: s.listCurrencies},
+		{Method: http.MethodPost, Path: "/guilds/:guild/currencies", Obj: objGuildEconomy, Act: actWrite, Summary: "Create a currency (audited)", Status: 201,
+			Body: "CurrencyRequest", Handler: s.createCurrency},
+		{Method: http.MethodPatch, Path: "/guilds/:guild/currencies/:currency", Obj: objGuildEconomy, Act: actWrite, Summary: "Change a currency's fields (audited; code and decimals are fixed)", Status: 200,
+			Body: "CurrencyRequest", Handler: s.patchCurrency},
+		{Method: http.MethodPost, Path: "/guilds/:guild/awards", Obj: objGuildAwards, Act: actWrite, Summary: "Award (amount > 0) or deduct (amount < 0) a currency to a member (audited; Idempotency-Key header honoured)", Status: 201,
+			Body: "AwardRequest", Handler: s.postAward},
+
+		{Method: http.MethodGet, Path: "/guilds/:guild/rules", Obj: objGuildRules, Act: actRead, Summary: "The guild's rules", Status: 200, Handler: s.listRules},
+		{Method: http.MethodGet, Path: "/guilds/:guild/rules/catalog", Obj: objGuildRules, Act: actRead, Summary: "Triggers, condition and effect types, and example rules for the editor", Status: 200, Handler: s.getRuleCatalog},
+		{Method: http.MethodPost, Path: "/guilds/:guild/rules", Obj: objGuildRules, Act: actWrite, Summary: "Create a rule (validated; errors name the document's field; audited)", Status: 201,
+			Body: "RuleRequest", Handler: s.createRule},
+		{Method: http.MethodPost, Path: "/guilds/:guild/rules/dry-run", Obj: objGuildRules, Act: actRead, Summary: "What a draft rule would do to pasted or recent events, with no side effects", Status: 200,
+			Body: "DryRunRequest", Handler: s.postDryRun},
+		{Method: http.MethodGet, Path: "/guilds/:guild/rules/:rule", Obj: objGuildRules, Act: actRead, Summary: "A rule and its versions", Status: 200, Handler: s.getRule},
+		{Method: http.MethodPut, Path: "/guilds/:guild/rules/:rule", Obj: objGuildRules, Act: actWrite, Summary: "Store a new version of a rule (409 if version moved on; audited)", Status: 200,
+			Body: "RuleRequest", Handler: s.putRule},
+		{Method: http.MethodPut, Path: "/guilds/:guild/rules/:rule/enabled", Obj: objGuildRules, Act: actWrite, Summary: "Enable or disable a rule (audited)", Status: 200,
+			Body: "EnabledRequest", Handler: s.putRuleEnabled},
+		{Method: http.MethodDelete, Path: "/guilds/:guild/rules/:rule", Obj: objGuildRules, Act: actWrite, Summary: "Delete a rule (audited)", Status: 204, Handler: s.deleteRule},
+		{Method: http.MethodGet, Path: "/guilds/:guild/zones", Obj: objGuildRules, Act: actRead, Summary: "The guild's zones", Status: 200, Handler: s.listZones},
+		{Method: http.MethodPost, Path: "/guilds/:guild/zones", Obj: objGuildRules, Act: actWrite, Summary: "Create a zone (audited)", Status: 201,
+			Body: "ZoneRequest", Handler: s.createZone},
+		{Method: http.MethodPut, Path: "/guilds/:guild/zones/:zone", Obj: objGuildRules, Act: actWrite, Summary: "Replace a zone (audited)", Status: 200,
+			Body: "ZoneRequest", Handler: s.putZone},
+		{Method: http.MethodDelete, Path: "/guilds/:guild/zones/:zone", Obj: objGuildRules, Act: actWrite, Summary: "Delete a zone (audited)", Status: 204, Handler: s.deleteZone},
+
+		{Method: http.MethodGet, Path: "/guilds/:guild/milestones", Obj: objGuildMilesto, Act: actRead, Summary: "The achievements gallery: templates with award counts", Status: 200, Handler: s.listMilestones},
+		{Method: http.MethodPost, Path: "/guilds/:guild/milestones", Obj: objGuildMilesto, Act: actWrite, Summary: "Create a milestone template (audited)", Status: 201,
+			Body: "MilestoneRequest", Handler: s.createMilestone},
+		{Method: http.MethodPut, Path: "/guilds/:guild/milestones/:milestone", Obj: objGuildMilesto, Act: actWrite, Summary: "Replace a milestone template (409 if version moved on; audited)", Status: 200,
+			Body: "MilestoneRequest", Handler: s.putMilestone},
+		{Method: http.MethodDelete, Path: "/guilds/:guild/milestones/:milestone", Obj: objGuildMilesto, Act: actWrite, Summary: "Delete a milestone template and its awards (audited)", Status: 204, Handler: s.deleteMilestone},
 
 		{Method: http.MethodGet, Path: "/tenants/:tenant/members", Obj: objTenantMembers, Act: actRead, Summary: "The tenant's operators and their roles", Status: 200,
 			Query: []queryParam{qLimit, qAfter}, Handler: s.listTenantMembers},

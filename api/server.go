@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/synapsehq/synapse/api/auth"
+	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/postgres"
@@ -40,6 +41,9 @@ type Deps struct {
 	OperatorToken string
 	// Auth configures Login with Discord, sessions and the policy cache.
 	Auth AuthConfig
+	// RuleFacts serves member facts to rule dry runs (the workers'
+	// MemberFacts); nil: dry runs see every member without facts.
+	RuleFacts rules.Facts
 }
 
 // AuthConfig configures Login with Discord and sessions.
@@ -106,6 +110,7 @@ type Server struct {
 	keys    *auth.Keys
 	discord *auth.Discord
 	openapi []byte
+	eng     engines
 
 	authzMu sync.Mutex
 	az      *auth.Authorizer
@@ -126,6 +131,11 @@ func New(d Deps) *Server {
 			AuthorizeURL: d.Auth.DiscordAuthorizeURL, RESTURL: d.Auth.DiscordRESTURL,
 			RedirectURL: d.Auth.PublicURL + "/api/v1/auth/callback", HTTP: d.Auth.HTTPClient,
 		})}
+	eng, err := newEngines(d)
+	if err != nil {
+		panic(err) // the built-in registry and CEL environment always compile
+	}
+	s.eng = eng
 	metrics := ops.NewHTTPMetrics(d.Registry)
 	s.engine.Use(requestID(), observe(metrics), recoverJSON(d.Log))
 	s.engine.HandleMethodNotAllowed = true

@@ -1,0 +1,335 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/synapsehq/synapse/engine/lake"
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+func (s *Server) guildRules(c *gin.Context) (*rules.TenantStore, int64) {
+	return s.eng.rules.ForTenant(c.GetInt64(ctxTenant)), c.GetInt64(ctxGuild)
+}
+
+func (s *Server) getRuleCatalog(c *gin.Context) {
+	c.JSON(http.StatusOK, s.eng.registry.Catalog())
+}
+
+func (s *Server) listRules(c *gin.Context) {
+	st, guildID := s.guildRules(c)
+	rs, err := st.ListRules(c.Request.Context(), guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if rs == nil {
+		rs = []rules.Rule{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": rs})
+}
+
+func (s *Server) getRule(c *gin.Context) {
+	id, err := int64Param(c, "rule")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, guildID := s.guildRules(c)
+	r, err := st.GetRule(c.Request.Context(), guildID, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	versions, err := st.RuleVersions(c.Request.Context(), guildID, id)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"rule": r, "versions": versions})
+}
+
+// RuleRequest carries a rule document; version, on update, is the version
+// the editor started from (optimistic locking: 409 if it moved on).
+type RuleRequest struct {
+	Document *rules.Document `json:"document"`
+	Version  int             `json:"version"`
+}
+
+func (r RuleRequest) doc() (rules.Document, error) {
+	if r.Document == nil {
+		return rules.Document{}, apperr.Invalid("document", "is required")
+	}
+	return *r.Document, nil
+}
+
+func (s *Server) createRule(c *gin.Context) {
+	var req RuleRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	doc, err := req.doc()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, guildID := s.guildRules(c)
+	r, err := st.CreateRule(c.Request.Context(), principalOf(c).actor(c), guildID, doc)
+	if err != nil {
+		writeError(c, documentError(err))
+		return
+	}
+	c.JSON(http.StatusCreated, r)
+}
+
+func (s *Server) putRule(c *gin.Context) {
+	id, err := int64Param(c, "rule")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req RuleRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	doc, err := req.doc()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, guildID := s.guildRules(c)
+	r, err := st.UpdateRule(c.Request.Context(), principalOf(c).actor(c), guildID, id, doc, req.Version)
+	if err != nil {
+		writeError(c, documentError(err))
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+func (s *Server) deleteRule(c *gin.Context) {
+	id, err := int64Param(c, "rule")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, guildID := s.guildRules(c)
+	if err := st.DeleteRule(c.Request.Context(), principalOf(c).actor(c), guildID, id); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// EnabledRequest turns a rule on or off without a new version.
+type EnabledRequest struct {
+	Enabled *bool `json:"enabled"`
+}
+
+func (s *Server) putRuleEnabled(c *gin.Context) {
+	id, err := int64Param(c, "rule")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req EnabledRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Enabled == nil {
+		writeError(c, apperr.Invalid("enabled", "is required (true or false)"))
+		return
+	}
+	st, guildID := s.guildRules(c)
+	r, err := st.SetRuleEnabled(c.Request.Context(), principalOf(c).actor(c), guildID, id, *req.Enabled)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, r)
+}
+
+// DryRunRequest is a draft document and, optionally, the events to replay;
+// without events the guild's latest events (up to sample, default 50) are
+// replayed.
+type DryRunRequest struct {
+	Document *rules.Document  `json:"document"`
+	Events   []rules.EventJSON `json:"events"`
+	Sample   int              `json:"sample"`
+}
+
+// maxDryRunEvents bounds a dry run's work per request.
+const maxDryRunEvents = 500
+
+// postDryRun evaluates a draft against events with no side effects and
+// returns what each event would do, with a trace of each rule's decision.
+func (s *Server) postDryRun(c *gin.Context) {
+	var req DryRunRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Document == nil {
+		writeError(c, apperr.Invalid("document", "is required"))
+		return
+	}
+	if len(req.Events) > maxDryRunEvents || req.Sample < 0 || req.Sample > maxDryRunEvents {
+		writeError(c, apperr.Invalid("events", "at most %d events per dry run", maxDryRunEvents))
+		return
+	}
+	ctx := c.Request.Context()
+	tenantID := c.GetInt64(ctxTenant)
+	st, guildID := s.guildRules(c)
+	zones, err := st.ListZones(ctx, guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.eng.compiler.ValidateIn(*req.Document, zones); err != nil {
+		writeError(c, documentError(err))
+		return
+	}
+	cr, err := s.eng.compiler.Compile(rules.Rule{GuildID: guildID, Version: 1, Enabled: true, Name: req.Document.Name, Document: *req.Document})
+	if err != nil {
+		writeError(c, documentError(err))
+		return
+	}
+	events := make([]rules.Event, 0, len(req.Events))
+	source := "pasted"
+	now := time.Now().UTC()
+	for i, j := range req.Events {
+		if j.OccurredAt.IsZero() {
+			j.OccurredAt = now // a pasted event happens now unless it says otherwise
+		}
+		ev, err := j.Event(tenantID, guildID)
+		if err != nil {
+			writeError(c, apperr.Invalid(fieldIndex("events", i), "%v", err))
+			return
+		}
+		events = append(events, ev)
+	}
+	if len(events) == 0 {
+		source = "recent"
+		n := req.Sample
+		if n == 0 {
+			n = 50
+		}
+		recent, err := lake.NewStats(s.deps.DB.Pool, tenantID).Recent(ctx, guildID, n)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		for _, e := range recent {
+			events = append(events, rules.FromLake(e))
+		}
+	}
+	set := rules.NewRuleSet(tenantID, guildID, []*rules.CompiledRule{cr}, zones)
+	results, err := s.eng.dryRun.DryRun(ctx, set, events)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	fired := 0
+	for _, r := range results {
+		if len(r.Fired) > 0 {
+			fired++
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"source": source, "events": len(events), "fired": fired, "results": results})
+}
+
+// documentError prefixes a validation error's field with "document." so
+// the editor can point at the offending part of what it sent.
+func documentError(err error) error {
+	var ve *apperr.ValidationError
+	if errors.As(err, &ve) && ve.Field != "" {
+		return apperr.Invalid("document."+ve.Field, "%s", ve.Message)
+	}
+	return err
+}
+
+func fieldIndex(name string, i int) string {
+	return name + "[" + itoa(i) + "]"
+}
+
+func (s *Server) listZones(c *gin.Context) {
+	st, guildID := s.guildRules(c)
+	zs, err := st.ListZones(c.Request.Context(), guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if zs == nil {
+		zs = []rules.Zone{}
+	}
+	c.JSON(http.StatusOK, gin.H{"items": zs})
+}
+
+// ZoneRequest creates or replaces a zone.
+type ZoneRequest struct {
+	Name        string             `json:"name"`
+	Channels    []rules.Snowflake  `json:"channels"`
+	Multipliers map[string]float64 `json:"multipliers"`
+}
+
+func (r ZoneRequest) zone(guildID int64) rules.Zone {
+	z := rules.Zone{GuildID: guildID, Name: r.Name, Channels: r.Channels, Multipliers: r.Multipliers}
+	if z.Channels == nil {
+		z.Channels = []rules.Snowflake{}
+	}
+	if z.Multipliers == nil {
+		z.Multipliers = map[string]float64{}
+	}
+	return z
+}
+
+func (s *Server) createZone(c *gin.Context) {
+	var req ZoneRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	st, guildID := s.guildRules(c)
+	z, err := st.CreateZone(c.Request.Context(), principalOf(c).actor(c), req.zone(guildID))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, z)
+}
+
+func (s *Server) putZone(c *gin.Context) {
+	id, err := int64Param(c, "zone")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var req ZoneRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	st, guildID := s.guildRules(c)
+	z := req.zone(guildID)
+	z.ID = id
+	out, err := st.UpdateZone(c.Request.Context(), principalOf(c).actor(c), z)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) deleteZone(c *gin.Context) {
+	id, err := int64Param(c, "zone")
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, guildID := s.guildRules(c)
+	if err := st.DeleteZone(c.Request.Context(), principalOf(c).actor(c), guildID, id); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
