@@ -26,19 +26,29 @@ const (
 	// counted again for the author of the reacted message ("reactions
 	// received" milestones), never stored as a lake row.
 	ReactionReceived Type = 10
+	// VoiceActive exists only in event_counters (and member_active_days):
+	// each voice_leave and voice_move whose stretch was not AFK, counted
+	// for its member on the channel the stretch was in, magnitude = its
+	// seconds. Non-AFK voice minutes are its magnitude; the AFK flag of
+	// the lake row is otherwise lost in the counters.
+	VoiceActive Type = 11
 )
 
 // Types lists every type stored as lake rows, in a stable order.
 var Types = []Type{MessageCreate, ReactionAdd, ReactionRemove, ThreadCreate, VoiceJoin, VoiceLeave, VoiceMove, MemberJoin, MemberLeave}
 
+// DerivedTypes are counted from stored rows but are not rows themselves.
+var DerivedTypes = []Type{ReactionReceived, VoiceActive}
+
 // CounterTypes lists every type event_counters holds: the stored ones and
 // those derived from them.
-var CounterTypes = append(append([]Type(nil), Types...), ReactionReceived)
+var CounterTypes = append(append([]Type(nil), Types...), DerivedTypes...)
 
 var typeNames = map[Type]string{
 	MessageCreate: "message_create", ReactionAdd: "reaction_add", ReactionRemove: "reaction_remove",
 	ThreadCreate: "thread_create", VoiceJoin: "voice_join", VoiceLeave: "voice_leave", VoiceMove: "voice_move",
 	MemberJoin: "member_join", MemberLeave: "member_leave", ReactionReceived: "reaction_received",
+	VoiceActive: "voice_active",
 }
 
 func (t Type) String() string {

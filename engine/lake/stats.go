@@ -146,11 +146,11 @@ func (s *Stats) Storage(ctx context.Context, guildID int64) (Storage, error) {
 		st.LakeBytes += p.Bytes
 	}
 	var oldest *time.Time
-	// Derived counters (reactions received) are not rows: leave them out.
+	// Derived counters (reactions received, non-AFK voice) are not rows: leave them out.
 	err = s.pool.QueryRow(ctx, `SELECT COALESCE(sum(events) FILTER (WHERE tenant_id = $1 AND guild_id = $2), 0),
 			COALESCE(sum(events), 0), min(day) FILTER (WHERE tenant_id = $1 AND guild_id = $2)
-		FROM event_counters WHERE day >= (now() AT TIME ZONE 'UTC')::date - $3::int AND event_type <> $4`,
-		s.tenantID, guildID, st.RetentionDays, int16(ReactionReceived)).Scan(&st.Events, &st.LakeEvents, &oldest)
+		FROM event_counters WHERE day >= (now() AT TIME ZONE 'UTC')::date - $3::int AND event_type <> ALL($4)`,
+		s.tenantID, guildID, st.RetentionDays, derivedTypeIDs()).Scan(&st.Events, &st.LakeEvents, &oldest)
 	if err != nil {
 		return st, fmt.Errorf("storage: %w", err)
 	}
@@ -162,4 +162,12 @@ func (s *Stats) Storage(ctx context.Context, guildID int64) (Storage, error) {
 		st.EstimatedBytes = int64(st.BytesPerEvent * float64(st.Events))
 	}
 	return st, nil
+}
+
+func derivedTypeIDs() []int16 {
+	out := make([]int16, len(DerivedTypes))
+	for i, t := range DerivedTypes {
+		out[i] = int16(t)
+	}
+	return out
 }

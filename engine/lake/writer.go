@@ -51,14 +51,15 @@ type Result struct {
 	Duplicates int // events already in the lake (a retried batch, a backfilled message)
 }
 
-// Writer commits batches: lake rows, counters, the rules outbox and shard
-// checkpoints in one transaction.
+// Writer commits batches: lake rows, counters, members' active days, the
+// rules outbox and shard checkpoints in one transaction.
 type Writer struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	zones *zoneCache // guilds' time zones, for active days
 }
 
 // NewWriter writes through pool.
-func NewWriter(pool *pgxpool.Pool) *Writer { return &Writer{pool: pool} }
+func NewWriter(pool *pgxpool.Pool) *Writer { return &Writer{pool: pool, zones: newZoneCache()} }
 
 var lakeColumns = []string{"tenant_id", "guild_id", "occurred_at", "source_id", "user_id", "channel_id", "target_id", "counts", "magnitude", "event_type", "flags"}
 
@@ -93,6 +94,9 @@ func (w *Writer) write(ctx context.Context, b Batch) (Result, error) {
 		return Result{}, err
 	}
 	if err := upsertCounters(ctx, tx, inserted); err != nil {
+		return Result{}, err
+	}
+	if err := w.upsertActiveDays(ctx, tx, inserted); err != nil {
 		return Result{}, err
 	}
 	if err := trackVoice(ctx, tx, inserted); err != nil {
@@ -229,10 +233,9 @@ func upsertCounters(ctx context.Context, tx pgx.Tx, events []Event) error {
 	}
 	for _, e := range events {
 		day := e.OccurredAt.UTC().Truncate(24 * time.Hour)
-		add(counterKey{e.TenantID, e.GuildID, day, e.Type, e.UserID, e.ChannelID}, e.Magnitude)
-		if e.Type == ReactionAdd && e.TargetID != 0 && e.TargetID != e.UserID {
-			add(counterKey{e.TenantID, e.GuildID, day, ReactionReceived, e.TargetID, e.ChannelID}, 0)
-		}
+		eachCount(e, func(typ Type, user, channel int64, magnitude int32) {
+			add(counterKey{e.TenantID, e.GuildID, day, typ, user, channel}, magnitude)
+		})
 	}
 	keys := make([]counterKey, 0, len(sums))
 	for k := range sums {

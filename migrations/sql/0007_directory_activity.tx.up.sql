@@ -56,12 +56,13 @@ CREATE TABLE member_active_days (
     events     integer  NOT NULL,
     event_type smallint NOT NULL,
     PRIMARY KEY (tenant_id, guild_id, user_id, day, event_type)
-);
+) WITH (fillfactor = 80); -- today's rows are updated by every batch: room for HOT updates
 
--- History so far, approximated in UTC days (the only days counters have).
+-- History so far, approximated in UTC days (the only days counters have);
+-- reactions received are not something a member does, so not activity.
 INSERT INTO member_active_days (tenant_id, guild_id, user_id, day, events, event_type)
 SELECT tenant_id, guild_id, user_id, day, least(sum(events), 2147483647)::int, event_type
-FROM event_counters GROUP BY tenant_id, guild_id, user_id, day, event_type;
+FROM event_counters WHERE event_type <> 10 GROUP BY tenant_id, guild_id, user_id, day, event_type;
 
 -- Non-AFK voice seconds (event type 11, counters only): the seconds of each
 -- voice_leave and voice_move whose stretch was not AFK, on the channel the

@@ -19,6 +19,8 @@ type ReconcileReport struct {
 	Days     int   `json:"days"`
 	Drifted  int64 `json:"drifted_rows"`  // counter rows whose values differed from the lake
 	Orphaned int64 `json:"orphaned_rows"` // counter rows with no lake rows behind them
+	// ActiveDays counts member_active_days rows repaired or removed.
+	ActiveDays int64 `json:"active_day_rows"`
 }
 
 // Reconcile recomputes the counters of the last days (default 8: a week
@@ -41,12 +43,18 @@ func (m *Maintenance) Reconcile(ctx context.Context, days int) (ReconcileReport,
 		rep.Drifted += drifted
 		rep.Orphaned += orphaned
 	}
+	active, err := m.reconcileActiveDays(ctx, end.AddDate(0, 0, -days), end)
+	if err != nil {
+		return rep, err
+	}
+	rep.ActiveDays = active
+	m.drift.Add(float64(active))
 	m.drift.Add(float64(rep.Drifted + rep.Orphaned))
 	level := slog.LevelInfo
-	if rep.Drifted+rep.Orphaned > 0 {
+	if rep.Drifted+rep.Orphaned+rep.ActiveDays > 0 {
 		level = slog.LevelWarn
 	}
-	m.log.Log(ctx, level, "counters reconciled", slog.Int("days", days), slog.Int64("drifted", rep.Drifted), slog.Int64("orphaned", rep.Orphaned))
+	m.log.Log(ctx, level, "counters reconciled", slog.Int("days", days), slog.Int64("drifted", rep.Drifted), slog.Int64("orphaned", rep.Orphaned), slog.Int64("active_days", rep.ActiveDays))
 	return rep, nil
 }
 
@@ -56,16 +64,27 @@ func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted,
 		return 0, 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	// Repair counters that differ from (or are missing for) the lake's truth.
+	// Repair counters that differ from (or are missing for) the lake's
+	// truth. The derived types restate lake.eachCount: reactions received
+	// ($3) from reaction_add ($4) rows, non-AFK voice ($5) from voice_leave
+	// ($6) and voice_move ($7) rows without the AFK flag ($8), on the
+	// channel the stretch was in.
+	args := []any{day, day.Add(24 * time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd),
+		int16(lake.VoiceActive), int16(lake.VoiceLeave), int16(lake.VoiceMove), int16(lake.FlagAFK)}
 	tag, err := tx.Exec(ctx, `
 		WITH truth AS (
 			SELECT tenant_id, guild_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, event_type, user_id, channel_id,
 			       count(*) AS events, sum(magnitude)::bigint AS magnitude
 			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2
 			GROUP BY 1, 2, 3, 4, 5, 6
-			UNION ALL -- reactions received, derived from reaction_add rows
+			UNION ALL
 			SELECT tenant_id, guild_id, (occurred_at AT TIME ZONE 'UTC')::date, $3::smallint, target_id, channel_id, count(*), 0
 			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = $4 AND target_id <> 0 AND target_id <> user_id
+			GROUP BY 1, 2, 3, 5, 6
+			UNION ALL
+			SELECT tenant_id, guild_id, (occurred_at AT TIME ZONE 'UTC')::date, $5::smallint, user_id,
+			       CASE WHEN event_type = $7 THEN target_id ELSE channel_id END, count(*), sum(magnitude)::bigint
+			FROM event_lake WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type IN ($6, $7) AND flags & $8 = 0
 			GROUP BY 1, 2, 3, 5, 6
 		)
 		INSERT INTO event_counters AS c (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
@@ -73,7 +92,7 @@ func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted,
 		LEFT JOIN event_counters x USING (tenant_id, guild_id, day, event_type, user_id, channel_id)
 		WHERE x.events IS DISTINCT FROM t.events OR x.magnitude IS DISTINCT FROM t.magnitude
 		ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id)
-		DO UPDATE SET events = EXCLUDED.events, magnitude = EXCLUDED.magnitude`, day, day.Add(24*time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd))
+		DO UPDATE SET events = EXCLUDED.events, magnitude = EXCLUDED.magnitude`, args...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
 	}
@@ -82,10 +101,13 @@ func (m *Maintenance) reconcileDay(ctx context.Context, day time.Time) (drifted,
 	tag, err = tx.Exec(ctx, `
 		DELETE FROM event_counters c WHERE c.day = $1::date AND NOT EXISTS (
 			SELECT 1 FROM event_lake l WHERE l.occurred_at >= $2 AND l.occurred_at < $3
-			  AND l.tenant_id = c.tenant_id AND l.guild_id = c.guild_id AND l.channel_id = c.channel_id
-			  AND ((c.event_type <> $4 AND l.event_type = c.event_type AND l.user_id = c.user_id)
-			    OR (c.event_type = $4 AND l.event_type = $5 AND l.target_id = c.user_id AND l.user_id <> c.user_id)))`,
-		day.Format(time.DateOnly), day, day.Add(24*time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd))
+			  AND l.tenant_id = c.tenant_id AND l.guild_id = c.guild_id
+			  AND ((c.event_type NOT IN ($4, $6) AND l.event_type = c.event_type AND l.user_id = c.user_id AND l.channel_id = c.channel_id)
+			    OR (c.event_type = $4 AND l.event_type = $5 AND l.target_id = c.user_id AND l.user_id <> c.user_id AND l.channel_id = c.channel_id)
+			    OR (c.event_type = $6 AND l.event_type IN ($7, $8) AND l.flags & $9 = 0 AND l.user_id = c.user_id
+			        AND CASE WHEN l.event_type = $8 THEN l.target_id ELSE l.channel_id END = c.channel_id)))`,
+		day.Format(time.DateOnly), day, day.Add(24*time.Hour), int16(lake.ReactionReceived), int16(lake.ReactionAdd),
+		int16(lake.VoiceActive), int16(lake.VoiceLeave), int16(lake.VoiceMove), int16(lake.FlagAFK))
 	if err != nil {
 		return 0, 0, fmt.Errorf("reconcile %s: %w", day.Format(time.DateOnly), err)
 	}

@@ -9,11 +9,16 @@ import (
 	"github.com/synapsehq/synapse/engine/lake"
 )
 
+// activeDaysKept bounds member_active_days: the longest streak a
+// milestone may ask for (366 days) and a margin.
+const activeDaysKept = 400
+
 // RetentionReport says what a retention run removed.
 type RetentionReport struct {
 	DroppedPartitions []string `json:"dropped_partitions"`
 	DeletedRows       int64    `json:"deleted_rows"`
 	LongestDays       int      `json:"longest_retention_days"`
+	DeletedActiveDays int64    `json:"deleted_active_days"` // member_active_days rows past activeDaysKept
 }
 
 // Retention enforces each guild's retention_days (default 90).
@@ -69,6 +74,12 @@ func (m *Maintenance) Retention(ctx context.Context) (RetentionReport, error) {
 		}
 		rep.DeletedRows += tag.RowsAffected()
 	}
+	// Active days serve streaks only (at most a year long): older ones go.
+	tag, err := m.pool.Exec(ctx, `DELETE FROM member_active_days WHERE day < $1::date`, today.AddDate(0, 0, -activeDaysKept).Format(time.DateOnly))
+	if err != nil {
+		return rep, fmt.Errorf("retention: active days: %w", err)
+	}
+	rep.DeletedActiveDays = tag.RowsAffected()
 	m.log.Info("retention applied", slog.Any("dropped", dropped), slog.Int64("deleted_rows", rep.DeletedRows), slog.Int("longest_days", rep.LongestDays))
 	return rep, nil
 }
