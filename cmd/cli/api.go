@@ -10,8 +10,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/synapsehq/synapse/api"
+	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/infra/config"
 	"github.com/synapsehq/synapse/infra/ops"
+	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/workers/jobs"
 )
 
 // apiConfig is the API role's listener, login and access settings.
@@ -82,6 +85,8 @@ func serveAPIOn(ctx context.Context, d *deps, cfg apiConfig) error {
 		Version:       Version,
 		OperatorToken: cfg.OperatorToken,
 		Auth:          cfg.Auth,
+		// Dry runs see members as the rules workers do.
+		RuleFacts: jobs.NewMemberFacts(tenants.NewStore(d.pg.Bun), ledger.New(d.pg, d.log)),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
