@@ -298,8 +298,7 @@ func compileRandomChance(cc *compileCtx, raw []byte, path string) (Condition, er
 	}
 	prob := p.Probability
 	return condFunc(func(ec *evalCtx) (bool, error) {
-		key := idempotencyKey(ec.rule.ID, ec.rule.Version, ec.ev.Name, ec.ev.SourceID, -1)
-		return ec.eng.o.Chance.Roll(key) < prob, nil
+		return ec.roll() < prob, nil
 	}), nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"time"
+	"unsafe"
 )
 
 // Effect is one planned effect: what a rule decided should happen. The
@@ -42,12 +43,41 @@ func idempotencyKey(ruleID int64, version int, event string, sourceID int64, ind
 	b = append(b, ".v"...)
 	b = strconv.AppendInt(b, int64(version), 10)
 	b = append(b, '.')
+	return string(appendKeyTail(b, event, sourceID, index))
+}
+
+// appendKeyTail appends an idempotency key's event part,
+// "<event>.<source>.e<index>", to b holding a rule's "r<rule>.v<version>.".
+func appendKeyTail(b []byte, event string, sourceID int64, index int) []byte {
 	b = append(b, event...)
 	b = append(b, '.')
 	b = strconv.AppendInt(b, sourceID, 10)
 	b = append(b, ".e"...)
-	b = strconv.AppendInt(b, int64(index), 10)
-	return string(b)
+	return strconv.AppendInt(b, int64(index), 10)
+}
+
+// keyArena hands out idempotency keys carved from shared chunks: one
+// allocation per chunk instead of one per key. Bytes of a chunk are
+// written once, before the string over them is made, and never again (new
+// keys go after the last one; a full chunk is replaced, never reused), so
+// the strings are as immutable as any other. A chunk lives as long as one
+// of its keys does: a batch's effects, in practice.
+type keyArena struct{ buf []byte }
+
+const keyChunk = 4096
+
+// key is idempotencyKey(rule, version, event, source, index) for a rule's
+// keyPrefix "r<rule>.v<version>.".
+func (a *keyArena) key(prefix, event string, sourceID int64, index int) string {
+	need := len(prefix) + len(event) + 1 + 20 + 2 + 20
+	if cap(a.buf)-len(a.buf) < need {
+		a.buf = make([]byte, 0, max(keyChunk, need))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, prefix...)
+	a.buf = appendKeyTail(a.buf, event, sourceID, index)
+	k := a.buf[start:]
+	return unsafe.String(&k[0], len(k))
 }
 
 // derivedID is a stable positive source id for an internal event produced

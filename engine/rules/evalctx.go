@@ -3,55 +3,88 @@ package rules
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 )
 
 // evalCtx is one event's evaluation: facts are loaded once per member and
-// the CEL activation is shared by every rule.
+// the CEL activation is shared by every rule. Contexts are pooled by the
+// engine (see Engine.getCtx): nothing a Result holds points into one.
 type evalCtx struct {
 	ctx   context.Context
 	eng   *Engine
 	mode  evalMode
 	set   *RuleSet
-	ev    *Event
+	ev    *Event // &evCopy
 	token Token
-	// keySuffix is the event's part of idempotency keys: "<event>.<source>.e".
-	keySuffix string
 	// period starts of the event's day and week, computed on first use by caps.
 	dayStart, weekStart time.Time
 	zone                *Zone
 	quality             float64
-	members             map[int64]*MemberFacts
-	actor               *MemberFacts
-	act                 activation
-	actVars             bool
-	rule                *CompiledRule
-	// credited is set by credit effects for caps: recipient of the current effect.
+	// members are the facts loaded for this event: the actor and a target
+	// fit in slots; more spill into a map.
+	slots    [2]memberSlot
+	nSlots   int
+	more     map[int64]*MemberFacts
+	actor    *MemberFacts
+	act      activation
+	actVars  bool
+	rule     *CompiledRule
+	evCopy   Event
+	keys     keyArena // survives resets: its strings are never overwritten
+	chanceBf [128]byte
 }
 
-func newEvalCtx(ctx context.Context, e *Engine, m evalMode, set *RuleSet, ev *Event) *evalCtx {
-	ec := &evalCtx{ctx: ctx, eng: e, mode: m, set: set, ev: ev}
+type memberSlot struct {
+	id int64
+	f  MemberFacts
+}
+
+// getCtx takes a context from the engine's pool, set up for ev.
+func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet, ev *Event) *evalCtx {
+	ec, _ := e.ctxPool.Get().(*evalCtx)
+	if ec == nil {
+		ec = &evalCtx{}
+	}
+	ec.ctx, ec.eng, ec.mode, ec.set = ctx, e, m, set
+	ec.evCopy = *ev
+	ec.ev = &ec.evCopy
 	ec.token = Token{Event: ev.Name, Source: ev.SourceID}
-	ec.keySuffix = ev.Name + "." + strconv.FormatInt(ev.SourceID, 10) + ".e"
 	ec.zone = set.zones.of(ev)
 	ec.quality = QualityScore(ev)
 	return ec
 }
 
+// putCtx clears what the context references and returns it to the pool.
+func (e *Engine) putCtx(ec *evalCtx) {
+	keys := ec.keys
+	*ec = evalCtx{keys: keys}
+	e.ctxPool.Put(ec)
+}
+
 // member returns facts for a user, loading each user once per event.
 func (ec *evalCtx) member(userID int64) (*MemberFacts, error) {
-	if m, ok := ec.members[userID]; ok {
+	for i := 0; i < ec.nSlots; i++ {
+		if ec.slots[i].id == userID {
+			return &ec.slots[i].f, nil
+		}
+	}
+	if m, ok := ec.more[userID]; ok {
 		return m, nil
 	}
 	f, err := ec.eng.o.Facts.Member(ec.ctx, ec.set.GuildID, userID)
 	if err != nil {
 		return nil, infra(fmt.Errorf("member facts %d: %w", userID, err))
 	}
-	if ec.members == nil {
-		ec.members = make(map[int64]*MemberFacts, 2)
+	if ec.nSlots < len(ec.slots) {
+		s := &ec.slots[ec.nSlots]
+		ec.nSlots++
+		s.id, s.f = userID, f
+		return &s.f, nil
 	}
-	ec.members[userID] = &f
+	if ec.more == nil {
+		ec.more = make(map[int64]*MemberFacts, 2)
+	}
+	ec.more[userID] = &f
 	return &f, nil
 }
 
@@ -115,7 +148,7 @@ func (ec *evalCtx) runRule(r *CompiledRule, out []Effect) ([]Effect, error) {
 	mark := len(out)
 	for i, p := range r.effects {
 		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
-			IdempotencyKey: r.keyPrefix + ec.keySuffix + strconv.Itoa(i), Chain: ec.ev.Chain}
+			IdempotencyKey: ec.keys.key(r.keyPrefix, ec.ev.Name, ec.ev.SourceID, i), Chain: ec.ev.Chain}
 		eff, err := p.plan(ec, o)
 		if err != nil {
 			ec.step(r, "failed", -1, "", fmt.Sprintf("effects[%d]: %s", i, err))
@@ -139,6 +172,18 @@ func (ec *evalCtx) step(r *CompiledRule, outcome string, cond int, condType, det
 	}
 	*ec.mode.tracing = append(*ec.mode.tracing, Step{RuleID: r.ID, Name: r.Name, Event: ec.ev.Name,
 		Outcome: outcome, Condition: cond, ConditionType: condType, Detail: detail})
+}
+
+// roll is the rule's random_chance roll for the event: Chance.Roll of
+// idempotencyKey(rule, version, event, source, -1), the key built in a
+// scratch buffer when the chance is the default hash.
+func (ec *evalCtx) roll() float64 {
+	b := append(ec.chanceBf[:0], ec.rule.keyPrefix...)
+	b = appendKeyTail(b, ec.ev.Name, ec.ev.SourceID, -1)
+	if h, ok := ec.eng.o.Chance.(HashChance); ok {
+		return hashRoll(h.Seed, b)
+	}
+	return ec.eng.o.Chance.Roll(string(b))
 }
 
 // state is the State this evaluation reads and writes.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 )
 
 // Defaults for Engine options.
@@ -35,7 +36,8 @@ type Options struct {
 // Engine evaluates events against rule sets. It holds no per-guild state
 // of its own and is safe for concurrent use.
 type Engine struct {
-	o Options
+	o       Options
+	ctxPool sync.Pool // *evalCtx
 }
 
 // NewEngine checks and completes the options.
@@ -119,11 +121,11 @@ func (e *Engine) Evaluate(ctx context.Context, set *RuleSet, ev Event) (Result, 
 
 func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMode) (Result, error) {
 	var res Result
-	queue := []Event{ev}
-	for len(queue) > 0 {
-		cur := queue[0]
-		queue = queue[1:]
-		emitted, err := e.evaluateOne(ctx, set, &cur, m, &res)
+	// Chained events are queued (breadth first); most events chain none.
+	var queue []Event
+	cur := &ev
+	for {
+		emitted, err := e.evaluateOne(ctx, set, cur, m, &res)
 		if err != nil {
 			return res, err
 		}
@@ -135,6 +137,11 @@ func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMod
 			}
 			queue = append(queue, child)
 		}
+		if len(queue) == 0 {
+			break
+		}
+		cur = &queue[0]
+		queue = queue[1:]
 	}
 	if m.tracing != nil {
 		res.Trace = *m.tracing
@@ -151,7 +158,9 @@ func (e *Engine) evaluateOne(ctx context.Context, set *RuleSet, ev *Event, m eva
 	if len(rules) == 0 {
 		return nil, nil
 	}
-	ec := newEvalCtx(ctx, e, m, set, ev)
+	ec := e.getCtx(ctx, m, set, ev)
+	defer e.putCtx(ec)
+	ev = ec.ev
 	var emitted []Event
 	var err error
 	if res.Effects == nil {

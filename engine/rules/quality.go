@@ -51,12 +51,15 @@ type Chance interface {
 type HashChance struct{ Seed uint64 }
 
 // Roll implements Chance.
-func (h HashChance) Roll(key string) float64 {
-	// FNV-1a over the seed's bytes then the key's, without allocating.
+func (h HashChance) Roll(key string) float64 { return hashRoll(h.Seed, key) }
+
+// hashRoll is FNV-1a over the seed's bytes then the key's, finished with
+// splitmix, without allocating (the key may be a string or a scratch buffer).
+func hashRoll[K string | []byte](seed uint64, key K) float64 {
 	const prime = 1099511628211
 	x := uint64(14695981039346656037)
 	for i := 0; i < 8; i++ {
-		x ^= (h.Seed >> (8 * i)) & 0xff
+		x ^= (seed >> (8 * i)) & 0xff
 		x *= prime
 	}
 	for i := 0; i < len(key); i++ {
