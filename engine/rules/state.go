@@ -108,16 +108,39 @@ const Retention = time.Hour
 // Entries expire by event time as the events move forward.
 type MemoryState struct {
 	mu      sync.Mutex
-	fired   map[Key]*firedMarks
-	caps    map[Key]*capEntry
+	fired   map[memKey]firedMarks
+	caps    map[memKey]*capEntry
+	names   map[string]uint32 // Key.Kind and Key.Scope, interned for memKey
 	sweepAt time.Time
+}
+
+// memKey is a Key with its strings interned: plain memory, so the maps
+// hash and compare it as one block of words.
+type memKey struct {
+	guild, rule, a, b int64
+	kind, scope       uint32
+}
+
+// key interns k's strings; the caller holds s.mu.
+func (s *MemoryState) key(k Key) memKey {
+	return memKey{guild: k.Guild, rule: k.Rule, a: k.A, b: k.B, kind: s.intern(k.Kind), scope: s.intern(k.Scope)}
+}
+
+func (s *MemoryState) intern(name string) uint32 {
+	id, ok := s.names[name]
+	if !ok {
+		id = uint32(len(s.names))
+		s.names[name] = id
+	}
+	return id
 }
 
 // firedMarks are the events that fired under a key (cooldowns: at most one
 // per window; velocity: at most limit per window).
 type firedMarks struct {
-	marks []mark
-	until time.Time // the newest mark's window end plus Retention
+	marks  []mark
+	oldest int64 // marks[0].at, read without touching the marks
+	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
 }
 
 type mark struct {
@@ -133,7 +156,7 @@ type capEntry struct {
 
 // NewMemoryState returns an empty state.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{fired: map[Key]*firedMarks{}, caps: map[Key]*capEntry{}}
+	return &MemoryState{fired: map[memKey]firedMarks{}, caps: map[memKey]*capEntry{}, names: map[string]uint32{}}
 }
 
 // Cooldown implements State: at most one event fires per window, whichever
@@ -155,15 +178,12 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
-	f := s.fired[key]
-	if f == nil {
-		f = &firedMarks{}
-		s.fired[key] = f
-	}
+	mk := s.key(key)
+	f := s.fired[mk] // by value: one cache miss fewer than through a pointer
 	t, w, th := at.UnixNano(), int64(window), token.hash()
 	ms := f.marks
 	// Forget marks too old to matter even to a replay.
-	if len(ms) > 0 && t-ms[0].at >= w+int64(Retention) {
+	if len(ms) > 0 && t-f.oldest >= w+int64(Retention) {
 		drop := sort.Search(len(ms), func(i int) bool { return t-ms[i].at < w+int64(Retention) })
 		ms = append(ms[:0], ms[drop:]...)
 	}
@@ -174,35 +194,40 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	}
 	pos := i + 1 // where a new mark goes: before marks after t (adjusted below)
 	n := 0
+	allowed := true
 	for ; i >= 0 && t-ms[i].at < w; i-- {
 		if ms[i].at == t && ms[i].token == th {
-			f.marks = ms
-			return true
+			n = -1 // its own mark: fired before
+			break
 		}
 		n++
 	}
-	if n >= limit {
-		f.marks = ms
-		return false
+	switch {
+	case n < 0:
+	case n >= limit:
+		allowed = false
+	default:
+		for pos > 0 && ms[pos-1].at > t {
+			pos--
+		}
+		ms = append(ms, mark{})
+		copy(ms[pos+1:], ms[pos:])
+		ms[pos] = mark{token: th, at: t}
+		f.until = max(f.until, t+w+int64(Retention))
 	}
-	for pos > 0 && ms[pos-1].at > t {
-		pos--
-	}
-	ms = append(ms, mark{})
-	copy(ms[pos+1:], ms[pos:])
-	ms[pos] = mark{token: th, at: t}
 	f.marks = ms
-	if u := at.Add(window + Retention); u.After(f.until) {
-		f.until = u
+	if len(ms) > 0 {
+		f.oldest = ms[0].at
 	}
-	return true
+	s.fired[mk] = f
+	return allowed
 }
 
 // CapUsed implements State.
 func (s *MemoryState) CapUsed(_ context.Context, key Key) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.caps[key]; ok {
+	if e, ok := s.caps[s.key(key)]; ok {
 		return e.used, nil
 	}
 	return 0, nil
@@ -213,10 +238,11 @@ func (s *MemoryState) CapUsed(_ context.Context, key Key) (int64, error) {
 func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.caps[key]
+	mk := s.key(key)
+	e, ok := s.caps[mk]
 	if !ok {
 		e = &capEntry{grants: map[Token]int64{}, expires: periodEnd}
-		s.caps[key] = e
+		s.caps[mk] = e
 	}
 	if g, ok := e.grants[token]; ok {
 		return g, nil
@@ -238,7 +264,7 @@ func (s *MemoryState) sweep(at time.Time) {
 	}
 	s.sweepAt = at
 	for k, f := range s.fired {
-		if at.After(f.until) {
+		if at.UnixNano() > f.until {
 			delete(s.fired, k)
 		}
 	}
