@@ -28,9 +28,10 @@
 // Counters are never aggregated over a member's whole history per check:
 // milestone_counter_cache holds the member's closed days (before
 // yesterday), by day from the earliest day a window, streak or season
-// needs and summed before it. It is rebuilt on a member's first check of
-// each UTC day, or when the templates need other days; today's and
-// yesterday's counters are read live. A counter of an older day changed
+// needs and summed before it, with their guild-local active days. It is
+// rebuilt on a member's first check of each UTC day, or when the templates
+// need other days; today's and yesterday's counters (and one more day of
+// active days) are read live. A counter of an older day changed
 // after the rebuild (a backfill, the weekly reconciliation) is seen the
 // next day. A process also keeps the decoded cache of recently checked
 // members, so the row's bytes travel only when they changed.
@@ -61,16 +62,20 @@
 //
 // # Known approximations
 //
-//   - Counters are per UTC day, so the active days of a streak are UTC
-//     days; the guild's time zone (settings.milestones.timezone, else
-//     settings.timezone) decides which day is "today", and a streak holds
-//     while the last active day is today or yesterday there.
-//   - Non-AFK voice minutes sum voice_leave and voice_move magnitudes
-//     outside the guild's AFK channel and settings.capture.afk_channels;
-//     counters drop the AFK flag of self-muted-and-deafened stretches,
-//     which are therefore counted.
-//   - Counters key on the acting member, so "reactions received" cannot
-//     be counted without scanning the lake; no requirement offers it.
-//   - Roles come from an optional RoleSource (Synapse stores no roles yet).
+//   - Streak days are dates of the guild's calendar (settings.milestones.
+//     timezone, else settings.timezone, else UTC): the lake writer records
+//     each member's events per type on their guild-local date
+//     (member_active_days), in the zone the guild had when the events were
+//     written (the weekly reconciliation restates the last week after a
+//     change). A streak holds while the last active day is today or
+//     yesterday there. History from before migration 0007 is in UTC days.
+//   - Non-AFK voice minutes sum the voice_active counter: the seconds of
+//     voice stretches the gateway did not flag AFK (the guild's AFK
+//     channel, settings.capture.afk_channels, or self-muted and
+//     self-deafened throughout), minus channels excluded since.
+//   - Roles are those stored on the member's row by the gateway
+//     (GUILD_CREATE, GUILD_MEMBER_ADD/UPDATE, GUILD_ROLE_DELETE); a member
+//     of a large guild not listed in GUILD_CREATE is known from their
+//     first update on.
 //   - Live ranks break ties by user id.
 package milestones

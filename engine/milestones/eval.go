@@ -253,13 +253,15 @@ func (s *memberState) voiceSeconds(c *compiled) int64 {
 	if !s.seasonal(c) && s.voiceLifeOK {
 		return s.voiceLife
 	}
+	// voice_active holds only stretches that were not AFK when they ended
+	// (AFK channel, excluded channel, muted and deafened throughout), on
+	// the channel they were spent in; a channel the operator excluded
+	// since is left out too.
 	from := s.sinceDay(c, 0)
 	var secs int64
-	for _, t := range [...]lake.Type{lake.VoiceLeave, lake.VoiceMove} {
-		for r := range s.rowsOf(t) {
-			if r.day >= from && !s.afk[r.channel] {
-				secs += r.mag
-			}
+	for r := range s.rowsOf(lake.VoiceActive) {
+		if r.day >= from && !s.afk[r.channel] {
+			secs += r.mag
 		}
 	}
 	if !s.seasonal(c) {
@@ -275,16 +277,17 @@ func (s *memberState) memberDays() int64 {
 	return int64(s.now.Sub(s.joinedAt) / (24 * time.Hour))
 }
 
-// activeDays says which UTC days count for a streak definition, memoised
-// per definition; days before the counters' cutoff read as inactive.
+// activeDays says which guild-local dates count for a streak definition,
+// memoised per definition; days before the counters' cutoff read as
+// inactive. A local date is at most a day either side of UTC's.
 func (s *memberState) activeDays(n *node) func(Day) bool {
 	if a, ok := s.activity[n.activityKey]; ok {
 		return a
 	}
-	base := s.utcToday - Day(s.set.oldestDay)
-	perDay := make([]int64, s.set.oldestDay+1)
+	base := s.utcToday - Day(s.set.oldestDay) - 1
+	perDay := make([]int64, s.set.oldestDay+4)
 	for _, t := range n.types {
-		for r := range s.rowsOf(t) {
+		for r := range s.rowsOf(activeType(t)) {
 			if i := int(r.day - base); r.day != oldDay && i >= 0 && i < len(perDay) {
 				perDay[i] += r.events
 			}

@@ -80,7 +80,9 @@ func (b *testBundle) member(t testing.TB, guildID int64, joined time.Time, flags
 	return u
 }
 
-// count adds to a member's counters for one UTC day.
+// count adds to a member's counters for one UTC day (and to its active
+// days, as the writer would in a guild on UTC; voice_active is not
+// derived: add it explicitly).
 func (b *testBundle) count(t testing.TB, guildID, userID int64, day time.Time, typ lake.Type, channel, events, magnitude int64) {
 	t.Helper()
 	_, err := b.db.Pool.Exec(b.ctx, `INSERT INTO event_counters (tenant_id, guild_id, day, event_type, user_id, channel_id, events, magnitude)
@@ -88,6 +90,19 @@ func (b *testBundle) count(t testing.TB, guildID, userID int64, day time.Time, t
 		ON CONFLICT (tenant_id, guild_id, day, event_type, user_id, channel_id)
 		DO UPDATE SET events = event_counters.events + EXCLUDED.events, magnitude = event_counters.magnitude + EXCLUDED.magnitude`,
 		b.tenant, guildID, day.UTC().Truncate(24*time.Hour), int16(typ), userID, channel, events, magnitude)
+	require.NoError(t, err)
+	if lake.IsActivityType(typ) { // as the lake writer does for a guild on UTC
+		b.activeDay(t, guildID, userID, day, typ, events)
+	}
+}
+
+// activeDay adds to a member's events of one type on one guild-local date.
+func (b *testBundle) activeDay(t testing.TB, guildID, userID int64, day time.Time, typ lake.Type, events int64) {
+	t.Helper()
+	_, err := b.db.Pool.Exec(b.ctx, `INSERT INTO member_active_days (tenant_id, guild_id, user_id, day, events, event_type)
+		VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tenant_id, guild_id, user_id, day, event_type) DO UPDATE SET events = member_active_days.events + EXCLUDED.events`,
+		b.tenant, guildID, userID, day.Format(time.DateOnly), events, int16(typ))
 	require.NoError(t, err)
 }
 

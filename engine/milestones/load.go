@@ -15,11 +15,17 @@ import (
 
 const (
 	// counterSQL sums a member's closed days (before $5): by day from the
-	// cutoff $4 on, and all earlier days together.
+	// cutoff $4 on, and all earlier days together; then the member's
+	// guild-local active days from the cutoff to the day before $5 (one
+	// more day is live: a local date can run a day behind UTC's), their
+	// type shifted by activeTypeBase ($6).
 	counterSQL = `SELECT event_type, channel_id, CASE WHEN day >= $4::date THEN day - DATE '1970-01-01' END,
 		sum(events)::bigint, sum(magnitude)::bigint
 		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day < $5::date
-		GROUP BY 1, 2, 3`
+		GROUP BY 1, 2, 3
+	UNION ALL
+	SELECT (event_type + $6::int)::smallint, 0, day - DATE '1970-01-01', events::bigint, 0
+		FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date AND day < $5::date - 1`
 	// headSQL is everything single-row: the templates' stamp, the member
 	// (with the roles the gateway keeps current),
 	// the running season, the guild's settings and the counter cache.
@@ -41,7 +47,8 @@ const (
 		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = clock_timestamp()
 		RETURNING updated_at`
 	// rowsSQL is everything multi-row in one statement, tagged by kind:
-	// 1 today's counters (type, channel, day, events, magnitude), 2 award
+	// 1 the live days' counters (type, channel, day, events, magnitude), 5
+	// the live active days (type, 0, local day, events), 2 award
 	// slots (template, season or 0, taken, active), 3 wallets (currency,
 	// balance, lifetime earned), 4 live ranks (currency, members above,
 	// counted no further than $6 places; ties broken by user id). Wallets
@@ -61,7 +68,10 @@ const (
 			AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $6) s), 0, 0, 0
 		FROM unnest($5::bigint[]) AS c(id)
 		JOIN ledger_wallets w ON w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = $3
-		WHERE w.balance > 0`
+		WHERE w.balance > 0
+	UNION ALL
+	SELECT 5, event_type::bigint, 0, (day - DATE '1970-01-01')::bigint, events::bigint, 0
+		FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $7::date`
 )
 
 // load reads one member's state for the guild's templates: one pgx batch
@@ -149,7 +159,7 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 			st.ranks = map[int64]int64{}
 		}
 	}
-	b.Queue(rowsSQL, t, g, u, (utcToday - liveDays + 1).Time(), rankOf, maxTop).Query(func(rs pgx.Rows) error {
+	b.Queue(rowsSQL, t, g, u, (utcToday - liveDays + 1).Time(), rankOf, maxTop, (utcToday - liveDays).Time()).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var kind int16
 			var a, b, c, d, e int64
@@ -163,6 +173,9 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 				awards = append(awards, awardRow{template: a, season: b, taken: c, active: d})
 			case 3:
 				st.wallets[a] = walletVals{balance: b, lifetime: c}
+			case 5:
+				at := activeType(lake.Type(a))
+				st.live[at] = append(st.live[at], counterRow{typ: at, day: Day(c), events: d})
 			case 4:
 				st.ranks[a] = -1 // outside the counted places
 				if b < int64(maxTop) {
@@ -240,7 +253,7 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st
 		}
 		// else this process forgot it meanwhile: rebuild
 	}
-	rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time())
+	rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time(), int(activeTypeBase))
 	if err != nil {
 		return fmt.Errorf("milestones: counters of %d: %w", userID, err)
 	}

@@ -201,8 +201,8 @@ func (c *compileEnv) compile(r Requirement, path string, depth int) (*node, erro
 				n.types = nil
 				for i, name := range r.Active.Events {
 					t, err := lake.ParseType(name)
-					if err != nil {
-						return nil, apperr.Invalid(fmt.Sprintf("%s.active.events[%d]", path, i), "unknown event type %q", name)
+					if err != nil || !lake.IsActivityType(t) {
+						return nil, apperr.Invalid(fmt.Sprintf("%s.active.events[%d]", path, i), "not an activity event type: %q", name)
 					}
 					n.types = append(n.types, t)
 				}

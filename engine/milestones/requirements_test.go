@@ -83,10 +83,11 @@ func TestRequirementKinds(t *testing.T) {
 			}, label: "2/2 days"},
 		{name: "non-AFK voice minutes", req: Requirement{Type: ReqVoiceMinutes, Min: 60},
 			data: func(t *testing.T, g, u int64, meet bool) {
-				b.count(t, g, u, today, lake.VoiceLeave, chOther, 1, 1800)
-				b.count(t, g, u, today, lake.VoiceMove, chOther, 1, n(meet, 1800, 1799))
-				b.count(t, g, u, today, lake.VoiceLeave, chAFK, 1, 100000) // AFK channel (settings)
-				b.count(t, g, u, today, lake.VoiceLeave, 504, 1, 100000)   // the guild's AFK channel
+				b.count(t, g, u, today, lake.VoiceActive, chOther, 1, 1800)
+				b.count(t, g, u, today, lake.VoiceActive, chOther, 1, n(meet, 1800, 1799))
+				b.count(t, g, u, today, lake.VoiceActive, chAFK, 1, 100000)  // a channel excluded (settings) since
+				b.count(t, g, u, today, lake.VoiceActive, 504, 1, 100000)    // the guild's AFK channel
+				b.count(t, g, u, today, lake.VoiceLeave, chOther, 1, 100000) // raw voice seconds, AFK stretches included
 			}, label: "60/60 voice minutes"},
 		{name: "member for days", req: Requirement{Type: ReqMemberDays, Min: 30},
 			data: func(t *testing.T, g, u int64, meet bool) {

@@ -127,11 +127,11 @@ func (m *Milestones) loadSet(ctx context.Context, guildID int64, stamp string) (
 					}
 				}
 				set.oldestDay = max(set.oldestDay, n.windowDays)
-			case ReqStreak:
-				set.oldestDay = max(set.oldestDay, n.days+1)
+			case ReqStreak: // +2: the guild's today may be UTC's tomorrow or yesterday
+				set.oldestDay = max(set.oldestDay, n.days+2)
 			case ReqCEL:
 				c.dependsOnAwards = true
-				set.oldestDay = max(set.oldestDay, celStreakDays+1) // the CEL "streak" variable
+				set.oldestDay = max(set.oldestDay, celStreakDays+2) // the CEL "streak" variable
 			case ReqMilestones:
 				c.dependsOnAwards = true
 			case ReqRank:

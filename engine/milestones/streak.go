@@ -1,6 +1,17 @@
 package milestones
 
-import "time"
+import (
+	"time"
+
+	"github.com/synapsehq/synapse/engine/lake"
+)
+
+// activeTypeBase shifts the types of member_active_days rows, which a check
+// keeps beside the counters (same row shape, day = the guild-local date),
+// so the two never mix: activeType(t) holds the days a member did t.
+const activeTypeBase lake.Type = 1 << 12
+
+func activeType(t lake.Type) lake.Type { return activeTypeBase + t }
 
 // Day is a calendar date as days since 1970-01-01: the same number for a
 // UTC counter day and for a local date, so streak arithmetic never sees a
