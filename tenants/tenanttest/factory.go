@@ -82,6 +82,7 @@ type MemberOpts struct {
 	DisplayName string
 	JoinedAt    time.Time
 	Flags       int32
+	Roles       []int64 // role ids held
 }
 
 // Member creates a member of a guild.
@@ -90,7 +91,7 @@ func Member(ctx context.Context, t testing.TB, db bun.IDB, g tenants.Guild, o *M
 	if o == nil {
 		o = &MemberOpts{}
 	}
-	m := tenants.Member{GuildID: g.ID, UserID: o.UserID, DisplayName: o.DisplayName, Flags: o.Flags}
+	m := tenants.Member{GuildID: g.ID, UserID: o.UserID, DisplayName: o.DisplayName, Flags: o.Flags, Roles: o.Roles}
 	if m.UserID == 0 {
 		m.UserID = snowflake()
 	}
