@@ -126,3 +126,34 @@ func TestDirectoryFollowsTheGateway(t *testing.T) {
 	require.NotContains(t, channelNames(), "ideas-and-plans")
 	require.Contains(t, channelNames(), "Projects")
 }
+
+// Discord's GUILD_CREATE omits most members (Synapse has no presences
+// intent), so a member's roles are also taken from the member object of
+// what they do: a member whose row lost them gets them back from their
+// next message.
+func TestActiveMembersRolesComeFromTheirEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards, cfg.MembersPerGuild = 1, 1, 10
+	b := setup(t, cfg)
+	require.NoError(t, b.worker.StartShard(ctx, 0, 1, 0, nil))
+	g := b.sim.Guilds()[0]
+	user := g.Members[4]
+	roles := func() []int64 {
+		var out []int64
+		err := b.db.Pool.QueryRow(ctx, `SELECT roles FROM members WHERE guild_id = $1 AND user_id = $2`, int64(g.ID), int64(user)).Scan(&out)
+		if err != nil {
+			return nil
+		}
+		return out
+	}
+	require.Eventually(t, func() bool { return slices.Contains(roles(), int64(g.Roles["Member"])) }, 10*time.Second, 20*time.Millisecond)
+
+	_, err := b.db.Pool.Exec(ctx, `UPDATE members SET roles = '{}' WHERE guild_id = $1 AND user_id = $2`, int64(g.ID), int64(user))
+	require.NoError(t, err)
+	_, err = b.sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: g.Channels["general"], AuthorID: user, Content: "hello"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return slices.Contains(roles(), int64(g.Roles["Member"])) }, 10*time.Second, 20*time.Millisecond,
+		"the message's member object restored the roles")
+}

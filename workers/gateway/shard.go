@@ -124,12 +124,24 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			// Discord wants an answer within 3 s; never hold the read loop for it.
 			go s.w.cfg.Commands.Handle(s.ctx, ai)
 		}
+	case gateway.EventMessageCreate:
+		if e.GuildID != nil && e.WebhookID == nil {
+			s.noteMember(int64(*e.GuildID), e.Member, &e.Author)
+		}
+	case gateway.EventMessageReactionAdd:
+		if e.GuildID != nil {
+			s.noteMember(int64(*e.GuildID), e.Member, nil)
+		}
+	case gateway.EventVoiceStateUpdate:
+		s.noteMember(int64(e.GuildID), &e.Member, nil)
 	case gateway.EventGuildMemberAdd:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.remember(g, e.Member)
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
 		}
 	case gateway.EventGuildMemberUpdate: // roles, nickname
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			s.remember(g, e.Member)
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
 		}
 	case gateway.EventChannelCreate:
@@ -152,6 +164,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		}
 	case gateway.EventGuildMemberRemove:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
+			delete(g.memberSigs, int64(e.User.ID))
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), left: int64(e.User.ID), at: now})
 		}
 	case gateway.EventGuildDelete:
