@@ -49,6 +49,8 @@ type shardRun struct {
 	isFenced    atomic.Bool
 	lastEvent   atomic.Int64 // unix ms of the last dispatch
 	members     chan memberUpdate
+	// guilds whose member list to request (see requestMembers)
+	memberRequests chan int64
 }
 
 func (s *shardRun) committed(seq int64) {
@@ -115,6 +117,9 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), guild: guildListsOf(e.GatewayGuild)})
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), members: e.Members})
+		if needsMemberList(e.GatewayGuild) {
+			s.queueMemberRequest(int64(e.ID))
+		}
 		if s.gapGuilds[int64(e.ID)] {
 			delete(s.gapGuilds, int64(e.ID))
 			go s.backfill(s.ctx, e.GatewayGuild, entry.tenantID, s.gapSince)
@@ -138,6 +143,13 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
 			s.remember(g, e.Member)
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
+		}
+	case gateway.EventGuildMembersChunk: // a requested member list
+		if g := s.norm.guilds[int64(e.GuildID)]; g != nil && len(e.Members) > 0 {
+			for _, m := range e.Members {
+				s.remember(g, m)
+			}
+			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: e.Members})
 		}
 	case gateway.EventGuildMemberUpdate: // roles, nickname
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {

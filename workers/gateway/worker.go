@@ -79,6 +79,7 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 	s.committedCond = sync.NewCond(&s.mu)
 	s.members = make(chan memberUpdate, 4096)
 	go s.syncMembers(sctx, s.members)
+	s.memberRequests = make(chan int64, 4096)
 	w.shards[key] = s
 	w.mu.Unlock()
 
@@ -116,6 +117,7 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 	}
 	s.norm.restore(guilds, sessions)
 	s.gw = gateway.New(w.cfg.Token, s.handle, opts...)
+	go s.requestMembers(sctx)
 	if err := s.gw.Open(ctx); err != nil {
 		w.forget(key, cancel)
 		return fmt.Errorf("open shard %d/%d: %w", id, count, err)
