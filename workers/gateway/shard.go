@@ -129,56 +129,6 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			// Discord wants an answer within 3 s; never hold the read loop for it.
 			go s.w.cfg.Commands.Handle(s.ctx, ai)
 		}
-	case gateway.EventMessageCreate:
-		if e.GuildID != nil && e.WebhookID == nil {
-			s.noteMember(int64(*e.GuildID), e.Member, &e.Author)
-		}
-	case gateway.EventMessageReactionAdd:
-		if e.GuildID != nil {
-			s.noteMember(int64(*e.GuildID), e.Member, nil)
-		}
-	case gateway.EventVoiceStateUpdate:
-		s.noteMember(int64(e.GuildID), &e.Member, nil)
-	case gateway.EventGuildMemberAdd:
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			s.remember(g, e.Member)
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
-		}
-	case gateway.EventGuildMembersChunk: // a requested member list
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil && len(e.Members) > 0 {
-			for _, m := range e.Members {
-				s.remember(g, m)
-			}
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: e.Members})
-		}
-	case gateway.EventGuildMemberUpdate: // roles, nickname
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			s.remember(g, e.Member)
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), members: []discord.Member{e.Member}})
-		}
-	case gateway.EventChannelCreate:
-		s.queueChannel(e.GuildChannel, false)
-	case gateway.EventChannelUpdate:
-		s.queueChannel(e.GuildChannel, false)
-	case gateway.EventChannelDelete:
-		s.queueChannel(e.GuildChannel, true)
-	case gateway.EventGuildRoleCreate:
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), role: roleRow(int64(e.GuildID), e.Role)})
-		}
-	case gateway.EventGuildRoleUpdate:
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), role: roleRow(int64(e.GuildID), e.Role)})
-		}
-	case gateway.EventGuildRoleDelete:
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), roleDeleted: int64(e.RoleID)})
-		}
-	case gateway.EventGuildMemberRemove:
-		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			delete(g.memberSigs, int64(e.User.ID))
-			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), left: int64(e.User.ID), at: now})
-		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
 			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
@@ -187,6 +137,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			delete(s.norm.guilds, int64(e.ID))
 		}
 	}
+	s.followDirectory(ev, now)
 	if t == gateway.EventTypeHeartbeatAck || seq == 0 {
 		return
 	}
@@ -213,29 +164,6 @@ func (s *shardRun) queueMembers(u memberUpdate) {
 	case s.members <- u:
 	case <-s.ctx.Done():
 	}
-}
-
-// queueChannel hands a guild channel's creation, update or deletion to the
-// directory sync (threads are not kept).
-func (s *shardRun) queueChannel(c discord.GuildChannel, deleted bool) {
-	if c == nil {
-		return
-	}
-	if _, thread := c.(discord.GuildThread); thread {
-		return
-	}
-	g := s.norm.guilds[int64(c.GuildID())]
-	if g == nil {
-		return
-	}
-	u := memberUpdate{tenantID: g.tenantID, guildID: int64(c.GuildID())}
-	if deleted {
-		u.channelDeleted = int64(c.ID())
-	} else {
-		row := channelRow(u.guildID, c)
-		u.channel = &row
-	}
-	s.queueMembers(u)
 }
 
 // stop closes the connection so the session stays resumable, closes open
