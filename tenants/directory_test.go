@@ -131,6 +131,8 @@ func TestDirectoryTenantIsolation(t *testing.T) {
 	// Writes through A cannot land in B's guild (foreign key), nor change B's rows.
 	require.Error(t, dirA.UpsertChannel(ctx, tenants.Channel{GuildID: gb.ID, ID: 1, Name: "hijacked"}))
 	require.Error(t, dirA.SyncGuild(ctx, gb.ID, []tenants.Channel{{ID: 1, Name: "hijacked"}}, nil))
+	_, err = tenants.NewStore(db).ForTenant(a.ID).Members().SetFlags(ctx, gb.ID, mb.UserID, tenants.MemberAnnounceOptOut, 0)
+	require.Error(t, err, "a preference set through A cannot land in B's guild")
 	require.NoError(t, dirA.DeleteChannel(ctx, gb.ID, 1))
 	require.NoError(t, dirA.DeleteRole(ctx, gb.ID, 2))
 	chans, err = dirB.Channels(ctx, gb.ID)

@@ -129,3 +129,18 @@ func lastPerUser(ms []Member) []Member {
 	}
 	return out
 }
+
+// SetFlags sets and clears member flags (a member's preferences: DM and
+// announcement opt-outs), creating the member's row if Synapse has not
+// seen them yet, and returns the flags now held.
+func (s *MemberStore) SetFlags(ctx context.Context, guildID, userID int64, set, clear int32) (int32, error) {
+	m := Member{TenantID: s.tenantID, GuildID: guildID, UserID: userID, Flags: set, Roles: Snowflakes{}}
+	_, err := s.db.NewInsert().Model(&m).
+		On("CONFLICT (tenant_id, guild_id, user_id) DO UPDATE").
+		Set("flags = (member.flags & ~?) | ?, updated_at = now()", clear, set).
+		Returning("flags").Exec(ctx, &m.Flags)
+	if err != nil {
+		return 0, fmt.Errorf("set member flags: %w", err)
+	}
+	return m.Flags, nil
+}

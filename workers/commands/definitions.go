@@ -1,7 +1,8 @@
 // Package commands answers the slash commands: the economy (/balance,
 // /profile, /leaderboard, /give, /shop, /buy, /award, /deduct) from the
-// ledger and achievements (/achievements, /grant-achievement,
-// /revoke-achievement) from the milestone engine.
+// ledger, achievements (/achievements, /grant-achievement,
+// /revoke-achievement) from the milestone engine, and members' own
+// preferences (/settings: announcements and DMs).
 // Interactions arrive on the gateway and are answered through REST; every
 // failure gets a clear ephemeral reply.
 package commands
@@ -41,6 +42,10 @@ func Definitions() []discord.ApplicationCommandCreate {
 			Options: []discord.ApplicationCommandOption{memberOpt("who receives it", true), currencyOpt(true), amountOpt(),
 				discord.ApplicationCommandOptionString{Name: "reason", Description: "why (audited)"}}},
 		discord.SlashCommandCreate{Name: "achievements", Description: "Achievements earned and in progress", Options: []discord.ApplicationCommandOption{memberOpt("whose achievements", false)}},
+		discord.SlashCommandCreate{Name: "settings", Description: "Your preferences: achievement announcements and DMs",
+			Options: []discord.ApplicationCommandOption{
+				discord.ApplicationCommandOptionBool{Name: "announce", Description: "announce my achievements in the server"},
+				discord.ApplicationCommandOptionBool{Name: "dm", Description: "let Synapse send me DMs"}}},
 		discord.SlashCommandCreate{Name: "grant-achievement", Description: "Grant an achievement (Manage Server)", DefaultMemberPermissions: omit.New(manage),
 			Options: []discord.ApplicationCommandOption{memberOpt("who earns it", true), discord.ApplicationCommandOptionString{Name: "achievement", Description: "achievement key, e.g. first_message", Required: true}}},
 		discord.SlashCommandCreate{Name: "revoke-achievement", Description: "Revoke an achievement (Manage Server)", DefaultMemberPermissions: omit.New(manage),

@@ -101,6 +101,8 @@ func (h *Handler) run(ctx context.Context, i discord.ApplicationCommandInteracti
 		r, err = c.buy(ctx)
 	case "achievements":
 		r, err = c.achievements(ctx)
+	case "settings":
+		r, err = c.settings(ctx, tenantID)
 	case "award", "deduct", "grant-achievement", "revoke-achievement":
 		if m := i.Member(); m == nil || !m.Permissions.Has(discord.PermissionManageGuild) && !m.Permissions.Has(discord.PermissionAdministrator) {
 			return private("You need the Manage Server permission for /%s.", data.CommandName()), "refused"
