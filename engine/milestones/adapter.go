@@ -139,3 +139,22 @@ func (m *Milestones) Sweep(ctx context.Context, guildID, afterUserID int64, limi
 	}
 	return users[len(users)-1], out, nil
 }
+
+// RoleRewards are the Discord role grants the awards' role rewards ask
+// for, keyed by award and reward index like currency rewards, so a
+// replayed award grants nothing twice through the action queue.
+func RoleRewards(awards []Award) []rules.DiscordAction {
+	var out []rules.DiscordAction
+	for _, aw := range awards {
+		if aw.RevokedAt != nil {
+			continue
+		}
+		for i, r := range aw.Rewards {
+			if r.Type == RewardRole {
+				out = append(out, rules.GrantRole{Origin: rules.Origin{GuildID: aw.GuildID, IdempotencyKey: aw.RewardKey(i)},
+					UserID: aw.UserID, RoleID: r.RoleID})
+			}
+		}
+	}
+	return out
+}

@@ -58,7 +58,9 @@
 // guild's rules pay from milestone.awarded events instead (AwardedEvent
 // builds one; the Classic rules' "Stars for milestones" reads
 // event.data.stars), or Stars are paid twice. Roles and announcements are
-// for the caller: OnAwards receives every award.
+// for the caller: OnAwards receives every award, RoleRewards turns their
+// role rewards into GrantRole actions keyed by award (the worker's
+// announcer queues them with the announcements).
 //
 // # Known approximations
 //

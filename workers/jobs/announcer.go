@@ -70,8 +70,15 @@ func NewAnnouncer(ms *milestones.Service, t *tenants.Store, q *ActionQueue, rdb 
 
 const announceWindow = time.Minute
 
-// OnAwards implements the milestones Adapter hook.
+// OnAwards implements the milestones Adapter hook: the Discord side of
+// awards, role rewards granted and awards announced, each through the
+// action queue keyed by award (a replayed award does nothing twice).
 func (a *Announcer) OnAwards(ctx context.Context, tenantID int64, awards []milestones.Award) error {
+	if grants := milestones.RoleRewards(awards); len(grants) > 0 {
+		if err := a.actions.Enqueue(ctx, tenantID, grants); err != nil {
+			return err
+		}
+	}
 	byGuild := map[int64][]milestones.Award{}
 	for _, aw := range awards {
 		if aw.RevokedAt == nil {
