@@ -71,6 +71,8 @@
 //     written (the weekly reconciliation restates the last week after a
 //     change). A streak holds while the last active day is today or
 //     yesterday there. History from before migration 0007 is in UTC days.
+//   - Event windows (window_days) and a season's first day are counted
+//     in UTC days, the days of event_counters.
 //   - Non-AFK voice minutes sum the voice_active counter: the seconds of
 //     voice stretches the gateway did not flag AFK (the guild's AFK
 //     channel, settings.capture.afk_channels, or self-muted and
