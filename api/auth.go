@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -160,9 +161,13 @@ func (s *Server) domains(c *gin.Context) ([]string, string, error) {
 		if err != nil || guildID <= 0 {
 			return nil, "", apperr.Invalid("guild", "must be a Discord guild id")
 		}
-		tenantID, err := s.tenants.TenantOfGuild(c.Request.Context(), guildID)
-		if err != nil {
-			return nil, "", err
+		tenantID, ok := s.guildTenants.get(guildID)
+		if !ok {
+			var err error
+			if tenantID, err = s.tenants.TenantOfGuild(c.Request.Context(), guildID); err != nil {
+				return nil, "", err
+			}
+			s.guildTenants.put(guildID, tenantID)
 		}
 		c.Set(ctxGuild, guildID)
 		c.Set(ctxTenant, tenantID)
@@ -205,9 +210,13 @@ func (s *Server) resolvePrincipal(c *gin.Context) (*principal, error) {
 	if err != nil || raw == "" {
 		return nil, apperr.ErrUnauthenticated
 	}
-	ss, err := s.store.Session(ctx, raw)
-	if err != nil {
-		return nil, err
+	ss, ok := s.sessions.get(raw)
+	if !ok || time.Now().After(ss.ExpiresAt) {
+		var err error
+		if ss, err = s.store.Session(ctx, raw); err != nil {
+			return nil, err
+		}
+		s.sessions.put(raw, ss)
 	}
 	return &principal{kind: kindSession, userID: ss.UserID, sessionRaw: raw, session: ss}, nil
 }

@@ -129,6 +129,7 @@ func (s *Server) syncGrants(c *gin.Context, userID int64, guilds []auth.DiscordG
 func (s *Server) postLogout(c *gin.Context) {
 	p := principalOf(c)
 	if p.kind == kindSession {
+		s.sessions.drop(p.sessionRaw)
 		if err := s.store.DeleteSession(c.Request.Context(), p.sessionRaw); err != nil {
 			writeError(c, err)
 			return

@@ -39,7 +39,7 @@ type authBundle struct {
 var noFollow = &http.Client{Timeout: 10 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func setupAuth(t *testing.T) *authBundle {
+func setupAuth(t testing.TB) *authBundle {
 	t.Helper()
 	ctx := context.Background()
 	log := testenv.Logger(t)
@@ -97,7 +97,7 @@ type session struct {
 
 // login runs Login with Discord for a simulator user and returns the
 // session and the callback response's cookies.
-func (b *authBundle) login(t *testing.T, userID int64) (session, []*http.Cookie) {
+func (b *authBundle) login(t testing.TB, userID int64) (session, []*http.Cookie) {
 	t.Helper()
 	res, err := noFollow.Get(b.url + "/api/v1/auth/login")
 	require.NoError(t, err)

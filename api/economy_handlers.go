@@ -128,7 +128,7 @@ func (s *Server) getLeaderboard(c *gin.Context) {
 			return
 		}
 	}
-	rows, err := l.Leaderboard(ctx, guildID, cur.ID, q)
+	rows, err := l.BoardOf(ctx, cur, q)
 	if err != nil {
 		writeError(c, err)
 		return

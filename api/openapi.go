@@ -21,9 +21,9 @@ func OpenAPIPath(ginPath string) string {
 }
 
 var pathParamDocs = map[string]string{
-	"guild":  "Discord guild id",
-	"tenant": "tenant id",
-	"user":   "Discord user id",
+	"guild":     "Discord guild id",
+	"tenant":    "tenant id",
+	"user":      "Discord user id",
 	"token":     "API token id",
 	"currency":  "currency code",
 	"rule":      "rule id",

@@ -96,7 +96,7 @@ func (s *Server) getOverview(c *gin.Context) {
 	}
 	top := []namedStanding{}
 	if primary != nil {
-		rows, err := l.Leaderboard(ctx, guildID, primary.ID, ledger.LeaderboardQuery{Limit: 5})
+		rows, err := l.BoardOf(ctx, *primary, ledger.LeaderboardQuery{Limit: 5})
 		if err != nil {
 			writeError(c, err)
 			return

@@ -156,9 +156,9 @@ func (s *Server) putRuleEnabled(c *gin.Context) {
 // without events the guild's latest events (up to sample, default 50) are
 // replayed.
 type DryRunRequest struct {
-	Document *rules.Document  `json:"document"`
+	Document *rules.Document   `json:"document"`
 	Events   []rules.EventJSON `json:"events"`
-	Sample   int              `json:"sample"`
+	Sample   int               `json:"sample"`
 }
 
 // maxDryRunEvents bounds a dry run's work per request.

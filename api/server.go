@@ -112,6 +112,11 @@ type Server struct {
 	openapi []byte
 	eng     engines
 
+	// Per-request lookups, remembered briefly (see ttlCache): a logout
+	// elsewhere or a guild changing tenants takes effect within lookupTTL.
+	sessions     *ttlCache[string, auth.Session]
+	guildTenants *ttlCache[int64, int64]
+
 	authzMu sync.Mutex
 	az      *auth.Authorizer
 }
@@ -136,6 +141,8 @@ func New(d Deps) *Server {
 		panic(err) // the built-in registry and CEL environment always compile
 	}
 	s.eng = eng
+	s.sessions = newTTLCache[string, auth.Session](lookupTTL, 100_000)
+	s.guildTenants = newTTLCache[int64, int64](lookupTTL, 100_000)
 	metrics := ops.NewHTTPMetrics(d.Registry)
 	s.engine.Use(requestID(), observe(metrics), recoverJSON(d.Log))
 	s.engine.HandleMethodNotAllowed = true
@@ -157,6 +164,9 @@ func New(d Deps) *Server {
 }
 
 const apiPrefix = "/api/v1"
+
+// lookupTTL bounds how long a session or a guild's tenant is remembered.
+const lookupTTL = 3 * time.Second
 
 // authz returns the casbin authorizer, loading it on first use so that an
 // API started while Postgres is down becomes ready when it comes back.

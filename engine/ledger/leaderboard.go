@@ -40,11 +40,18 @@ func (q *LeaderboardQuery) normalise() {
 // (tenant, guild, currency, balance DESC, user) index; past seasons read
 // their snapshot.
 func (l *Ledger) Leaderboard(ctx context.Context, guildID, currencyID int64, q LeaderboardQuery) ([]Standing, error) {
-	q.normalise()
 	c, err := l.Currency(ctx, guildID, currencyID)
 	if err != nil {
 		return nil, err
 	}
+	return l.BoardOf(ctx, c, q)
+}
+
+// BoardOf is Leaderboard for a currency the caller has already read (the
+// API resolves it by code), saving a round trip per page.
+func (l *Ledger) BoardOf(ctx context.Context, c Currency, q LeaderboardQuery) ([]Standing, error) {
+	q.normalise()
+	guildID, currencyID := c.GuildID, c.ID
 	var sql string
 	if q.SeasonID == 0 {
 		// rank() over the rows up to the page is exact: every row ranked
