@@ -181,3 +181,29 @@ func errField(body map[string]any) string {
 	f, _ := e["field"].(string)
 	return f
 }
+
+// TestDashboardDirectory lists the channels and roles the gateway mirrored.
+func TestDashboardDirectory(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	ctx := context.Background()
+	dir := tenants.NewStore(b.db.Bun).ForTenant(b.tA.ID).Directory()
+	require.NoError(t, dir.SyncGuild(ctx, b.gA.ID,
+		[]tenants.Channel{{ID: 501, Name: "general", Type: 0}, {ID: 502, Name: "Lounge", Type: 2}},
+		[]tenants.Role{{ID: 601, Name: "Helper", Color: 0x00ffcc, Position: 2}}))
+
+	code, body := b.do(t, op, http.MethodGet, guildPath(b.gA, "/channels"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	var names []string
+	for _, ch := range body["items"].([]any) {
+		names = append(names, ch.(map[string]any)["name"].(string))
+	}
+	require.ElementsMatch(t, []string{"general", "Lounge"}, names)
+	code, body = b.do(t, op, http.MethodGet, guildPath(b.gA, "/roles"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, "Helper", body["items"].([]any)[0].(map[string]any)["name"])
+	code, body = b.do(t, op, http.MethodGet, guildPath(b.gB, "/channels"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Empty(t, body["items"], "guild B has none of A's channels")
+}

@@ -81,6 +81,8 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/guilds/:guild/audit", Obj: objGuildAudit, Act: actRead, Summary: "The guild's audit log, newest first, with before and after", Status: 200,
 			Query: []queryParam{qLimit, qBefore}, Handler: s.getGuildAudit},
 
+		{Method: http.MethodGet, Path: "/guilds/:guild/channels", Obj: objGuildOverview, Act: actRead, Summary: "The guild's channels (deleted ones marked), for pickers", Status: 200, Handler: s.getChannels},
+		{Method: http.MethodGet, Path: "/guilds/:guild/roles", Obj: objGuildOverview, Act: actRead, Summary: "The guild's roles (deleted ones marked), for pickers", Status: 200, Handler: s.getRoles},
 		{Method: http.MethodGet, Path: "/guilds/:guild/overview", Obj: objGuildOverview, Act: actRead, Summary: "Membership, activity, economy and engines at a glance", Status: 200, Handler: s.getOverview},
 		{Method: http.MethodGet, Path: "/guilds/:guild/leaderboard", Obj: objGuildEconomy, Act: actRead, Summary: "A currency's leaderboard, live or of a past season", Status: 200,
 			Query: []queryParam{{"currency", "currency code (default: the primary currency)"}, {"season", "a past season's id (default: live balances)"}, {"limit", "page size (1-100, default 25)"}, qOffset}, Handler: s.getLeaderboard},
