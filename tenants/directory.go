@@ -66,6 +66,33 @@ func (s *DirectoryStore) Channels(ctx context.Context, guildID int64) ([]Channel
 	return out, nil
 }
 
+// AllChannels lists every channel of the guild ever seen, deleted ones
+// included (Deleted set, after the live ones), for naming channels that
+// zones, rules or reports still refer to.
+func (s *DirectoryStore) AllChannels(ctx context.Context, guildID int64) ([]Channel, error) {
+	out := []Channel{}
+	err := s.db.NewSelect().Model(&out).
+		Where("tenant_id = ? AND guild_id = ?", s.tenantID, guildID).
+		Order("deleted", "position", "id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list channels: %w", err)
+	}
+	return out, nil
+}
+
+// AllRoles lists every role of the guild ever seen, deleted ones included
+// (Deleted set, after the live ones), highest first.
+func (s *DirectoryStore) AllRoles(ctx context.Context, guildID int64) ([]Role, error) {
+	out := []Role{}
+	err := s.db.NewSelect().Model(&out).
+		Where("tenant_id = ? AND guild_id = ?", s.tenantID, guildID).
+		Order("deleted", "position DESC", "id").Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list roles: %w", err)
+	}
+	return out, nil
+}
+
 // Channel returns one channel, deleted or not (ErrNotFound if never seen).
 func (s *DirectoryStore) Channel(ctx context.Context, guildID, channelID int64) (Channel, error) {
 	var c Channel
