@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -206,4 +207,26 @@ func TestDashboardDirectory(t *testing.T) {
 	code, body = b.do(t, op, http.MethodGet, guildPath(b.gB, "/channels"), nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Empty(t, body["items"], "guild B has none of A's channels")
+}
+
+// TestHostileBodies: malformed and oversized bodies get a clear 400 and
+// change nothing.
+func TestHostileBodies(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	huge := map[string]any{"document": map[string]any{"name": strings.Repeat("x", 2<<20)}}
+	code, body := b.do(t, op, http.MethodPost, guildPath(b.gA, "/rules"), huge)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	code, body = b.do(t, op, http.MethodPost, guildPath(b.gA, "/rules"), map[string]any{"document": "not an object"})
+	require.Equal(t, http.StatusBadRequest, code, body)
+	code, body = b.do(t, op, http.MethodPost, guildPath(b.gA, "/awards"), map[string]any{"user_id": "-3", "currency": "xp", "amount": 1, "reason": "x"})
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Equal(t, "user_id", errField(body))
+	code, body = b.do(t, op, http.MethodGet, guildPath(b.gA, "/leaderboard?limit=100000"), nil)
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Equal(t, "limit", errField(body))
+	code, body = b.do(t, op, http.MethodGet, guildPath(b.gA, "/rules"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Empty(t, body["items"], "nothing was created")
 }

@@ -63,3 +63,18 @@ func recoverJSON(log *slog.Logger) gin.HandlerFunc {
 func promhttpHandler(g prometheus.Gatherer) http.Handler {
 	return promhttp.HandlerFor(g, promhttp.HandlerOpts{})
 }
+
+// maxBodyBytes bounds a request body: the largest legitimate one (a rule
+// document with pasted dry-run events) is far smaller.
+const maxBodyBytes = 1 << 20
+
+// limitBody makes reading past maxBodyBytes fail, so a hostile client
+// cannot make a handler buffer an endless body.
+func limitBody() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body != nil {
+			c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
+		}
+		c.Next()
+	}
+}

@@ -144,7 +144,7 @@ func New(d Deps) *Server {
 	s.sessions = newTTLCache[string, auth.Session](lookupTTL, 100_000)
 	s.guildTenants = newTTLCache[int64, int64](lookupTTL, 100_000)
 	metrics := ops.NewHTTPMetrics(d.Registry)
-	s.engine.Use(requestID(), observe(metrics), recoverJSON(d.Log))
+	s.engine.Use(requestID(), observe(metrics), recoverJSON(d.Log), limitBody())
 	s.engine.HandleMethodNotAllowed = true
 	s.engine.NoRoute(func(c *gin.Context) { writeError(c, errRouteNotFound) })
 	s.engine.NoMethod(func(c *gin.Context) { writeError(c, errMethodNotAllowed) })
