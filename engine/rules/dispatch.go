@@ -132,12 +132,15 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 // Concurrency > 1; results are in event order.
 func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) ([]Result, error) {
 	results := make([]Result, len(events))
+	facts := newBatchFacts(r.Engine.o.Facts)
+	facts.prefetch(ctx, events, 2*r.Concurrency)
+	mode := evalMode{engine: r.Engine, state: r.Engine.o.State, facts: facts}
 	one := func(i int) error {
 		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
 		if err != nil {
 			return err
 		}
-		results[i], err = r.Engine.Evaluate(ctx, set, events[i])
+		results[i], err = r.Engine.evaluate(ctx, set, events[i], mode)
 		return err
 	}
 	n := r.Concurrency

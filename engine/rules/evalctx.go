@@ -71,7 +71,11 @@ func (ec *evalCtx) member(userID int64) (*MemberFacts, error) {
 	if m, ok := ec.more[userID]; ok {
 		return m, nil
 	}
-	f, err := ec.eng.o.Facts.Member(ec.ctx, ec.set.GuildID, userID)
+	facts := ec.eng.o.Facts
+	if ec.mode.facts != nil {
+		facts = ec.mode.facts
+	}
+	f, err := facts.Member(ec.ctx, ec.set.GuildID, userID)
 	if err != nil {
 		return nil, infra(fmt.Errorf("member facts %d: %w", userID, err))
 	}

@@ -108,6 +108,7 @@ type evalMode struct {
 	engine  *Engine
 	state   State
 	tracing *[]Step
+	facts   Facts // nil: the engine's
 }
 
 // Evaluate runs an event, and every internal event its rules emit, through

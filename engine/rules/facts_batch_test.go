@@ -1,0 +1,58 @@
+package rules_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/rules"
+)
+
+// countingFacts counts loads per member.
+type countingFacts struct {
+	rules.StaticFacts
+	mu    sync.Mutex
+	loads map[int64]int
+}
+
+func (c *countingFacts) Member(ctx context.Context, guildID, userID int64) (rules.MemberFacts, error) {
+	c.mu.Lock()
+	c.loads[userID]++
+	c.mu.Unlock()
+	return c.StaticFacts.Member(ctx, guildID, userID)
+}
+
+// A batch loads each member's facts once, however many of its events (and
+// concurrent shards) ask, and pays what evaluating one event at a time does.
+func TestRunnerLoadsEachMemberOncePerBatch(t *testing.T) {
+	t.Parallel()
+	c := compiler(t)
+	set := ruleSet(t, c, nil,
+		doc(t, `{"name":"xp","trigger":{"events":["message_create"]},"conditions":[{"type":"not_bot"},{"type":"has_role","roles":["7"]}],
+			"effects":[{"type":"credit","currency":"xp","base":3,"amount":"base + wallet['xp'] / 100.0"}]}`))
+	static := rules.StaticFacts{}
+	for u := int64(1); u <= 5; u++ {
+		static[u] = rules.MemberFacts{Roles: []int64{7}, Wallet: map[string]float64{"xp": float64(u * 100)}}
+	}
+	var events []rules.Event
+	for i := 0; i < 40; i++ {
+		events = append(events, msg(int64(i%5+1), t0.Add(time.Duration(i)*time.Second), 30))
+	}
+	run := func(concurrency int) (map[int64]int, map[int64]int64) {
+		facts := &countingFacts{StaticFacts: static, loads: map[int64]int{}}
+		led := &fakeLedger{seen: map[string]bool{}, balances: map[int64]int64{}}
+		r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, nil, func(o *rules.Options) { o.Facts = facts }),
+			Ledger: led, Concurrency: concurrency}
+		_, err := r.Process(context.Background(), 1, events)
+		require.NoError(t, err)
+		return facts.loads, led.balances
+	}
+	for _, n := range []int{1, 4} {
+		loads, balances := run(n)
+		require.Equal(t, map[int64]int{1: 1, 2: 1, 3: 1, 4: 1, 5: 1}, loads, "concurrency %d", n)
+		require.Equal(t, map[int64]int64{1: 8 * 4, 2: 8 * 5, 3: 8 * 6, 4: 8 * 7, 5: 8 * 8}, balances, "concurrency %d", n)
+	}
+}
