@@ -28,11 +28,7 @@ func runWorker(ctx context.Context, d *deps, dc discordConfig) error {
 	maint.Register(mux)
 	rulesPipe.Register(mux)
 
-	srv := asynq.NewServerFromRedisClient(d.rdb, asynq.Config{
-		Concurrency: 8,
-		Queues:      map[string]int{jobs.QueueRules: 6, jobs.QueueDiscord: 3, jobs.QueueMaintenance: 1},
-		Logger:      jobs.AsynqLogger{L: log},
-	})
+	srv := asynq.NewServerFromRedisClient(d.rdb, jobs.ServerConfig(log))
 	sched := asynq.NewSchedulerFromRedisClient(d.rdb, &asynq.SchedulerOpts{Logger: jobs.AsynqLogger{L: log}})
 	for _, e := range jobs.Schedule {
 		if _, err := sched.Register(e.Spec, asynq.NewTask(e.Type, nil), asynq.Queue(jobs.QueueMaintenance)); err != nil {

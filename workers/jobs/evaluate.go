@@ -20,6 +20,7 @@ type Evaluator struct {
 	runner    *rules.Runner
 	log       *slog.Logger
 	malformed prometheus.Counter
+	hooks     *Hooks // nil: none
 }
 
 // NewEvaluator wraps a configured runner.
@@ -34,6 +35,14 @@ func NewEvaluator(runner *rules.Runner, log *slog.Logger, reg prometheus.Registe
 func (e *Evaluator) Register(mux *asynq.ServeMux) { mux.HandleFunc(TypeEvaluate, e.handle) }
 
 func (e *Evaluator) handle(ctx context.Context, t *asynq.Task) error {
+	err := e.handleEvents(ctx, t)
+	if err != nil && e.hooks != nil && e.hooks.Failed != nil {
+		e.hooks.Failed(err)
+	}
+	return err
+}
+
+func (e *Evaluator) handleEvents(ctx context.Context, t *asynq.Task) error {
 	events, err := lake.DecodeEvents(t.Payload())
 	if err != nil || len(events) == 0 {
 		e.malformed.Inc()
@@ -50,6 +59,9 @@ func (e *Evaluator) handle(ctx context.Context, t *asynq.Task) error {
 		if err := e.process(ctx, tenantID, evs); err != nil {
 			return fmt.Errorf("tenant %d: %w", tenantID, err)
 		}
+	}
+	if e.hooks != nil && e.hooks.Evaluated != nil {
+		e.hooks.Evaluated(len(events))
 	}
 	return nil
 }

@@ -28,6 +28,20 @@ const (
 	QueueMaintenance = "maintenance"
 )
 
+// ServerConfig is the worker role's asynq server: rules first, then
+// Discord actions, then maintenance. When every queue is empty asynq
+// sleeps TaskCheckInterval before looking again (1 s by default): that
+// sleep would be most of an event's dispatch→credited time at low traffic,
+// so it is short (an idle worker polls Redis 50 times a second).
+func ServerConfig(log *slog.Logger) asynq.Config {
+	return asynq.Config{
+		Concurrency:       8,
+		Queues:            map[string]int{QueueRules: 6, QueueDiscord: 3, QueueMaintenance: 1},
+		Logger:            AsynqLogger{L: log},
+		TaskCheckInterval: 20 * time.Millisecond,
+	}
+}
+
 // Schedule is the periodic work, in cron syntax (UTC).
 var Schedule = []struct {
 	Spec string
