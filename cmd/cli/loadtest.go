@@ -31,10 +31,10 @@ func newLoadtestCmd() *cobra.Command {
 				return err
 			}
 			var ch config.Checker
-			if profile == loadtest.ProfileRate {
+			if profile == loadtest.ProfileRate || profile == loadtest.ProfileRules {
 				ch.Positive("rate", int64(rate))
 			}
-			ch.OneOf("profile", profile, loadtest.ProfileRoadmap500, loadtest.ProfileMax, loadtest.ProfileRate, loadtest.ProfileChaos, loadtest.ProfileNaive)
+			ch.OneOf("profile", profile, loadtest.ProfileRoadmap500, loadtest.ProfileMax, loadtest.ProfileRate, loadtest.ProfileChaos, loadtest.ProfileNaive, loadtest.ProfileRules, loadtest.ProfileRulesMax)
 			if err := ch.Err(); err != nil {
 				return err
 			}
@@ -71,9 +71,9 @@ func newLoadtestCmd() *cobra.Command {
 	c.register(cmd.Flags())
 	_ = cmd.Flags().Set("log-level", "warn")
 	cmd.Flags().Lookup("log-level").DefValue = "warn"
-	cmd.Flags().StringVar(&profile, "profile", loadtest.ProfileRoadmap500, "roadmap-500, max, rate, chaos or naive")
+	cmd.Flags().StringVar(&profile, "profile", loadtest.ProfileRoadmap500, "roadmap-500, max, rate, chaos, naive, rules or rules-max")
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to generate traffic (all profiles but roadmap-500)")
-	cmd.Flags().Float64Var(&rate, "rate", 0, "events per second: required by the rate profile; optional for chaos (default: max)")
+	cmd.Flags().Float64Var(&rate, "rate", 0, "events per second: required by the rate and rules profiles; optional for chaos (default: max)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON line")
 	cmd.Flags().StringVar(&profOut, "cpuprofile", "", "write a CPU profile of the run (simulator and pipeline) to this file")
 	return cmd

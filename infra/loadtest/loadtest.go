@@ -26,6 +26,8 @@ const (
 	ProfileRate       = "rate"        // a fixed rate (Options.Rate), for latency at a given load
 	ProfileChaos      = "chaos"       // max, with reconnects, invalid sessions, zombies and a SIGKILLed worker
 	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event (given as long to catch up as the traffic took; what it did not store counts as lost)
+	ProfileRules      = "rules"       // Options.Rate through capture, outbox, relay, asynq rules:evaluate and the ledger, Classic installed: dispatch→credited latency
+	ProfileRulesMax   = "rules-max"   // max traffic into a stopped outbox, then the drain through rules into the ledger timed: the rules stage's ceiling
 )
 
 // Options select and bound a run.
@@ -57,6 +59,21 @@ type Report struct {
 	WallSeconds     float64 `json:"wall_seconds"`
 	TakeoverSeconds float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
 	Faults          int     `json:"faults,omitempty"`
+	// Rules profiles: lake events evaluated by rules:evaluate tasks (per
+	// second of the run, or of the drain for rules-max), credits and
+	// postings the ledger committed, and dispatch→credited latency of the
+	// messages that earned a credit.
+	RulesEvents          int     `json:"rules_events,omitempty"`
+	RulesEventsPerSec    float64 `json:"rules_events_per_sec,omitempty"`
+	RulesTasks           int     `json:"rules_tasks,omitempty"`
+	RulesFailures        *int    `json:"rules_failures,omitempty"` // task errors (retried) plus rule run-time failures; set by the rules profiles
+	Credits              int     `json:"credits,omitempty"`
+	Postings             int     `json:"postings,omitempty"`
+	PostingsPerSec       float64 `json:"postings_per_sec,omitempty"`
+	CreditLatencySamples int     `json:"credit_latency_samples,omitempty"`
+	CreditLatencyP50MS   float64 `json:"credit_latency_p50_ms,omitempty"`
+	CreditLatencyP95MS   float64 `json:"credit_latency_p95_ms,omitempty"`
+	CreditLatencyP99MS   float64 `json:"credit_latency_p99_ms,omitempty"`
 	// LostByType and DuplicatesByType break the totals down when they are not zero.
 	LostByType       map[string]int `json:"lost_by_type,omitempty"`
 	DuplicatesByType map[string]int `json:"duplicates_by_type,omitempty"`

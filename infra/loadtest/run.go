@@ -24,12 +24,16 @@ import (
 func Run(ctx context.Context, o Options) (Report, error) {
 	rep := Report{Profile: o.Profile}
 	switch o.Profile {
-	case ProfileRoadmap500, ProfileMax, ProfileRate, ProfileChaos, ProfileNaive:
+	case ProfileRoadmap500, ProfileMax, ProfileRate, ProfileChaos, ProfileNaive, ProfileRules, ProfileRulesMax:
 	default:
-		return rep, fmt.Errorf("unknown profile %q: want roadmap-500, max, rate, chaos or naive", o.Profile)
+		return rep, fmt.Errorf("unknown profile %q: want roadmap-500, max, rate, chaos, naive, rules or rules-max", o.Profile)
 	}
 	if o.Duration <= 0 {
 		o.Duration = 20 * time.Second
+	}
+	if o.Profile == ProfileRules || o.Profile == ProfileRulesMax {
+		err := runRules(ctx, o, &rep)
+		return rep, err
 	}
 	start := time.Now()
 	sc, err := newScratch(ctx, o)
@@ -157,7 +161,7 @@ func generate(ctx context.Context, o Options, sim *discordsim.Server, inject fun
 	gctx, cancel := context.WithTimeout(ctx, o.Duration)
 	defer cancel()
 	rate := 1e9 // as fast as the simulator goes
-	if o.Profile == ProfileRate || (o.Profile == ProfileChaos && o.Rate > 0) {
+	if o.Profile == ProfileRate || o.Profile == ProfileRules || (o.Profile == ProfileChaos && o.Rate > 0) {
 		rate = o.Rate
 	}
 	var wg sync.WaitGroup
