@@ -145,6 +145,15 @@ func TestDashboardRules(t *testing.T) {
 	}
 	require.Subset(t, actions, []string{"rule.create", "rule.update"}, "%v", actions)
 
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules/backtests"), map[string]any{"document": doc, "days": 7})
+	require.Equal(t, http.StatusAccepted, code, body)
+	code, body = b.do(t, op, http.MethodGet, guildPath(g, "/rules/backtests/"+body["id"].(string)), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, "queued", body["state"], "the workers run it")
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules/backtests"), map[string]any{"document": broken})
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Equal(t, "document.effects[0].amount", errField(body))
+
 	code, body = b.do(t, op, http.MethodGet, guildPath(g, "/rules/catalog"), nil)
 	require.Equal(t, http.StatusOK, code, body)
 	require.Contains(t, body["triggers"], "message_create")

@@ -6,6 +6,7 @@ import (
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/engine/rules/backtests"
 )
 
 // engines are the domain services the dashboard routes call. They are
@@ -19,6 +20,8 @@ type engines struct {
 	// dryRun evaluates drafts with in-memory state; facts come from
 	// Deps.RuleFacts so a dry run sees the member as the workers would.
 	dryRun *rules.Engine
+	// backtests queues draft rules over lake history (run by the workers).
+	backtests *backtests.Runs
 }
 
 func newEngines(d Deps) (engines, error) {
@@ -36,12 +39,14 @@ func newEngines(d Deps) (engines, error) {
 		return engines{}, fmt.Errorf("rules engine: %w", err)
 	}
 	led := ledger.New(d.DB, d.Log)
+	store := rules.NewStore(d.DB.Bun, comp)
 	return engines{
 		ledger:     led,
 		milestones: milestones.New(d.DB, led, d.Log),
 		registry:   reg,
 		compiler:   comp,
-		rules:      rules.NewStore(d.DB.Bun, comp),
+		rules:      store,
 		dryRun:     eng,
+		backtests:  backtests.New(d.Redis, d.DB.Pool, comp, store, eng, d.Log),
 	}, nil
 }

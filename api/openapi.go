@@ -29,6 +29,7 @@ var pathParamDocs = map[string]string{
 	"rule":      "rule id",
 	"zone":      "zone id",
 	"milestone": "milestone template id",
+	"backtest":  "backtest id",
 }
 
 // openAPIDocument describes the route table as OpenAPI 3. Each operation
@@ -50,7 +51,7 @@ func openAPIDocument(routes []route, version string) []byte {
 				"description": q.Description, "schema": map[string]any{"type": "string"}})
 		}
 		success := map[string]any{"description": http.StatusText(rt.Status)}
-		if rt.Status == http.StatusOK || rt.Status == http.StatusCreated {
+		if rt.Status == http.StatusOK || rt.Status == http.StatusCreated || rt.Status == http.StatusAccepted {
 			success["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
 		}
 		op := map[string]any{
@@ -113,6 +114,8 @@ func openAPIDocument(routes []route, version string) []byte {
 				"DryRunRequest": object([]string{"document"}, map[string]any{"document": map[string]any{"type": "object"},
 					"events": map[string]any{"type": "array", "items": map[string]any{"type": "object"}, "description": "events to replay (default: the guild's latest)"},
 					"sample": map[string]any{"type": "integer", "description": "how many recent events to replay when events is empty (default 50, at most 500)"}}),
+				"BacktestRequest": object([]string{"document"}, map[string]any{"document": map[string]any{"type": "object"},
+					"days": map[string]any{"type": "integer", "description": "how many days back (1-90, default 30)"}}),
 				"ZoneRequest": object([]string{"name"}, map[string]any{"name": str, "channels": map[string]any{"type": "array", "items": str},
 					"multipliers": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "number"}}}),
 				"MilestoneRequest": object([]string{"key", "name", "rarity", "requirement"}, map[string]any{"key": str, "name": str, "description": str,

@@ -333,3 +333,40 @@ func (s *Server) deleteZone(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// BacktestRequest runs a draft rule over the guild's last days of history.
+type BacktestRequest struct {
+	Document *rules.Document `json:"document"`
+	Days     int             `json:"days"`
+}
+
+// postBacktest queues a backtest; the workers run it and the caller polls
+// GET backtests/:backtest for progress and the outcome.
+func (s *Server) postBacktest(c *gin.Context) {
+	var req BacktestRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	if req.Document == nil {
+		writeError(c, apperr.Invalid("document", "is required"))
+		return
+	}
+	if req.Days == 0 {
+		req.Days = 30
+	}
+	run, err := s.eng.backtests.Start(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), *req.Document, req.Days)
+	if err != nil {
+		writeError(c, documentError(err))
+		return
+	}
+	c.JSON(http.StatusAccepted, run)
+}
+
+func (s *Server) getBacktest(c *gin.Context) {
+	run, err := s.eng.backtests.Get(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), c.Param("backtest"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, run)
+}
