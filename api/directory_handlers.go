@@ -13,7 +13,7 @@ import (
 // names), for the dashboard's pickers.
 func (s *Server) getChannels(c *gin.Context) {
 	sc, guildID := s.guildScope(c)
-	chs, err := sc.Directory().Channels(c.Request.Context(), guildID)
+	chs, err := sc.Directory().AllChannels(c.Request.Context(), guildID)
 	if err != nil {
 		writeError(c, err)
 		return
@@ -24,10 +24,11 @@ func (s *Server) getChannels(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": chs})
 }
 
-// getRoles lists the guild's roles, highest first as Discord orders them.
+// getRoles lists the guild's roles, highest first as Discord orders them
+// (deleted ones last and marked).
 func (s *Server) getRoles(c *gin.Context) {
 	sc, guildID := s.guildScope(c)
-	rs, err := sc.Directory().Roles(c.Request.Context(), guildID)
+	rs, err := sc.Directory().AllRoles(c.Request.Context(), guildID)
 	if err != nil {
 		writeError(c, err)
 		return

@@ -14,6 +14,7 @@ import (
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/engine/rules/backtests"
 	"github.com/synapsehq/synapse/engine/rules/ledgerpost"
 	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/tenants"
@@ -25,6 +26,7 @@ type RulesPipeline struct {
 	Evaluator *Evaluator
 	Actions   *ActionHandler
 	Sweep     *MilestoneSweep
+	Backtests *backtests.Runs
 	// Hooks are empty until a caller (the load test) sets them.
 	Hooks *Hooks
 	cache *rules.Cache
@@ -74,7 +76,10 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, log: log}
 	ev := NewEvaluator(runner, log, reg)
 	ev.hooks = hooks
-	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, log, reg), Sweep: sweep, Hooks: hooks, cache: cache, log: log, pool: db}, nil
+	// Backtests evaluate in dry-run mode with their own in-memory state:
+	// the live engine's Redis state and ledger are never touched.
+	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
+	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, log, reg), Sweep: sweep, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
 }
 
 // Register mounts the rules and action handlers.
@@ -82,6 +87,7 @@ func (p *RulesPipeline) Register(mux *asynq.ServeMux) {
 	p.Evaluator.Register(mux)
 	p.Actions.Register(mux)
 	p.Sweep.Register(mux)
+	p.Backtests.Register(mux)
 }
 
 // Listen keeps the rule-set cache current until ctx ends.
