@@ -51,8 +51,18 @@ func (b *batchFacts) Member(ctx context.Context, guildID, userID int64) (MemberF
 	}
 }
 
-// prefetch loads the acting members of events, up to n at a time, so the
-// round trips of a batch overlap instead of following one another.
+// BatchFacts is Facts that can also load many members of a guild in one
+// go (a query per table rather than per member). A batch prefetches its
+// acting members through it when the Facts implements it; members absent
+// from the answer get MemberFacts{UserID: id}, as Member gives them.
+type BatchFacts interface {
+	Facts
+	Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]MemberFacts, error)
+}
+
+// prefetch loads the acting members of events: in one call per guild when
+// the Facts is a BatchFacts, else up to n at a time, so the round trips of
+// a batch overlap instead of following one another.
 func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
 	seen := map[memberRef]bool{}
 	var refs []memberRef
@@ -62,6 +72,10 @@ func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
 			seen[ref] = true
 			refs = append(refs, ref)
 		}
+	}
+	if bf, ok := b.inner.(BatchFacts); ok {
+		b.prefetchBulk(ctx, bf, refs)
+		return
 	}
 	if len(refs) < 2 || n <= 1 {
 		return // loaded on first use, as without a batch
@@ -85,4 +99,33 @@ func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+func (b *batchFacts) prefetchBulk(ctx context.Context, bf BatchFacts, refs []memberRef) {
+	byGuild := map[int64][]int64{}
+	for _, r := range refs {
+		byGuild[r.guild] = append(byGuild[r.guild], r.user)
+	}
+	for guild, users := range byGuild {
+		got, err := bf.Members(ctx, guild, users)
+		if err != nil {
+			return // each member is then loaded (and fails) on first use
+		}
+		b.mu.Lock()
+		for _, u := range users {
+			ref := memberRef{guild, u}
+			if _, ok := b.members[ref]; ok {
+				continue
+			}
+			f, ok := got[u]
+			if !ok {
+				f = MemberFacts{UserID: u}
+			}
+			f.UserID = u
+			e := &factsEntry{ready: make(chan struct{}), f: f}
+			close(e.ready)
+			b.members[ref] = e
+		}
+		b.mu.Unlock()
+	}
 }

@@ -56,3 +56,44 @@ func TestRunnerLoadsEachMemberOncePerBatch(t *testing.T) {
 		require.Equal(t, map[int64]int64{1: 8 * 4, 2: 8 * 5, 3: 8 * 6, 4: 8 * 7, 5: 8 * 8}, balances, "concurrency %d", n)
 	}
 }
+
+// bulkFacts answers Members in one call per guild and counts both paths.
+type bulkFacts struct {
+	countingFacts
+	bulkCalls int
+}
+
+func (b *bulkFacts) Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]rules.MemberFacts, error) {
+	b.mu.Lock()
+	b.bulkCalls++
+	b.mu.Unlock()
+	out := map[int64]rules.MemberFacts{}
+	for _, u := range userIDs {
+		if f, ok := b.StaticFacts[u]; ok {
+			out[u] = f
+		}
+	}
+	return out, nil
+}
+
+// A BatchFacts loads a batch's members in one call per guild; members it
+// does not know are empty, as Member makes them.
+func TestRunnerLoadsMembersInBulk(t *testing.T) {
+	t.Parallel()
+	set := ruleSet(t, compiler(t), nil,
+		doc(t, `{"name":"xp","trigger":{"events":["message_create"]},"conditions":[{"type":"not_bot"}],
+			"effects":[{"type":"credit","currency":"xp","base":3,"amount":"base + wallet['xp'] / 100.0"}]}`))
+	facts := &bulkFacts{countingFacts: countingFacts{loads: map[int64]int{}, StaticFacts: rules.StaticFacts{
+		1: {Wallet: map[string]float64{"xp": 100}}, 2: {Bot: true}}}}
+	led := &fakeLedger{seen: map[string]bool{}, balances: map[int64]int64{}}
+	r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, nil, func(o *rules.Options) { o.Facts = facts }), Ledger: led, Concurrency: 4}
+	var events []rules.Event
+	for i := 0; i < 9; i++ {
+		events = append(events, msg(int64(i%3+1), t0.Add(time.Duration(i)*time.Second), 30))
+	}
+	_, err := r.Process(context.Background(), 1, events)
+	require.NoError(t, err)
+	require.Equal(t, 1, facts.bulkCalls)
+	require.Empty(t, facts.loads, "no member loaded one by one")
+	require.Equal(t, map[int64]int64{1: 3 * 4, 3: 3 * 3}, led.balances, "member 2 is a bot; member 3 is unknown, with an empty wallet")
+}
