@@ -1,0 +1,224 @@
+import { expect, test, type Page } from '@playwright/test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The dashboard in a real browser against `synapse demo` (global-setup.ts):
+// Login with Discord through discordsim's consent page, a guild admin's
+// tour, and a member without a role being refused.
+
+const base = () => process.env.SYNAPSE_E2E_URL!;
+const guild = () => process.env.SYNAPSE_E2E_GUILD!;
+const shots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../artifacts/screenshots');
+
+async function api<T>(p: string): Promise<T> {
+	const r = await fetch(base() + '/api/v1' + p, { headers: { Authorization: `Bearer ${process.env.SYNAPSE_E2E_OPERATOR}` } });
+	expect(r.ok, `GET ${p}: ${r.status}`).toBeTruthy();
+	return (await r.json()) as T;
+}
+
+/** Follows a link of the guild's side navigation. */
+async function nav(page: Page, name: string) {
+	await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+}
+
+async function shot(page: Page, name: string, fullPage = false) {
+	await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage });
+}
+
+/** Logs in through discordsim's consent page as the user `pick` chooses. */
+async function login(page: Page, pick: (opts: { value: string; label: string }[]) => string) {
+	await page.goto(base() + '/');
+	await page.getByTestId('login').click();
+	await expect(page.locator('#login_as')).toBeVisible(); // discordsim's consent page
+	expect(new URL(page.url()).origin).toBe(process.env.SYNAPSE_E2E_SIM);
+	const opts = await page.locator('#login_as option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent ?? '' })));
+	const who = pick(opts);
+	await page.selectOption('#login_as', who);
+	await page.locator('#authorize').click();
+	await page.waitForURL(base() + '/');
+	return opts.find((o) => o.value === who)!;
+}
+
+/** A page that throws fails the test, whatever it shows. */
+function failOnPageErrors(page: Page) {
+	page.on('pageerror', (e) => {
+		throw new Error(`uncaught error in the page: ${e.message}\n${e.stack}`);
+	});
+}
+
+test.describe.serial('a guild admin', () => {
+	let page: Page;
+	let name = '';
+	test.beforeAll(async ({ browser }) => {
+		page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+		failOnPageErrors(page);
+		name = (await api<{ guild: { name: string } }>(`/guilds/${guild()}/overview`)).guild.name;
+	});
+	test.afterAll(async () => {
+		await page.close();
+	});
+
+	test('log in with Discord as the guild owner', async () => {
+		const chosen = await login(page, (opts) => opts.find((o) => o.label.includes(`(owner of ${name})`))!.value);
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		expect(me.user.id).toBe(chosen.value);
+		await expect(page.getByTestId('whoami')).toHaveText(me.user.global_name || me.user.username);
+	});
+
+	test('pick the guild', async () => {
+		const card = page.getByTestId('guild-card').filter({ hasText: name });
+		await expect(card).toBeVisible();
+		await expect(card).toContainText('guild admin');
+		await shot(page, '01-guild-picker');
+		await card.click();
+		await expect(page.getByTestId('guild-name')).toHaveText(name);
+		await expect(page.getByTestId('overview-stats')).toContainText('Members');
+		await expect(page.locator('canvas').first()).toBeVisible();
+		await shot(page, '02-overview');
+	});
+
+	test('read the leaderboard', async () => {
+		await nav(page, 'Leaderboard');
+		const rows = page.getByTestId('leaderboard').locator('tbody tr');
+		await expect(rows.first()).toBeVisible();
+		// What the page shows is what the API ranks, read at the same moment.
+		const [board] = await Promise.all([
+			page.waitForResponse((r) => r.url().includes('/leaderboard?') && r.ok()).then((r) => r.json()),
+			page.reload()
+		]);
+		const first = board.items[0];
+		await expect(page.getByTestId('champion')).toContainText(first.name || first.user_id);
+		await expect(rows).toHaveCount(board.items.length);
+		await expect(rows.first()).toContainText(first.name || first.user_id);
+		await shot(page, '03-leaderboard');
+
+		await rows.first().getByTestId('leaderboard-member').click();
+		await expect(page.getByTestId('wallets')).toContainText('XP');
+		await expect(page.getByTestId('award-form')).toBeVisible();
+		await shot(page, '04-member-profile');
+	});
+
+	const ruleName = `E2E helpful answers ${Date.now()}`;
+	let ruleId = '';
+	const doc = (seconds: number) => ({
+		name: ruleName,
+		trigger: { events: ['message_create'] },
+		conditions: [{ type: 'not_bot' }, { type: 'cooldown', seconds }],
+		effects: [{ type: 'credit', currency: 'xp', base: 5, amount: 'base' }]
+	});
+
+	test('a rule the API refuses shows the error at the offending field', async () => {
+		await page.goto(`${base()}/g/${guild()}/rules`);
+		await expect(page.getByTestId('rule-row').first()).toBeVisible();
+		await shot(page, '05-rules');
+		await page.getByTestId('new-rule').click();
+		const bad = JSON.stringify(doc(-5), null, 2);
+		const badLine = bad.split('\n').findIndex((l) => l.includes('"seconds": -5')) + 1;
+		await page.getByTestId('rule-json').fill(bad);
+		await page.getByTestId('save-rule').click();
+		await expect(page.getByTestId('rule-error')).toContainText('document.conditions[1].seconds');
+		// The editor marks the line of "seconds": -5, where the API says the problem is.
+		await expect(page.getByTestId('rule-error')).toContainText(`line ${badLine} ·`);
+		await expect(page.getByTestId('rule-json-error')).toBeVisible();
+		await expect(page.getByTestId('toast-error')).toContainText('request id');
+		await shot(page, '06-rule-validation-error');
+	});
+
+	test('dry-run the draft against the guild’s recent events', async () => {
+		await page.getByTestId('rule-json').fill(JSON.stringify(doc(30), null, 2));
+		const [dry] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith('/rules/dry-run') && r.status() === 200).then((r) => r.json()),
+			page.getByTestId('dry-run').click()
+		]);
+		expect(dry.events).toBeGreaterThan(0);
+		await expect(page.getByTestId('dry-run-summary')).toContainText(`${dry.events} recent events`);
+		await expect(page.getByTestId('dry-run-summary')).toContainText(`${dry.fired} would fire`);
+		await expect(page.getByTestId('rule-error')).toHaveCount(0);
+		await shot(page, '07-rule-dry-run');
+	});
+
+	test('create the rule', async () => {
+		await page.getByTestId('save-rule').click();
+		await page.waitForURL(new RegExp(`/g/${guild()}/rules/\\d+$`));
+		ruleId = page.url().split('/').pop()!;
+		await expect(page.getByRole('heading', { level: 1 })).toContainText(ruleName);
+		const stored = await api<{ rule: { name: string; enabled: boolean; document: { conditions: { seconds?: number }[] } } }>(`/guilds/${guild()}/rules/${ruleId}`);
+		expect(stored.rule.name).toBe(ruleName);
+		expect(stored.rule.document.conditions[1].seconds).toBe(30);
+
+		await page.getByRole('link', { name: '← Rules' }).click();
+		const row = page.getByTestId('rule-row').filter({ hasText: ruleName });
+		await expect(row).toBeVisible();
+		const toggle = row.getByTestId('rule-toggle');
+		const was = (await toggle.getAttribute('aria-checked')) === 'true';
+		await toggle.click();
+		await expect(toggle).toHaveAttribute('aria-checked', String(!was));
+		const after = await api<{ rule: { enabled: boolean } }>(`/guilds/${guild()}/rules/${ruleId}`);
+		expect(after.rule.enabled).toBe(!was);
+	});
+
+	test('see the creation in the audit log, key by key', async () => {
+		await nav(page, 'Audit log');
+		const entry = page.getByTestId('audit-entry').filter({ hasText: `rule:${ruleId}` }).filter({ has: page.getByTestId('audit-action').getByText('rule.create', { exact: true }) });
+		await expect(entry).toBeVisible();
+		const nameRow = entry.locator('[data-diff="added"]').filter({ hasText: /^\+?\s*name/ });
+		await expect(nameRow.first()).toContainText(ruleName);
+		await expect(entry.locator('[data-diff="removed"]')).toHaveCount(0);
+		// The toggle is audited too: enabled flipped, shown as a change.
+		const toggled = page.getByTestId('audit-entry').filter({ hasText: `rule:${ruleId}` }).filter({ has: page.getByTestId('audit-action').getByText(/^rule\.(enable|disable)$/) });
+		await expect(toggled.locator('[data-diff="changed"]').filter({ hasText: 'enabled' })).toBeVisible();
+		await shot(page, '08-audit-log', false);
+	});
+
+	test('the other pages render real data', async () => {
+		for (const [link, testid, file] of [
+			['Activity', 'activity', '09-activity'],
+			['Achievements', 'achievements', '10-achievements'],
+			['Currencies', 'currencies', '11-currencies'],
+			['Zones', 'zones', '12-zones'],
+			['Data Sources', 'capture-toggles', '13-data-sources'],
+			['Settings', 'settings-form', '14-settings']
+		] as const) {
+			await nav(page, link);
+			await expect(page.getByTestId(testid)).toBeVisible();
+			await expect(page.getByTestId('skeleton')).toHaveCount(0);
+			await shot(page, file);
+		}
+	});
+
+	test('on a phone the navigation is a drawer', async () => {
+		await page.setViewportSize({ width: 390, height: 844 });
+		await page.goto(`${base()}/g/${guild()}/leaderboard`);
+		await expect(page.getByTestId('leaderboard')).toBeVisible();
+		await shot(page, '15-phone-leaderboard');
+		await page.getByTestId('nav-toggle').click();
+		await expect(page.getByRole('navigation').getByRole('link', { name: 'Audit log', exact: true })).toBeInViewport();
+		await shot(page, '16-phone-drawer');
+	});
+});
+
+test('a member without a role sees no guild and is refused its pages', async ({ page }) => {
+	failOnPageErrors(page);
+	// The consent page offers a few members of each guild; some hold Manage
+	// Server through a role. Log in as each plain member in turn until one
+	// has no role in any guild Synapse knows.
+	let found = false;
+	for (let n = 0; n < 12 && !found; n++) {
+		await page.context().clearCookies();
+		await login(page, (opts) => {
+			const plain = opts.filter((o) => !o.label.includes('(owner of'));
+			return plain[n].value;
+		});
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		found = me.guilds.length === 0;
+	}
+	expect(found, 'a consent-page user without a role').toBeTruthy();
+	await expect(page.getByTestId('empty-state')).toContainText('No community to manage yet');
+	await page.goto(`${base()}/g/${guild()}/rules`);
+	await expect(page.getByTestId('refused')).toContainText('ACCESS DENIED');
+	await expect(page.getByTestId('rule-row')).toHaveCount(0);
+	await shot(page, '17-refused');
+	// The API agrees: no rule list for this session.
+	const status = await page.evaluate(async (g) => (await fetch(`/api/v1/guilds/${g}/rules`)).status, guild());
+	expect([403, 404]).toContain(status);
+});
