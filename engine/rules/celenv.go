@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
+	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
@@ -64,6 +65,22 @@ type celProgram struct {
 	prg     cel.Program
 	fastNum fastNum
 	fastB   fastBool
+	facts   bool // reads member, wallet or counters: the acting member's facts
+}
+
+// readsFacts reports whether a checked expression names a variable served
+// from member facts; one that does not is evaluated without loading them.
+func readsFacts(a *cel.Ast) bool {
+	found := false
+	ast.PostOrderVisit(a.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		if e.Kind() == ast.IdentKind {
+			switch e.AsIdent() {
+			case "member", "wallet", "counters":
+				found = true
+			}
+		}
+	}))
+	return found
 }
 
 type celKind int
@@ -109,7 +126,7 @@ func compileCEL(env *cel.Env, src string, kind celKind, costLimit uint64) (*celP
 	if err != nil {
 		return nil, fmt.Errorf("%s", err)
 	}
-	p := &celProgram{src: src, prg: prg}
+	p := &celProgram{src: src, prg: prg, facts: readsFacts(ast)}
 	switch kind {
 	case celNumber:
 		p.fastNum = compileFastNum(ast)
@@ -205,6 +222,12 @@ type activation struct {
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
+	switch name {
+	case "member", "wallet", "counters":
+		if a.facts == nil {
+			return nil, false // not loaded: the program does not read them (readsFacts)
+		}
+	}
 	switch name {
 	case "event":
 		if a.event == nil {

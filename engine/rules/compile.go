@@ -45,6 +45,9 @@ type compileCtx struct {
 	currencies []string
 	caps       []*capCondition
 	zoneRefs   []zoneRef
+	// needsFacts is set by the conditions and effects that read the acting
+	// member's facts (CEL reading member, wallet or counters included).
+	needsFacts bool
 }
 
 // zoneRef is a zone a document names, and where.
@@ -58,6 +61,7 @@ func (cc *compileCtx) cel(src, path string, kind celKind) (*celProgram, error) {
 	if err != nil {
 		return nil, apperr.Invalid(path, "%s", err.Error())
 	}
+	cc.needsFacts = cc.needsFacts || p.facts
 	return p, nil
 }
 
@@ -96,8 +100,9 @@ type CompiledRule struct {
 	effects    []effectPlan
 	currencies []string
 
-	keyPrefix string // "r<id>.v<version>.", the rule's part of idempotency keys
-	zoneRefs  []zoneRef
+	keyPrefix  string // "r<id>.v<version>.", the rule's part of idempotency keys
+	zoneRefs   []zoneRef
+	needsFacts bool // some condition or effect reads the acting member's facts
 
 	failures atomic.Int32 // consecutive run-time failures in this process
 	disabled atomic.Bool  // auto-disable already requested
@@ -215,6 +220,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 		}
 	}
 	cr.caps = cc.caps
+	cr.needsFacts = cc.needsFacts
 	cr.currencies = cc.currencies
 	cr.zoneRefs = cc.zoneRefs
 	return cr, nil
@@ -235,6 +241,7 @@ type RuleSet struct {
 	GuildID  int64
 	rules    []*CompiledRule
 	byEvent  map[string][]*CompiledRule
+	factsFor map[string]bool // events some enabled rule of which reads member facts
 	zones    *zoneIndex
 	zoneList []Zone
 }
@@ -243,7 +250,7 @@ type RuleSet struct {
 // by id, so order is stable).
 func NewRuleSet(tenantID, guildID int64, rules []*CompiledRule, zones []Zone) *RuleSet {
 	rs := &RuleSet{TenantID: tenantID, GuildID: guildID, rules: rules, byEvent: map[string][]*CompiledRule{},
-		zones: newZoneIndex(zones), zoneList: zones}
+		factsFor: map[string]bool{}, zones: newZoneIndex(zones), zoneList: zones}
 	sorted := append([]*CompiledRule(nil), rules...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		if sorted[i].Priority != sorted[j].Priority {
@@ -258,6 +265,7 @@ func NewRuleSet(tenantID, guildID int64, rules []*CompiledRule, zones []Zone) *R
 		}
 		for _, t := range r.triggers {
 			rs.byEvent[t] = append(rs.byEvent[t], r)
+			rs.factsFor[t] = rs.factsFor[t] || r.needsFacts
 		}
 		for _, c := range r.currencies {
 			if !contains(currencies, c) {

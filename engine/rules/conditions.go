@@ -105,6 +105,7 @@ func compileRoles(has bool) func(*compileCtx, []byte, string) (Condition, error)
 			}
 		}
 		roles, all := p.Roles, p.All
+		cc.needsFacts = true
 		return condFunc(func(ec *evalCtx) (bool, error) {
 			m, err := ec.actorFacts()
 			if err != nil {
@@ -135,6 +136,7 @@ func compileNotBot(cc *compileCtx, raw []byte, path string) (Condition, error) {
 	if err := decodeParams(raw, &p, path); err != nil {
 		return nil, err
 	}
+	cc.needsFacts = true
 	return condFunc(func(ec *evalCtx) (bool, error) {
 		if ec.ev.Flags&lake.FlagBot != 0 {
 			return false, nil
@@ -197,6 +199,7 @@ func compileAge(membership bool) func(*compileCtx, []byte, string) (Condition, e
 			return nil, apperr.Invalid(path+".min_days", "must be above 0 and at most 3650")
 		}
 		min := time.Duration(p.MinDays * float64(24*time.Hour))
+		cc.needsFacts = true
 		return condFunc(func(ec *evalCtx) (bool, error) {
 			m, err := ec.actorFacts()
 			if err != nil {
@@ -340,7 +343,7 @@ func compileCELCondition(cc *compileCtx, raw []byte, path string) (Condition, er
 		return nil, err
 	}
 	return condFunc(func(ec *evalCtx) (bool, error) {
-		act, err := ec.vars(0, "")
+		act, err := ec.vars(0, "", prg.facts)
 		if err != nil {
 			return false, err
 		}

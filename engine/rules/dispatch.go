@@ -133,7 +133,17 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) ([]Result, error) {
 	results := make([]Result, len(events))
 	facts := newBatchFacts(r.Engine.o.Facts)
-	facts.prefetch(ctx, events, 2*r.Concurrency)
+	var reads []Event // events some rule of which reads the actor's facts
+	for i := range events {
+		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
+		if err != nil {
+			return nil, err
+		}
+		if set.factsFor[events[i].Name] {
+			reads = append(reads, events[i])
+		}
+	}
+	facts.prefetch(ctx, reads, 2*r.Concurrency)
 	mode := evalMode{engine: r.Engine, state: r.Engine.o.State, facts: facts}
 	one := func(i int) error {
 		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)

@@ -100,7 +100,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 			}
 		}
 		return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
-			act, err := ec.vars(base, cur)
+			act, err := ec.vars(base, cur, prg.facts)
 			if err != nil {
 				return nil, err
 			}
@@ -279,6 +279,7 @@ func compileDM(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 		return nil, err
 	}
 	to := p.To
+	cc.needsFacts = true // the recipient's opt-out
 	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
 		user := ec.recipient(to)
 		if user == 0 {
@@ -334,7 +335,11 @@ func compileEmit(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
 		data := make(map[string]any, len(fields))
 		if len(fields) > 0 {
-			act, err := ec.vars(0, "")
+			reads := false
+			for _, f := range fields {
+				reads = reads || f.prg.facts
+			}
+			act, err := ec.vars(0, "", reads)
 			if err != nil {
 				return nil, err
 			}

@@ -104,15 +104,19 @@ func (ec *evalCtx) actorFacts() (*MemberFacts, error) {
 }
 
 // vars prepares the CEL activation for this event (once) and sets the
-// per-effect variables.
-func (ec *evalCtx) vars(base float64, currency string) (*activation, error) {
+// per-effect variables. The acting member's facts are loaded only for a
+// program that reads them (facts).
+func (ec *evalCtx) vars(base float64, currency string, facts bool) (*activation, error) {
 	if !ec.actVars {
+		ec.act = activation{ev: ec.ev, zone: ec.zone, zones: ec.set.zones, quality: ec.quality}
+		ec.actVars = true
+	}
+	if facts && ec.act.facts == nil {
 		actor, err := ec.actorFacts()
 		if err != nil {
 			return nil, err
 		}
-		ec.act = activation{ev: ec.ev, facts: actor, zone: ec.zone, zones: ec.set.zones, quality: ec.quality}
-		ec.actVars = true
+		ec.act.facts = actor
 	}
 	ec.act.base = base
 	if ec.act.currency != currency || ec.act.zoneMult == 0 {

@@ -2,6 +2,7 @@ package rules_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -96,4 +97,35 @@ func TestRunnerLoadsMembersInBulk(t *testing.T) {
 	require.Equal(t, 1, facts.bulkCalls)
 	require.Empty(t, facts.loads, "no member loaded one by one")
 	require.Equal(t, map[int64]int64{1: 3 * 4, 3: 3 * 3}, led.balances, "member 2 is a bot; member 3 is unknown, with an empty wallet")
+}
+
+// Facts are loaded only for rules that read them: a CEL expression over
+// the event alone (the Classic milestone check) loads nothing.
+func TestFactsLoadedOnlyWhenRead(t *testing.T) {
+	t.Parallel()
+	c := compiler(t)
+	for _, tc := range []struct {
+		name, cond, amount string
+		loads              int
+	}{
+		{"event only", `{"type":"cel","expr":"event.data.currency == 'xp'"}`, "base", 0},
+		{"wallet in the amount", `{"type":"cel","expr":"event.data.currency == 'xp'"}`, "base + wallet['xp'] * 0.0", 1},
+		{"member in the condition", `{"type":"cel","expr":"!member.bot"}`, "base", 1},
+		{"not_bot", `{"type":"not_bot"}`, "base", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			set := ruleSet(t, c, nil, doc(t, fmt.Sprintf(`{"name":"r","trigger":{"events":["ledger.credited"]},"conditions":[%s],
+				"effects":[{"type":"credit","currency":"stars","base":1,"amount":%q}]}`, tc.cond, tc.amount)))
+			facts := &countingFacts{StaticFacts: rules.StaticFacts{}, loads: map[int64]int{}}
+			led := &fakeLedger{seen: map[string]bool{}, balances: map[int64]int64{}}
+			r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, nil, func(o *rules.Options) { o.Facts = facts }), Ledger: led, Concurrency: 2}
+			ev := rules.Event{Name: rules.EventLedgerCredited, TenantID: 1, GuildID: 42, SourceID: 9, OccurredAt: t0, UserID: 5,
+				Data: map[string]any{"currency": "xp", "amount": int64(10)}}
+			_, err := r.Process(context.Background(), 1, []rules.Event{ev})
+			require.NoError(t, err)
+			require.Equal(t, tc.loads, facts.loads[5])
+			require.Equal(t, map[int64]int64{5: 1}, led.balances)
+		})
+	}
 }
