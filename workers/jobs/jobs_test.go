@@ -127,3 +127,33 @@ func TestRelayEnqueuesEachOutboxRowOnce(t *testing.T) {
 	}
 	require.Equal(t, 3, events)
 }
+
+// A guild's backlog of outbox rows goes out as one task (events in order);
+// other guilds' rows stay apart.
+func TestRelayMergesAGuildsRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	rdb := testenv.Redis(t)
+	w := lake.NewWriter(db.Pool)
+	for i := uint64(0); i < 3; i++ {
+		_, err := w.Write(ctx, lake.Batch{Events: []lake.Event{ev(1, 10, 1, now, 10+i), ev(2, 20, 3, now, 20+i)}})
+		require.NoError(t, err)
+	}
+	r := NewRelay(db.Pool, asynq.NewClientFromRedisClient(rdb), testenv.Logger(t), ops.NewRegistry())
+	n, err := r.DrainOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 6, n, "every row relayed")
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(QueueRules)
+	require.NoError(t, err)
+	require.Len(t, tasks, 2, "one task per guild")
+	for _, tk := range tasks {
+		evs, err := lake.DecodeEvents(tk.Payload)
+		require.NoError(t, err)
+		require.Len(t, evs, 3)
+		for i := 1; i < len(evs); i++ {
+			require.Equal(t, evs[0].GuildID, evs[i].GuildID)
+			require.Less(t, evs[i-1].SourceID, evs[i].SourceID, "in outbox order")
+		}
+	}
+}

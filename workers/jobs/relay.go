@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -84,37 +85,53 @@ func (r *Relay) listen(ctx context.Context) error {
 	}
 }
 
+// maxTaskEvents bounds the events one rules:evaluate task carries when
+// the relay merges a guild's outbox rows.
+const maxTaskEvents = 2000
+
 // DrainOnce relays up to one batch of outbox rows and returns how many.
+// Rows of the same guild are merged into one task (up to maxTaskEvents
+// events): a backlog then drains in fewer, larger tasks, and a task's
+// fixed costs (rule set, ledger transaction, milestone checks) are paid
+// once for many events. A merged task's id names its rows; should the
+// relay stop between enqueueing and deleting, the rows are relayed again
+// and, merged differently, may be evaluated twice, which every effect's
+// idempotency key makes harmless.
 func (r *Relay) DrainOnce(ctx context.Context) (int, error) {
 	tx, err := r.pool.Begin(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // no-op after commit
-	rows, err := tx.Query(ctx, `SELECT id, events FROM lake_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch)
+	rows, err := tx.Query(ctx, `SELECT id, guild_id, events FROM lake_outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch)
 	if err != nil {
 		return 0, err
 	}
-	type row struct {
-		id     int64
-		events []byte
-	}
-	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (row, error) {
-		var x row
-		err := cr.Scan(&x.id, &x.events)
+	batch, err := pgx.CollectRows(rows, func(cr pgx.CollectableRow) (outboxRow, error) {
+		var x outboxRow
+		err := cr.Scan(&x.id, &x.guild, &x.events)
 		return x, err
 	})
 	if err != nil || len(batch) == 0 {
 		return 0, err
 	}
 	ids := make([]int64, 0, len(batch))
-	for _, x := range batch {
-		_, err := r.client.EnqueueContext(ctx, asynq.NewTask(TypeEvaluate, x.events),
-			asynq.Queue(QueueRules), asynq.TaskID(fmt.Sprintf("outbox:%d", x.id)), asynq.MaxRetry(25))
-		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-			return 0, fmt.Errorf("enqueue outbox row %d: %w", x.id, err)
+	for _, t := range mergeRows(batch) {
+		payload, id := t[0].events, fmt.Sprintf("outbox:%d", t[0].id)
+		if len(t) > 1 {
+			if payload, err = mergePayloads(t); err != nil {
+				return 0, err
+			}
+			id = fmt.Sprintf("outbox:%d+%d", t[0].id, t[len(t)-1].id)
 		}
-		ids = append(ids, x.id)
+		_, err := r.client.EnqueueContext(ctx, asynq.NewTask(TypeEvaluate, payload),
+			asynq.Queue(QueueRules), asynq.TaskID(id), asynq.MaxRetry(25))
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return 0, fmt.Errorf("enqueue outbox rows %s: %w", id, err)
+		}
+		for _, x := range t {
+			ids = append(ids, x.id)
+		}
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM lake_outbox WHERE id = ANY($1)`, ids); err != nil {
 		return 0, err
@@ -124,4 +141,50 @@ func (r *Relay) DrainOnce(ctx context.Context) (int, error) {
 	}
 	r.relayed.Add(float64(len(ids)))
 	return len(ids), nil
+}
+
+type outboxRow struct {
+	id, guild int64
+	events    []byte
+}
+
+// mergeRows groups rows into tasks: a guild's rows in id order, up to
+// maxTaskEvents events a task (a single bigger row is a task of its own).
+func mergeRows(rows []outboxRow) [][]outboxRow {
+	var tasks [][]outboxRow
+	open := map[int64]int{} // guild → index of its task being filled
+	counts := map[int]int{}
+	for _, x := range rows {
+		n := eventCount(x.events)
+		i, ok := open[x.guild]
+		if !ok || counts[i]+n > maxTaskEvents {
+			tasks = append(tasks, nil)
+			i = len(tasks) - 1
+			open[x.guild] = i
+		}
+		tasks[i] = append(tasks[i], x)
+		counts[i] += n
+	}
+	return tasks
+}
+
+// eventCount reads the event count heading an encoded payload.
+func eventCount(payload []byte) int {
+	n, k := binary.Uvarint(payload)
+	if k <= 0 {
+		return maxTaskEvents // unreadable: a task of its own, where decoding reports it
+	}
+	return int(min(n, maxTaskEvents))
+}
+
+func mergePayloads(rows []outboxRow) ([]byte, error) {
+	var all []lake.Event
+	for _, x := range rows {
+		evs, err := lake.DecodeEvents(x.events)
+		if err != nil {
+			return nil, fmt.Errorf("outbox row %d: %w", x.id, err)
+		}
+		all = append(all, evs...)
+	}
+	return lake.EncodeEvents(all), nil
 }
