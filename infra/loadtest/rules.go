@@ -86,10 +86,13 @@ func (r *rulesRun) onFailed(error) {
 	r.mu.Unlock()
 }
 
-func (r *rulesRun) snapshot() (evaluated int, last time.Time) {
+// snapshot is the events evaluated so far, when the last task ended, and
+// a measure of progress (events evaluated plus credits committed: a large
+// task commits credits long before it ends).
+func (r *rulesRun) snapshot() (evaluated int, last time.Time, progress int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.evaluated, r.lastEval
+	return r.evaluated, r.lastEval, r.evaluated + r.credits
 }
 
 // messageSource reads the message id out of a credit's idempotency key,
@@ -317,14 +320,15 @@ func installClassic(ctx context.Context, o Options, sc *scratch, sim *discordsim
 }
 
 // waitRulesDrained waits until the outbox and the rules queue are empty and
-// every lake row was evaluated (or nothing moved for 15 s, or limit passed).
+// every lake row was evaluated (or nothing moved for a minute, or limit
+// passed).
 func waitRulesDrained(ctx context.Context, sc *scratch, run *rulesRun, lakeRows int, limit time.Duration) (int, time.Time) {
 	insp := asynq.NewInspectorFromRedisClient(sc.rdb)
-	start, lastN, lastChange := time.Now(), -1, time.Now()
+	start, lastP, lastChange := time.Now(), -1, time.Now()
 	for {
-		n, last := run.snapshot()
-		if n != lastN {
-			lastN, lastChange = n, time.Now()
+		n, last, p := run.snapshot()
+		if p != lastP {
+			lastP, lastChange = p, time.Now()
 		}
 		var outbox int
 		_ = sc.db.Pool.QueryRow(ctx, "SELECT count(*) FROM lake_outbox").Scan(&outbox)
@@ -332,7 +336,7 @@ func waitRulesDrained(ctx context.Context, sc *scratch, run *rulesRun, lakeRows 
 		if info, err := insp.GetQueueInfo(jobs.QueueRules); err == nil {
 			idle = info.Pending == 0 && info.Active == 0 && info.Retry == 0 && info.Scheduled == 0
 		}
-		if (outbox == 0 && idle && n >= lakeRows) || time.Since(lastChange) > 15*time.Second || time.Since(start) > limit || ctx.Err() != nil {
+		if (outbox == 0 && idle && n >= lakeRows) || time.Since(lastChange) > time.Minute || time.Since(start) > limit || ctx.Err() != nil {
 			return n, last
 		}
 		time.Sleep(20 * time.Millisecond) // polling external counts: there is no signal to wait on
