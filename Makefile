@@ -11,7 +11,7 @@ TEST_FLAGS ?= -count=1 -timeout 20m
 .PHONY: help build web web-size test test-browser bench lint demo loadtest services readme
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-13s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: web ## Build bin/synapse (with the dashboard embedded)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/synapse

@@ -46,6 +46,27 @@ function failOnPageErrors(page: Page) {
 	});
 }
 
+test('the first load needs at most 300 KB of gzipped JavaScript', async ({ page }) => {
+	failOnPageErrors(page);
+	const js = new Map<string, number>();
+	page.on('response', async (r) => {
+		if (!r.url().endsWith('.js')) return;
+		const h = await r.allHeaders();
+		const size = Number(h['content-length']);
+		if (size > 1024) expect(h['content-encoding'], r.url()).toBe('gzip'); // tiny files go as they are
+		expect(h['cache-control'], r.url()).toContain('immutable');
+		js.set(r.url(), size);
+	});
+	const index = await page.goto(base() + '/');
+	expect(index!.headers()['cache-control']).toBe('no-cache');
+	await expect(page.getByTestId('login')).toBeVisible();
+	await page.waitForLoadState('networkidle');
+	const total = [...js.values()].reduce((a, b) => a + b, 0);
+	console.log(`first load: ${js.size} JavaScript files, ${(total / 1024).toFixed(1)} KB gzipped on the wire`);
+	expect(js.size).toBeGreaterThan(0);
+	expect(total).toBeLessThanOrEqual(300 * 1024);
+});
+
 test.describe.serial('a guild admin', () => {
 	let page: Page;
 	let name = '';
