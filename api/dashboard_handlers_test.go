@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/tenants"
 )
 
@@ -82,8 +84,23 @@ func TestDashboardEconomy(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	require.Len(t, body["items"], 2, "the two older awards")
 
+	// Ada posts twice today, and a user who is no member (left, or never
+	// seen) once: the overview counts present members only as active.
+	now := time.Now().UTC()
+	_, err := lake.EnsurePartitions(ctx, b.db.Pool, now.AddDate(0, 0, -1), now.AddDate(0, 0, 1))
+	require.NoError(t, err)
+	var evs []lake.Event
+	for i, user := range []int64{11, 11, 99} {
+		evs = append(evs, lake.Event{TenantID: b.tA.ID, GuildID: g.ID, OccurredAt: now, SourceID: lake.MintSnowflake(now, uint64(i)),
+			Type: lake.MessageCreate, UserID: user, ChannelID: 5, Magnitude: 10})
+	}
+	_, err = lake.NewWriter(b.db.Pool).Write(ctx, lake.Batch{Events: evs})
+	require.NoError(t, err)
+
 	code, body = b.do(t, op, http.MethodGet, guildPath(g, "/overview"), nil)
 	require.Equal(t, http.StatusOK, code, body)
+	require.EqualValues(t, 1, body["members"].(map[string]any)["active_7d"])
+	require.EqualValues(t, 3, body["events"].(map[string]any)["today"])
 	cur := body["currencies"].([]any)[0].(map[string]any)
 	require.EqualValues(t, 50+210+120, cur["issued"])
 	require.EqualValues(t, 3, cur["holders"])
