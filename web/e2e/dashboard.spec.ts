@@ -158,6 +158,14 @@ test.describe.serial('a guild admin', () => {
 		await shot(page, '07-rule-dry-run');
 	});
 
+	test('backtest the draft over the last day in the workers', async () => {
+		const panel = page.getByTestId('backtest-panel');
+		await panel.getByRole('combobox').selectOption('1');
+		await panel.getByRole('button', { name: /Backtest/ }).click();
+		await expect(panel).toContainText('done', { timeout: 60_000 });
+		await expect(panel.locator('table tbody tr').filter({ hasText: 'xp' })).toBeVisible();
+	});
+
 	test('create the rule', async () => {
 		await page.getByTestId('save-rule').click();
 		await page.waitForURL(new RegExp(`/g/${guild()}/rules/\\d+$`));
