@@ -35,7 +35,8 @@ func runWorker(ctx context.Context, d *deps, dc discordConfig) error {
 			return fmt.Errorf("schedule %s: %w", e.Type, err)
 		}
 	}
-	relay := jobs.NewRelay(d.pg.Pool, asynq.NewClientFromRedisClient(d.rdb), log, d.reg)
+	relay := jobs.NewRelay(d.pg.Pool, asynq.NewClientFromRedisClient(d.rdb), log, d.reg).
+		HoldWhileBacklogged(asynq.NewInspectorFromRedisClient(d.rdb), jobs.ServerConfig(log).Concurrency)
 
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("asynq server: %w", err)

@@ -157,3 +157,33 @@ func TestRelayMergesAGuildsRows(t *testing.T) {
 		}
 	}
 }
+
+// While the rules queue is backlogged the relay leaves rows in the outbox
+// (they merge into larger tasks later); once it drains, they go.
+func TestRelayHoldsWhileRulesQueueIsBacklogged(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := testenv.DB(t)
+	rdb := testenv.Redis(t)
+	client := asynq.NewClientFromRedisClient(rdb)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	for i := 0; i < 2; i++ {
+		_, err := client.Enqueue(asynq.NewTask(TypeEvaluate, []byte{0}), asynq.Queue(QueueRules))
+		require.NoError(t, err)
+	}
+	_, err := lake.NewWriter(db.Pool).Write(ctx, lake.Batch{Events: []lake.Event{ev(1, 10, 1, now, 1)}})
+	require.NoError(t, err)
+	r := NewRelay(db.Pool, client, testenv.Logger(t), ops.NewRegistry()).HoldWhileBacklogged(insp, 2)
+	require.True(t, r.holding())
+	go func() { _ = r.Run(ctx) }()
+	outbox := func() int {
+		var n int
+		require.NoError(t, db.Pool.QueryRow(ctx, "SELECT count(*) FROM lake_outbox").Scan(&n))
+		return n
+	}
+	require.Never(t, func() bool { return outbox() == 0 }, 300*time.Millisecond, 20*time.Millisecond, "held while 2 tasks are pending")
+	_, err = insp.DeleteAllPendingTasks(QueueRules)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return outbox() == 0 }, 5*time.Second, 20*time.Millisecond)
+}

@@ -26,6 +26,39 @@ type Relay struct {
 	log     *slog.Logger
 	batch   int
 	relayed prometheus.Counter
+	// queue and holdAt: while the rules queue holds holdAt pending tasks or
+	// more, the relay waits and lets the outbox fill, so what it relays
+	// next merges into larger tasks (see HoldWhileBacklogged).
+	queue    *asynq.Inspector
+	holdAt   int
+	held     bool      // the last answer of holding
+	heldSeen time.Time // when it was asked (at most every holdPoll)
+}
+
+// holdPoll is how often a holding relay looks at the rules queue again.
+const holdPoll = 50 * time.Millisecond
+
+// HoldWhileBacklogged makes the relay wait while the rules queue holds n
+// pending tasks or more: the events then wait in the outbox instead of in
+// many small tasks, and go out merged per guild once the workers catch up.
+// Under light load the queue is empty and rows are relayed as they commit.
+func (r *Relay) HoldWhileBacklogged(queue *asynq.Inspector, n int) *Relay {
+	r.queue, r.holdAt = queue, n
+	return r
+}
+
+// holding reports whether the rules queue is backlogged; errors read as
+// not (relaying is never blocked by an inspection failure).
+func (r *Relay) holding() bool {
+	if r.queue == nil {
+		return false
+	}
+	if time.Since(r.heldSeen) < holdPoll {
+		return r.held
+	}
+	info, err := r.queue.GetQueueInfo(QueueRules)
+	r.held, r.heldSeen = err == nil && info.Pending >= r.holdAt, time.Now()
+	return r.held
 }
 
 // NewRelay registers its metrics on reg.
@@ -67,7 +100,12 @@ func (r *Relay) listen(ctx context.Context) error {
 		return err
 	}
 	for {
+		wait := time.Second
 		for {
+			if r.holding() {
+				wait = holdPoll
+				break
+			}
 			n, err := r.DrainOnce(ctx)
 			if err != nil {
 				return err
@@ -76,7 +114,7 @@ func (r *Relay) listen(ctx context.Context) error {
 				break
 			}
 		}
-		wctx, cancel := context.WithTimeout(ctx, time.Second)
+		wctx, cancel := context.WithTimeout(ctx, wait)
 		_, err := conn.Conn().WaitForNotification(wctx)
 		cancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
