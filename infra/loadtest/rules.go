@@ -148,10 +148,10 @@ func newRulesWorker(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	mux := asynq.NewServeMux()
 	pipe.Register(mux)
 	w := &rulesWorker{
-		srv:   asynq.NewServerFromRedisClient(sc.rdb, jobs.ServerConfig(log)),
+		srv: asynq.NewServerFromRedisClient(sc.rdb, jobs.ServerConfig(log)),
 		relay: jobs.NewRelay(sc.db.Pool, asynq.NewClientFromRedisClient(sc.rdb), log, reg).
 			HoldWhileBacklogged(insp, jobs.ServerConfig(log).Concurrency),
-		pipe:  pipe, reg: reg,
+		pipe: pipe, reg: reg,
 	}
 	if err := w.srv.Start(mux); err != nil {
 		return nil, fmt.Errorf("asynq server: %w", err)
