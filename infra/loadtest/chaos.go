@@ -73,12 +73,15 @@ func (c *chaos) allRunning(ctx context.Context, exclude string) bool {
 // first worker a third of the way through.
 func (c *chaos) inject(ctx context.Context, d time.Duration, rep *Report) {
 	shards := c.sim.Info().Shards
-	faults := []func(shard int){
-		func(s int) { c.sim.Faults().Reconnect(s) },
-		func(s int) { c.sim.Faults().InvalidSession(s, true) },
-		func(s int) { c.sim.Faults().Zombie(s) },
-		func(s int) { c.sim.Faults().DropConnection(s) },
-		func(s int) { c.sim.Faults().InvalidSession(s, false) },
+	faults := []struct {
+		kind string
+		do   func(shard int) int
+	}{
+		{"reconnect", func(s int) int { return c.sim.Faults().Reconnect(s) }},
+		{"invalid_session_true", func(s int) int { return c.sim.Faults().InvalidSession(s, true) }},
+		{"zombie", func(s int) int { return c.sim.Faults().Zombie(s) }},
+		{"drop_connection", func(s int) int { return c.sim.Faults().DropConnection(s) }},
+		{"invalid_session_false", func(s int) int { return c.sim.Faults().InvalidSession(s, false) }},
 	}
 	killAt := time.After(d / 3)
 	tick := time.NewTicker(d / 12)
@@ -89,6 +92,8 @@ func (c *chaos) inject(ctx context.Context, d time.Duration, rep *Report) {
 			return
 		case <-killAt:
 			killed := time.Now()
+			rep.FaultLog = append(rep.FaultLog, FaultEntry{Kind: "sigkill chaos-0", Shard: -1,
+				Index: c.sim.GroundTruthLastIndex(), SimTime: c.sim.Now()})
 			_ = c.children[0].Process.Signal(syscall.SIGKILL)
 			_ = c.children[0].Wait()
 			go func() {
@@ -100,7 +105,10 @@ func (c *chaos) inject(ctx context.Context, d time.Duration, rep *Report) {
 				c.takeover <- secs
 			}()
 		case <-tick.C:
-			faults[i%len(faults)](i % shards)
+			f := faults[i%len(faults)]
+			at, idx := c.sim.Now(), c.sim.GroundTruthLastIndex()
+			n := f.do(i % shards)
+			rep.FaultLog = append(rep.FaultLog, FaultEntry{Kind: f.kind, Shard: i % shards, Conns: n, Index: idx, SimTime: at})
 			rep.Faults++
 		}
 	}

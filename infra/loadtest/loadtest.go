@@ -77,6 +77,40 @@ type Report struct {
 	// LostByType and DuplicatesByType break the totals down when they are not zero.
 	LostByType       map[string]int `json:"lost_by_type,omitempty"`
 	DuplicatesByType map[string]int `json:"duplicates_by_type,omitempty"`
+	// FaultLog lists the chaos profile's injected faults, and LostEvents and
+	// DuplicateEvents name what went missing or twice (at most 200 each),
+	// with the ground-truth index and the fault that preceded each, so a
+	// loss can be traced to its cause.
+	FaultLog        []FaultEntry  `json:"fault_log,omitempty"`
+	LostEvents      []EventDetail `json:"lost_events,omitempty"`
+	DuplicateEvents []EventDetail `json:"duplicate_events,omitempty"`
+}
+
+// FaultEntry is one injected fault: what, on which shard (-1: a worker),
+// how many connections it hit, and the ground-truth index and simulated
+// time when it was injected.
+type FaultEntry struct {
+	Kind    string    `json:"kind"`
+	Shard   int       `json:"shard"`
+	Conns   int       `json:"conns,omitempty"`
+	Index   uint64    `json:"index"`
+	SimTime time.Time `json:"sim_time"`
+}
+
+// EventDetail names one lost or duplicated lake row. For events without a
+// natural id the lake cannot tell which of a member's events of a type is
+// missing: Group then says how many of the Candidates are missing (or extra).
+type EventDetail struct {
+	Type       string                `json:"type"`
+	GuildID    int64                 `json:"guild_id"`
+	UserID     int64                 `json:"user_id,omitempty"`
+	Key        string                `json:"key,omitempty"`
+	Shard      int                   `json:"shard"`
+	Index      uint64                `json:"index,omitempty"`
+	SimTime    time.Time             `json:"sim_time,omitzero"`
+	Deliveries []discordsim.Delivery `json:"deliveries,omitempty"`
+	AfterFault string                `json:"after_fault,omitempty"` // the last fault injected before it, and how many events before it
+	Group      string                `json:"group,omitempty"`
 }
 
 // scratch is a throwaway schema with the full migrated schema in it.

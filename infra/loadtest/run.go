@@ -76,8 +76,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := generate(ctx, o, sim, inject); err != nil {
 		return rep, err
 	}
-	exp := gateway.ExpectFromGroundTruth(delivered(sim.GroundTruth(), &rep))
-	rep.EventsSent = exp.Total()
+	records := sim.GroundTruth()
+	exp := gateway.ExpectFromGroundTruth(records)
+	rep.EventsSent, rep.Undeliverable = exp.Total(), exp.Undeliverable
 	// The naive writer cannot keep up with max traffic: give it as long
 	// again as the traffic took, and report what it managed.
 	wait := 10 * time.Minute
@@ -89,6 +90,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.TakeoverSeconds = c.takeoverSeconds(30 * time.Second)
 	}
 	if err := compare(ctx, sc, exp, &rep); err != nil {
+		return rep, err
+	}
+	if err := explain(ctx, sc, exp, records, &rep); err != nil {
 		return rep, err
 	}
 	if d := lastCommit.Sub(genStart).Seconds(); d > 0 {
