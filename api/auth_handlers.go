@@ -1,9 +1,12 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -141,8 +144,15 @@ func (s *Server) postLogout(c *gin.Context) {
 }
 
 type meGuild struct {
-	GuildID string   `json:"guild_id"`
-	Roles   []string `json:"roles"`
+	GuildID  string   `json:"guild_id"`
+	TenantID string   `json:"tenant_id"`
+	Name     string   `json:"name"`
+	Roles    []string `json:"roles"`
+	// Via says where the roles come from: "guild" (granted in the guild or
+	// derived from Discord's Manage Server) and/or "tenant" (a tenant role,
+	// which covers every guild of the tenant).
+	Via    []string `json:"via"`
+	Active bool     `json:"active"` // the bot is in the guild
 }
 
 func (s *Server) getMe(c *gin.Context) {
@@ -163,12 +173,10 @@ func (s *Server) getMe(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	guilds := []meGuild{}
-	for dom, roles := range az.Domains(p.subject(), "guild:") {
-		for i := range roles {
-			roles[i] = strings.TrimPrefix(roles[i], "role:")
-		}
-		guilds = append(guilds, meGuild{GuildID: strings.TrimPrefix(dom, "guild:"), Roles: roles})
+	guilds, err := s.guildsOf(ctx, az.Domains(p.subject(), "guild:"), az.Domains(p.subject(), "tenant:"))
+	if err != nil {
+		writeError(c, err)
+		return
 	}
 	out := gin.H{"user": user, "tenants": tenantRoles, "guilds": guilds}
 	switch p.kind {
@@ -263,4 +271,61 @@ func (s *Server) revokeToken(c *gin.Context) {
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// guildsOf lists the guilds a user may open: those they hold a role in,
+// and every guild of the tenants they hold a role in, with names.
+func (s *Server) guildsOf(ctx context.Context, guildDoms, tenantDoms map[string][]string) ([]meGuild, error) {
+	byID := map[int64]*meGuild{}
+	add := func(id, tenantID int64, name string, active bool, roles []string, via string) {
+		g, ok := byID[id]
+		if !ok {
+			g = &meGuild{GuildID: strconv.FormatInt(id, 10), TenantID: strconv.FormatInt(tenantID, 10), Name: name, Active: active}
+			byID[id] = g
+		}
+		for _, r := range roles {
+			r = strings.TrimPrefix(r, "role:")
+			if !slices.Contains(g.Roles, r) {
+				g.Roles = append(g.Roles, r)
+			}
+		}
+		g.Via = append(g.Via, via)
+	}
+	var direct []int64
+	for dom := range guildDoms {
+		if id, err := strconv.ParseInt(strings.TrimPrefix(dom, "guild:"), 10, 64); err == nil {
+			direct = append(direct, id)
+		}
+	}
+	gs, err := s.tenants.GuildsByID(ctx, direct)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		add(g.ID, g.TenantID, g.Name, g.BotLeftAt == nil, guildDoms[auth.GuildDomain(g.ID)], "guild")
+	}
+	for dom, roles := range tenantDoms {
+		tenantID, err := strconv.ParseInt(strings.TrimPrefix(dom, "tenant:"), 10, 64)
+		if err != nil {
+			continue
+		}
+		tgs, err := s.tenants.ForTenant(tenantID).Guilds().List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range tgs {
+			add(g.ID, g.TenantID, g.Name, g.BotLeftAt == nil, roles, "tenant")
+		}
+	}
+	out := make([]meGuild, 0, len(byID))
+	for _, g := range byID {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].GuildID < out[j].GuildID
+	})
+	return out, nil
 }

@@ -80,6 +80,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 	// The guild admin holds exactly guild A, derived from Discord at login.
 	_, me := b.do(t, callers[pGuildAdmin], http.MethodGet, "/api/v1/me", nil)
 	require.Len(t, me["guilds"], 1)
+	// A tenant role opens every guild of the tenant, and only of that tenant.
+	_, me = b.do(t, callers[pOwner], http.MethodGet, "/api/v1/me", nil)
+	require.Len(t, me["guilds"], 1)
+	g := me["guilds"].([]any)[0].(map[string]any)
+	require.Equal(t, []any{fmt.Sprint(b.gA.ID), []any{"owner"}, []any{"tenant"}}, []any{g["guild_id"], g["roles"], g["via"]})
 
 	user := func(status int) map[string]int { // self routes: any user, not the operator token
 		return expect(status, map[string]int{pOperator: 403, pAnonymous: 401})
