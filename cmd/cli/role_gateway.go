@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/disgoorg/disgo/rest"
@@ -43,6 +45,20 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
 	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
+	if dir := os.Getenv("SYNAPSE_CAPTURE_TRACE_DIR"); dir != "" {
+		// Load-test diagnostics only: every received and committed dispatch.
+		f, err := os.Create(filepath.Join(dir, cfg.WorkerID+".trace"))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var mu sync.Mutex
+		pipe.Trace = func(stage string, shard int, session string, seq int64, events int) {
+			mu.Lock()
+			fmt.Fprintf(f, "%s %d %s %d %d\n", stage, shard, session, seq, events)
+			mu.Unlock()
+		}
+	}
 	dir := gateway.NewDirectory(d.pg)
 	led := ledger.New(d.pg, log)
 	cmds := commands.New(led, milestones.New(d.pg, led, log), tenants.NewStore(d.pg.Bun), restClient, log, d.reg)

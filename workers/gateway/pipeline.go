@@ -52,6 +52,10 @@ type Pipeline struct {
 	metrics *pipelineMetrics
 	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
 	OnLag func(time.Duration)
+	// Trace, when set, sees every dispatch a read loop handed over (received)
+	// and every one committed, with its shard, session and sequence: the
+	// chaos load test uses it to tell where a lost event went missing.
+	Trace func(stage string, shard int, session string, seq int64, events int)
 }
 
 type pipelineMetrics struct {
@@ -161,7 +165,10 @@ func (p *Pipeline) write(ctx context.Context, batch []item) {
 			p.metrics.failures.WithLabelValues("fenced").Inc()
 			p.log.Warn("shard lease lost; dropping its uncommitted events for the new owner to replay",
 				slog.Int("shard_id", fenced.ShardID), slog.Int64("fence", fenced.Fence))
-			batch = withoutShard(batch, fenced.ShardID, fenced.ShardCount)
+			n := len(batch)
+			if batch = withoutShard(batch, fenced.ShardID, fenced.ShardCount, fenced.Fence); len(batch) == n {
+				batch = withoutShard(batch, fenced.ShardID, fenced.ShardCount, -1) // never loop on a refusal nothing explains
+			}
 			continue
 		case permanent(err):
 			p.metrics.failures.WithLabelValues("permanent").Inc()
@@ -199,6 +206,9 @@ func (p *Pipeline) committed(batch []item, b lake.Batch, res lake.Result) {
 	p.metrics.batchSize.Observe(float64(len(b.Events)))
 	for _, it := range batch {
 		it.shard.committed(it.seq)
+		if p.Trace != nil && it.seq > 0 {
+			p.Trace("C", it.shard.id, it.session, it.seq, len(it.events))
+		}
 	}
 }
 
@@ -238,10 +248,14 @@ func assemble(batch []item) lake.Batch {
 	return b
 }
 
-func withoutShard(batch []item, id, count int) []item {
+// withoutShard drops the items of the shard run whose lease (fence) was
+// lost. Only that run's: the same worker may already run the shard again
+// under a newer fence (it re-claimed it and resumed from the checkpoint),
+// and the new run's events in the same batch must still be written.
+func withoutShard(batch []item, id, count int, fence int64) []item {
 	out := batch[:0:0]
 	for _, it := range batch {
-		if it.shard.id == id && it.shard.count == count {
+		if it.shard.id == id && it.shard.count == count && (it.shard.fence == fence || fence < 0) {
 			it.shard.fenced()
 			continue
 		}

@@ -47,8 +47,10 @@ type shardRun struct {
 	gapSince    time.Time
 	gapGuilds   map[int64]bool
 	isFenced    atomic.Bool
-	lastEvent   atomic.Int64 // unix ms of the last dispatch
-	members     chan memberUpdate
+	// orphanClosing: the gateway of a run that is over is being closed
+	orphanClosing atomic.Bool
+	lastEvent     atomic.Int64 // unix ms of the last dispatch
+	members       chan memberUpdate
 	// guilds whose member list to request (see requestMembers)
 	memberRequests chan int64
 }
@@ -87,7 +89,18 @@ func (s *shardRun) waitCommitted(ctx context.Context, seq int64) bool {
 // only in-memory work, plus a database round trip when a guild first
 // appears, and hands the result to the pipeline.
 func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev gateway.EventData) {
-	if s.isFenced.Load() {
+	if s.isFenced.Load() || s.ctx.Err() != nil {
+		// This run is over (stopped, dropped, fenced, or its start failed)
+		// but its gateway is still connected: disgo reconnects on its own
+		// after a zombie or RECONNECT. Close it rather than let it hold
+		// the session (a resume here ends the next owner's connection)
+		// while every event it reads is thrown away.
+		if s.orphanClosing.CompareAndSwap(false, true) {
+			go func() {
+				gw.CloseWithCode(context.Background(), websocket.CloseServiceRestart, "shard no longer runs here")
+				s.orphanClosing.Store(false)
+			}()
+		}
 		return
 	}
 	now := time.Now()
@@ -152,6 +165,9 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		it.resume = *u
 	}
 	s.lastSeq = int64(seq)
+	if s.w.pipe.Trace != nil {
+		s.w.pipe.Trace("R", s.id, it.session, it.seq, len(it.events))
+	}
 	if err := s.w.pipe.submit(s.ctx, it); err != nil {
 		s.log.Warn("shard stopping with a dispatch not handed over; it will be replayed on resume", slog.Int("seq", seq))
 	}

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -118,10 +119,19 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 	s.norm.restore(guilds, sessions)
 	s.gw = gateway.New(w.cfg.Token, s.handle, opts...)
 	go s.requestMembers(sctx)
-	if err := s.gw.Open(ctx); err != nil {
+	if err := s.gw.Open(ctx); err != nil && !errors.Is(err, discord.ErrGatewayAlreadyConnected) {
+		// Close the gateway as well as forgetting the run: disgo may
+		// already be reconnecting on its own (a zombie detected while the
+		// resume replayed a backlog), and a gateway left running would
+		// resume the session, steal it from the next owner and swallow
+		// its events. 1012 keeps the session resumable for that owner.
+		s.gw.CloseWithCode(context.WithoutCancel(ctx), websocket.CloseServiceRestart, "shard start failed")
 		w.forget(key, cancel)
 		return fmt.Errorf("open shard %d/%d: %w", id, count, err)
 	}
+	// ErrGatewayAlreadyConnected: disgo's own reconnect (after a zombie
+	// was detected during the initial replay) connected first; the
+	// gateway is up and resuming, so the shard runs.
 	s.log.Info("shard connected", slog.Bool("resumed", resume != nil && resume.SessionID != ""))
 	return nil
 }
