@@ -126,6 +126,14 @@ func TestDashboardRules(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code, body)
 	require.Equal(t, "document.effects[0].amount", errField(body))
 
+	unknown := ruleDoc("Gems")
+	unknown["effects"] = []any{map[string]any{"type": "credit", "currency": "gems", "amount": "1"}}
+	for _, path := range []string{"/rules", "/rules/dry-run", "/rules/backtests"} {
+		code, body = b.do(t, op, http.MethodPost, guildPath(g, path), map[string]any{"document": unknown})
+		require.Equal(t, http.StatusBadRequest, code, "%s: %v", path, body)
+		require.Equal(t, "document.effects[0].currency", errField(body), path)
+	}
+
 	doc := ruleDoc("Long messages")
 	doc["conditions"] = []any{map[string]any{"type": "cel", "expr": "event.length >= 20"}}
 	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules/dry-run"), map[string]any{"document": doc, "events": []any{

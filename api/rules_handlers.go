@@ -67,6 +67,31 @@ func (r RuleRequest) doc() (rules.Document, error) {
 	return *r.Document, nil
 }
 
+// checkDocument validates a document against the guild: its zones and its
+// currencies (a rule crediting a currency the guild lacks would fail at
+// every event). The store checks zones again in its transaction.
+func (s *Server) checkDocument(c *gin.Context, doc rules.Document) ([]rules.Zone, error) {
+	ctx := c.Request.Context()
+	st, guildID := s.guildRules(c)
+	zones, err := st.ListZones(ctx, guildID)
+	if err != nil {
+		return nil, err
+	}
+	l, _ := s.guildLedger(c)
+	cs, err := l.Currencies(ctx, guildID)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(cs))
+	for i, cur := range cs {
+		codes[i] = cur.Code
+	}
+	if err := s.eng.compiler.ValidateInGuild(doc, zones, codes); err != nil {
+		return nil, documentError(err)
+	}
+	return zones, nil
+}
+
 func (s *Server) createRule(c *gin.Context) {
 	var req RuleRequest
 	if !bindJSON(c, &req) {
@@ -74,6 +99,10 @@ func (s *Server) createRule(c *gin.Context) {
 	}
 	doc, err := req.doc()
 	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if _, err := s.checkDocument(c, doc); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -98,6 +127,10 @@ func (s *Server) putRule(c *gin.Context) {
 	}
 	doc, err := req.doc()
 	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if _, err := s.checkDocument(c, doc); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -181,14 +214,10 @@ func (s *Server) postDryRun(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	tenantID := c.GetInt64(ctxTenant)
-	st, guildID := s.guildRules(c)
-	zones, err := st.ListZones(ctx, guildID)
+	guildID := c.GetInt64(ctxGuild)
+	zones, err := s.checkDocument(c, *req.Document)
 	if err != nil {
 		writeError(c, err)
-		return
-	}
-	if err := s.eng.compiler.ValidateIn(*req.Document, zones); err != nil {
-		writeError(c, documentError(err))
 		return
 	}
 	cr, err := s.eng.compiler.Compile(rules.Rule{GuildID: guildID, Version: 1, Enabled: true, Name: req.Document.Name, Document: *req.Document})
@@ -353,6 +382,10 @@ func (s *Server) postBacktest(c *gin.Context) {
 	}
 	if req.Days == 0 {
 		req.Days = 30
+	}
+	if _, err := s.checkDocument(c, *req.Document); err != nil {
+		writeError(c, err)
+		return
 	}
 	run, err := s.eng.backtests.Start(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), *req.Document, req.Days)
 	if err != nil {

@@ -45,12 +45,15 @@ type compileCtx struct {
 	currencies []string
 	caps       []*capCondition
 	zoneRefs   []zoneRef
+	// currencyRefs are the currencies credit and debit effects name, and
+	// where, so a store can check the guild has them.
+	currencyRefs []zoneRef
 	// needsFacts is set by the conditions and effects that read the acting
 	// member's facts (CEL reading member, wallet or counters included).
 	needsFacts bool
 }
 
-// zoneRef is a zone a document names, and where.
+// zoneRef is a zone (or currency) a document names, and where.
 type zoneRef struct {
 	name, path string
 }
@@ -102,6 +105,7 @@ type CompiledRule struct {
 
 	keyPrefix  string // "r<id>.v<version>.", the rule's part of idempotency keys
 	zoneRefs   []zoneRef
+	curRefs    []zoneRef
 	needsFacts bool // some condition or effect reads the acting member's facts
 
 	failures atomic.Int32 // consecutive run-time failures in this process
@@ -125,6 +129,26 @@ func (c *Compiler) ValidateIn(doc Document, zones []Zone) error {
 	for _, ref := range cr.zoneRefs {
 		if !hasZone(zones, ref.name) {
 			return apperr.Invalid(ref.path, "no zone named %q in this guild", ref.name)
+		}
+	}
+	return nil
+}
+
+// ValidateInGuild is ValidateIn plus: every currency a credit or debit
+// names must be one of the guild's currency codes. The API holds what
+// operators write to it; presets are not, as they install their
+// currencies.
+func (c *Compiler) ValidateInGuild(doc Document, zones []Zone, currencies []string) error {
+	if err := c.ValidateIn(doc, zones); err != nil {
+		return err
+	}
+	cr, err := c.compile(0, 0, doc)
+	if err != nil {
+		return err
+	}
+	for _, ref := range cr.curRefs {
+		if !contains(currencies, ref.name) {
+			return apperr.Invalid(ref.path, "no currency %q in this guild (create it first)", ref.name)
 		}
 	}
 	return nil
@@ -223,6 +247,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 	cr.needsFacts = cc.needsFacts
 	cr.currencies = cc.currencies
 	cr.zoneRefs = cc.zoneRefs
+	cr.curRefs = cc.currencyRefs
 	return cr, nil
 }
 

@@ -89,6 +89,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 			return nil, err
 		}
 		cur, base, to := p.Currency, p.Base, p.To
+		cc.currencyRefs = append(cc.currencyRefs, zoneRef{name: cur, path: path + ".currency"})
 		if credit {
 			if !contains(cc.currencies, cur) {
 				cc.currencies = append(cc.currencies, cur)
