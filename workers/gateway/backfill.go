@@ -16,8 +16,13 @@ import (
 // just before a disconnect may not have been committed either.
 const backfillMargin = 30 * time.Second
 
-// maxBackfillPages bounds one channel's backfill (100 messages a page).
-const maxBackfillPages = 50
+// maxBackfillPages bounds one channel's backfill (100 messages a page):
+// 100,000 messages. It was 50 pages, which silently stopped short of the
+// gap in any channel with more than 5,000 messages between the margin and
+// the gap's end (a busy channel, a long outage, or the simulator at max
+// rate, whose clock puts a whole run inside the margin). Reaching it is
+// logged.
+const maxBackfillPages = 1000
 
 // backfill recovers the messages of a gap that Discord will not replay (a
 // session that could not be resumed), from each text channel's history.
@@ -65,6 +70,10 @@ func (s *shardRun) backfill(ctx context.Context, gg discord.GatewayGuild, tenant
 			}
 			if len(msgs) < 100 {
 				break
+			}
+			if page == maxBackfillPages-1 {
+				s.log.Error("backfill: channel history longer than the backfill bound; later messages of the gap are not recovered",
+					slog.Int64("channel_id", int64(ch.ID())), slog.Int("pages", maxBackfillPages))
 			}
 		}
 	}

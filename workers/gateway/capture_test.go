@@ -191,3 +191,31 @@ func TestMessagesOfAnUnresumableGapAreBackfilled(t *testing.T) {
 	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM event_lake WHERE flags & $1 <> 0", int16(lake.FlagBackfilled)).Scan(&backfilled))
 	require.Positive(t, backfilled, "some messages came from channel history")
 }
+
+// A channel busier than 5,000 messages between the backfill's start and
+// the gap is still backfilled up to the gap's end (the backfill used to
+// stop after 50 pages, before reaching the gap).
+func TestBackfillReachesTheGapInABusyChannel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards = 1, 1
+	b := setupWithREST(t, cfg)
+	require.NoError(t, b.worker.StartShard(ctx, 0, 1, 0, nil))
+	guild := b.sim.Guilds()[0]
+	channel := guild.Channels["general"]
+	require.NotZero(t, channel, "the synthetic guild has a #general")
+	send := func(n int) {
+		for i := 0; i < n; i++ {
+			_, err := b.sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1+i%5], Content: "hello there"})
+			require.NoError(t, err)
+		}
+	}
+	const busy = 5100 // more than 50 pages, all inside the 30 s margin
+	send(busy)
+	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == busy }, 60*time.Second, 50*time.Millisecond)
+
+	require.Equal(t, 1, b.sim.Faults().InvalidSession(0, false))
+	send(7) // no session exists until the client identifies again
+	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == busy+7 }, 60*time.Second, 50*time.Millisecond)
+}
