@@ -140,6 +140,7 @@ func (s *MemoryState) intern(name string) uint32 {
 type firedMarks struct {
 	marks  []mark
 	oldest int64 // marks[0].at, read without touching the marks
+	newest mark  // marks[len(marks)-1], likewise
 	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
 }
 
@@ -181,6 +182,13 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	mk := s.key(key)
 	f := s.fired[mk] // by value: one cache miss fewer than through a pointer
 	t, w, th := at.UnixNano(), int64(window), token.hash()
+	if limit == 1 && len(f.marks) > 0 && f.newest.at <= t && t-f.newest.at < w && (f.newest.at != t || f.newest.token != th) {
+		// A cooldown (events in time order, the common case): the newest
+		// mark is another event's, within the window, and with a limit of
+		// one no mark of this event can hide behind it. Decided without
+		// reading the marks.
+		return false
+	}
 	ms := f.marks
 	// Forget marks too old to matter even to a replay.
 	if len(ms) > 0 && t-f.oldest >= w+int64(Retention) {
@@ -217,7 +225,7 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	}
 	f.marks = ms
 	if len(ms) > 0 {
-		f.oldest = ms[0].at
+		f.oldest, f.newest = ms[0].at, ms[len(ms)-1]
 	}
 	s.fired[mk] = f
 	return allowed
