@@ -219,3 +219,44 @@ func TestBackfillReachesTheGapInABusyChannel(t *testing.T) {
 	send(7) // no session exists until the client identifies again
 	require.Eventually(t, func() bool { return lakeCounts(t, b.db)[lake.MessageCreate] == busy+7 }, 60*time.Second, 50*time.Millisecond)
 }
+
+// Voice events carry no id: they are minted from the time and what they
+// say. A member leaving and rejoining the same channel within one
+// millisecond of the capture clock (common while a resume replays a
+// backlog) minted the same id twice, and the lake kept one join.
+func TestVoiceEventsAlikeInTheSameMillisecondAreKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards = 1, 1
+	db := testenv.DB(t)
+	log := testenv.Logger(t)
+	sim, err := discordsim.New(cfg, log.With("component", "sim"))
+	require.NoError(t, err)
+	require.NoError(t, sim.Start(ctx))
+	t.Cleanup(func() { _ = sim.Close() })
+	reg := ops.NewRegistry()
+	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); pipe.Run(ctx, stop) }()
+	frozen := time.Now().UTC().Truncate(time.Second)
+	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), Now: func() time.Time { return frozen }},
+		gateway.NewDirectory(db), pipe, log, reg)
+	t.Cleanup(func() {
+		w.StopAll(ctx)
+		close(stop)
+		<-done
+	})
+	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
+	guild := sim.Guilds()[0]
+	user, channel := guild.Members[2], guild.Channels["General"]
+	require.NotZero(t, channel)
+	require.NoError(t, sim.VoiceJoin(ctx, guild.ID, user, channel))
+	require.NoError(t, sim.VoiceLeave(ctx, guild.ID, user))
+	require.NoError(t, sim.VoiceJoin(ctx, guild.ID, user, channel))
+	require.NoError(t, sim.VoiceLeave(ctx, guild.ID, user))
+	require.Eventually(t, func() bool {
+		c := lakeCounts(t, db)
+		return c[lake.VoiceJoin] == 2 && c[lake.VoiceLeave] == 2
+	}, 10*time.Second, 20*time.Millisecond, "two joins and two leaves, though alike and in one millisecond")
+}

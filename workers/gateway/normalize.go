@@ -16,6 +16,11 @@ type normalizer struct {
 	guilds map[int64]*guildState
 	clock  discordClock
 	seed   maphash.Seed
+	// seq is the sequence number of the dispatch being normalized: part of
+	// minted ids, so two events alike in every field, in the same
+	// millisecond of the clock (a member leaving and rejoining a channel
+	// during a fast replay), stay two rows.
+	seq int64
 }
 
 func newNormalizer(wall func() time.Time) *normalizer {
@@ -82,6 +87,7 @@ func stableMint(at time.Time, parts ...int64) int64 {
 // normalize returns the lake events an event produces (often none).
 // seq distinguishes otherwise identical events within one session.
 func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
+	n.seq = int64(seq)
 	switch e := ev.(type) {
 	case gateway.EventMessageCreate:
 		return n.message(e.Message)

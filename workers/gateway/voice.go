@@ -31,7 +31,7 @@ func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
 		}
 		ev := lake.Event{TenantID: g.tenantID, GuildID: int64(vs.GuildID), OccurredAt: now, Type: t,
 			UserID: user, ChannelID: channel, TargetID: target, Magnitude: magnitude}
-		ev.SourceID = n.mint(now, user, int64(t), channel, target)
+		ev.SourceID = n.mint(now, user, int64(t), channel, target, n.seq)
 		if afk {
 			ev.Flags |= lake.FlagAFK
 		}
