@@ -62,6 +62,15 @@ func TestExpectFromGroundTruthGaps(t *testing.T) {
 			},
 			want: map[lake.Type]int{lake.MessageCreate: 1, lake.ReactionAdd: 1}, undeliv: 1,
 		},
+		{
+			name: "a repeated add after a join that fell in a gap is the join capture sees",
+			records: []discordsim.Record{
+				rec(1, "GUILD_MEMBER_ADD", "7:5", none),
+				{Index: 2, GuildID: 7, Type: "GUILD_MEMBER_ADD", Key: "7:5", Repeat: true, Deliveries: got("b", 3)},
+				{Index: 3, GuildID: 7, Type: "GUILD_MEMBER_ADD", Key: "7:5", Repeat: true, Deliveries: got("b", 4)},
+			},
+			want: map[lake.Type]int{lake.MemberJoin: 1}, undeliv: 1,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
