@@ -107,6 +107,12 @@ type Event struct {
 	Counts    Counts
 	Magnitude int32
 	Flags     Flags
+	// StaysInVoice marks a synthetic voice_leave written when a shard
+	// stops: the stretch so far is closed but the member is still in voice,
+	// so the open session continues from that moment. A synthetic leave
+	// without it (GUILD_CREATE shows the member is no longer in voice)
+	// ends the session. Not stored.
+	StaysInVoice bool
 }
 
 // Counts packs a message's quality counts into 32 bits: code blocks (4

@@ -18,8 +18,12 @@ type VoiceSession struct {
 
 // trackVoice keeps voice_sessions in step with the batch's voice events:
 // a join or move opens a stretch, a leave ends it, and a synthetic leave
-// (written when a shard stops) ends the stretch so far while the member
-// stays in voice: the next stretch starts at that moment.
+// written when a shard stops (StaysInVoice) ends the stretch so far while
+// the member stays in voice: the next stretch starts at that moment. A
+// synthetic leave from reconciling GUILD_CREATE (the member left while no
+// session watched) ends the session like a real one; keeping it open left
+// a ghost that the shard's next owner restored, turning the member's next
+// join into a move.
 func trackVoice(ctx context.Context, tx pgx.Tx, events []Event) error {
 	var b pgx.Batch
 	for _, e := range events {
@@ -28,7 +32,7 @@ func trackVoice(ctx context.Context, tx pgx.Tx, events []Event) error {
 			b.Queue(`INSERT INTO voice_sessions (tenant_id, guild_id, user_id, channel_id, started_at, muted_deaf) VALUES ($1, $2, $3, $4, $5, $6)
 				ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, started_at = EXCLUDED.started_at, muted_deaf = EXCLUDED.muted_deaf`,
 				e.TenantID, e.GuildID, e.UserID, e.ChannelID, e.OccurredAt, e.Flags&FlagMutedDeaf != 0)
-		case e.Type == VoiceLeave && e.Flags&FlagSynthetic != 0:
+		case e.Type == VoiceLeave && e.StaysInVoice:
 			b.Queue(`UPDATE voice_sessions SET started_at = $3 WHERE guild_id = $1 AND user_id = $2`, e.GuildID, e.UserID, e.OccurredAt)
 		case e.Type == VoiceLeave:
 			b.Queue(`DELETE FROM voice_sessions WHERE guild_id = $1 AND user_id = $2`, e.GuildID, e.UserID)

@@ -122,3 +122,33 @@ func TestRetentionDropsWholeDays(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, parts, 2)
 }
+
+// A synthetic leave from a stopping shard keeps the member's voice
+// session open (they are still in voice); one from reconciling
+// GUILD_CREATE (they left while nobody watched) ends it, or the next
+// owner of the shard restores a ghost session.
+func TestSyntheticVoiceLeavesAndOpenSessions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	w := lake.NewWriter(db.Pool)
+	voice := func(typ lake.Type, user int64, at time.Time, low uint64, flags lake.Flags, stays bool) lake.Event {
+		return lake.Event{TenantID: 1, GuildID: 10, OccurredAt: at, SourceID: lake.MintSnowflake(at, low), Type: typ,
+			UserID: user, ChannelID: 5, Flags: flags, StaysInVoice: stays}
+	}
+	_, err := w.Write(ctx, lake.Batch{Events: []lake.Event{
+		voice(lake.VoiceJoin, 100, day0, 1, 0, false),
+		voice(lake.VoiceJoin, 101, day0, 2, 0, false),
+	}})
+	require.NoError(t, err)
+	_, err = w.Write(ctx, lake.Batch{Events: []lake.Event{
+		voice(lake.VoiceLeave, 100, day0.Add(time.Minute), 3, lake.FlagSynthetic, true),  // shard stopping
+		voice(lake.VoiceLeave, 101, day0.Add(time.Minute), 4, lake.FlagSynthetic, false), // gone per GUILD_CREATE
+	}})
+	require.NoError(t, err)
+	open, err := lake.OpenVoiceSessions(ctx, db.Pool, []int64{10})
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	require.Equal(t, int64(100), open[0].UserID)
+	require.True(t, open[0].StartedAt.Equal(day0.Add(time.Minute)), "the next stretch starts at the handover")
+}

@@ -75,7 +75,7 @@ func (n *normalizer) closeAllVoice() []lake.Event {
 				out = append(out, lake.Event{TenantID: g.tenantID, GuildID: gid, OccurredAt: now, Type: lake.VoiceLeave,
 					UserID: user, ChannelID: s.channel, Magnitude: seconds(now.Sub(s.start)),
 					SourceID: n.mint(now, user, int64(lake.VoiceLeave), s.channel),
-					Flags:    lake.FlagSynthetic | afkFlag(g.afk(s))})
+					Flags:    lake.FlagSynthetic | afkFlag(g.afk(s)), StaysInVoice: true})
 			}
 			delete(g.voice, user)
 		}
