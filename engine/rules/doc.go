@@ -45,6 +45,11 @@
 // that come back from the ledger are fed in again with CreditedEvent, which
 // carries the chain so credit loops stop.
 //
+// A Runner batch loads each member's facts once (prefetched side by side,
+// or in one call per guild when Facts is a BatchFacts), and only for events
+// some rule of which reads them: a rule whose conditions and CEL never
+// touch member, wallet or counters evaluates without facts.
+//
 // # Determinism
 //
 // Time comes from the event (cooldowns, caps, windows, ages), randomness from
