@@ -125,6 +125,11 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, erro
 	}
 	// Insert in id order: ids grow with time, so the natural-key index is
 	// appended to at its right edge, where pages split full, not half-full.
+	// What is returned keeps the batch's order, the order the gateway
+	// delivered: voice sessions are tracked from it, and minted ids of one
+	// millisecond sort at random (a leave sorted before its join left the
+	// member's session open).
+	original := events
 	events = slices.Clone(events)
 	slices.SortFunc(events, func(a, b Event) int { return cmpInt(a.SourceID, b.SourceID) })
 	if _, err := tx.Exec(ctx, "SAVEPOINT lake_copy"); err != nil {
@@ -136,7 +141,7 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, erro
 			int32(e.Counts), e.Magnitude, int16(e.Type), int16(e.Flags)}, nil
 	}))
 	if err == nil {
-		return events, nil
+		return original, nil
 	}
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
@@ -149,13 +154,15 @@ func insertEvents(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, erro
 	case "23514": // no partition of relation "event_lake" found for row
 		return nil, errNoPartition
 	case "23505":
-		return insertSkippingDuplicates(ctx, tx, events)
+		return insertSkippingDuplicates(ctx, tx, events, original)
 	default:
 		return nil, fmt.Errorf("lake: copy: %w", err)
 	}
 }
 
-func insertSkippingDuplicates(ctx context.Context, tx pgx.Tx, events []Event) ([]Event, error) {
+// insertSkippingDuplicates inserts events (in id order) and returns the
+// new ones in the order of original.
+func insertSkippingDuplicates(ctx context.Context, tx pgx.Tx, events, original []Event) ([]Event, error) {
 	n := len(events)
 	cols := struct {
 		tenant, guild, source, user, channel, target []int64
@@ -197,7 +204,7 @@ func insertSkippingDuplicates(ctx context.Context, tx pgx.Tx, events []Event) ([
 		return nil, fmt.Errorf("lake: insert: %w", err)
 	}
 	out := make([]Event, 0, len(fresh))
-	for _, e := range events {
+	for _, e := range original {
 		k := key{e.GuildID, e.SourceID, int16(e.Type)}
 		if fresh[k] {
 			out = append(out, e)

@@ -152,3 +152,41 @@ func TestSyntheticVoiceLeavesAndOpenSessions(t *testing.T) {
 	require.Equal(t, int64(100), open[0].UserID)
 	require.True(t, open[0].StartedAt.Equal(day0.Add(time.Minute)), "the next stretch starts at the handover")
 }
+
+// Voice sessions follow the batch in the order the gateway delivered it,
+// not in id order: minted ids of one millisecond sort at random, and a
+// leave sorted before its join left the member in voice for good (the
+// shard's next owner restored the ghost and made their next join a move).
+func TestVoiceSessionsFollowDeliveryOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	w := lake.NewWriter(db.Pool)
+	at := day0
+	joinLeave := func(guild int64) []lake.Event {
+		join := lake.Event{TenantID: 1, GuildID: guild, OccurredAt: at, SourceID: lake.MintSnowflake(at, 900), Type: lake.VoiceJoin, UserID: 100, ChannelID: 5}
+		leave := lake.Event{TenantID: 1, GuildID: guild, OccurredAt: at, SourceID: lake.MintSnowflake(at, 100), Type: lake.VoiceLeave, UserID: 100, ChannelID: 5}
+		require.Less(t, leave.SourceID, join.SourceID, "the leave's id sorts first")
+		return []lake.Event{join, leave}
+	}
+	cases := []struct {
+		name   string
+		guild  int64
+		stored []lake.Event // already in the lake: the batch takes the INSERT ... ON CONFLICT path
+	}{
+		{name: "copy", guild: 10},
+		{name: "insert skipping duplicates", guild: 11, stored: []lake.Event{msg(1, 11, 100, 7, at, 7, 1)}},
+	}
+	for _, tc := range cases {
+		if tc.stored != nil {
+			_, err := w.Write(ctx, lake.Batch{Events: tc.stored})
+			require.NoError(t, err)
+		}
+		_, err := w.Write(ctx, lake.Batch{Events: append(tc.stored, joinLeave(tc.guild)...)})
+		require.NoError(t, err, tc.name)
+		open, err := lake.OpenVoiceSessions(ctx, db.Pool, []int64{tc.guild})
+		require.NoError(t, err)
+		require.Empty(t, open, "%s: the member left", tc.name)
+		require.Equal(t, int64(2), count(t, db.Pool, `SELECT count(*) FROM event_lake WHERE guild_id = $1 AND event_type IN (5, 6)`, tc.guild), tc.name)
+	}
+}
