@@ -242,11 +242,7 @@ func (s *Server) createCurrency(c *gin.Context) {
 		cur.LevelCurve = *curve
 	}
 	out, err := l.CreateCurrency(c.Request.Context(), principalOf(c).actor(c), cur)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
+	respond(c, http.StatusCreated, out, err)
 }
 
 func (s *Server) patchCurrency(c *gin.Context) {

@@ -55,17 +55,12 @@ func (s *Server) createMilestone(c *gin.Context) {
 	t := req.Template
 	t.ID, t.GuildID = 0, guildID
 	out, err := ms.Create(c.Request.Context(), principalOf(c).actor(c), t)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
+	respond(c, http.StatusCreated, out, err)
 }
 
 func (s *Server) putMilestone(c *gin.Context) {
-	id, err := int64Param(c, "milestone")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "milestone")
+	if !ok {
 		return
 	}
 	var req MilestoneRequest
@@ -76,23 +71,14 @@ func (s *Server) putMilestone(c *gin.Context) {
 	t := req.Template
 	t.ID, t.GuildID = id, guildID
 	out, err := ms.Update(c.Request.Context(), principalOf(c).actor(c), t, req.Version)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, http.StatusOK, out, err)
 }
 
 func (s *Server) deleteMilestone(c *gin.Context) {
-	id, err := int64Param(c, "milestone")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "milestone")
+	if !ok {
 		return
 	}
 	ms, guildID := s.guildMilestones(c)
-	if err := ms.Delete(c.Request.Context(), principalOf(c).actor(c), guildID, id); err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	respond(c, http.StatusNoContent, nil, ms.Delete(c.Request.Context(), principalOf(c).actor(c), guildID, id))
 }

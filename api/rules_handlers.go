@@ -34,9 +34,8 @@ func (s *Server) listRules(c *gin.Context) {
 }
 
 func (s *Server) getRule(c *gin.Context) {
-	id, err := int64Param(c, "rule")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "rule")
+	if !ok {
 		return
 	}
 	st, guildID := s.guildRules(c)
@@ -108,17 +107,12 @@ func (s *Server) createRule(c *gin.Context) {
 	}
 	st, guildID := s.guildRules(c)
 	r, err := st.CreateRule(c.Request.Context(), principalOf(c).actor(c), guildID, doc)
-	if err != nil {
-		writeError(c, documentError(err))
-		return
-	}
-	c.JSON(http.StatusCreated, r)
+	respond(c, http.StatusCreated, r, documentError(err))
 }
 
 func (s *Server) putRule(c *gin.Context) {
-	id, err := int64Param(c, "rule")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "rule")
+	if !ok {
 		return
 	}
 	var req RuleRequest
@@ -136,25 +130,16 @@ func (s *Server) putRule(c *gin.Context) {
 	}
 	st, guildID := s.guildRules(c)
 	r, err := st.UpdateRule(c.Request.Context(), principalOf(c).actor(c), guildID, id, doc, req.Version)
-	if err != nil {
-		writeError(c, documentError(err))
-		return
-	}
-	c.JSON(http.StatusOK, r)
+	respond(c, http.StatusOK, r, documentError(err))
 }
 
 func (s *Server) deleteRule(c *gin.Context) {
-	id, err := int64Param(c, "rule")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "rule")
+	if !ok {
 		return
 	}
 	st, guildID := s.guildRules(c)
-	if err := st.DeleteRule(c.Request.Context(), principalOf(c).actor(c), guildID, id); err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	respond(c, http.StatusNoContent, nil, st.DeleteRule(c.Request.Context(), principalOf(c).actor(c), guildID, id))
 }
 
 // EnabledRequest turns a rule on or off without a new version.
@@ -163,9 +148,8 @@ type EnabledRequest struct {
 }
 
 func (s *Server) putRuleEnabled(c *gin.Context) {
-	id, err := int64Param(c, "rule")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "rule")
+	if !ok {
 		return
 	}
 	var req EnabledRequest
@@ -178,11 +162,7 @@ func (s *Server) putRuleEnabled(c *gin.Context) {
 	}
 	st, guildID := s.guildRules(c)
 	r, err := st.SetRuleEnabled(c.Request.Context(), principalOf(c).actor(c), guildID, id, *req.Enabled)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, r)
+	respond(c, http.StatusOK, r, err)
 }
 
 // DryRunRequest is a draft document and, optionally, the events to replay;
@@ -321,17 +301,12 @@ func (s *Server) createZone(c *gin.Context) {
 	}
 	st, guildID := s.guildRules(c)
 	z, err := st.CreateZone(c.Request.Context(), principalOf(c).actor(c), req.zone(guildID))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, z)
+	respond(c, http.StatusCreated, z, err)
 }
 
 func (s *Server) putZone(c *gin.Context) {
-	id, err := int64Param(c, "zone")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "zone")
+	if !ok {
 		return
 	}
 	var req ZoneRequest
@@ -342,25 +317,16 @@ func (s *Server) putZone(c *gin.Context) {
 	z := req.zone(guildID)
 	z.ID = id
 	out, err := st.UpdateZone(c.Request.Context(), principalOf(c).actor(c), z)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, http.StatusOK, out, err)
 }
 
 func (s *Server) deleteZone(c *gin.Context) {
-	id, err := int64Param(c, "zone")
-	if err != nil {
-		writeError(c, err)
+	id, ok := pathID(c, "zone")
+	if !ok {
 		return
 	}
 	st, guildID := s.guildRules(c)
-	if err := st.DeleteZone(c.Request.Context(), principalOf(c).actor(c), guildID, id); err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Status(http.StatusNoContent)
+	respond(c, http.StatusNoContent, nil, st.DeleteZone(c.Request.Context(), principalOf(c).actor(c), guildID, id))
 }
 
 // BacktestRequest runs a draft rule over the guild's last days of history.
@@ -388,18 +354,10 @@ func (s *Server) postBacktest(c *gin.Context) {
 		return
 	}
 	run, err := s.eng.backtests.Start(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), *req.Document, req.Days)
-	if err != nil {
-		writeError(c, documentError(err))
-		return
-	}
-	c.JSON(http.StatusAccepted, run)
+	respond(c, http.StatusAccepted, run, documentError(err))
 }
 
 func (s *Server) getBacktest(c *gin.Context) {
 	run, err := s.eng.backtests.Get(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), c.Param("backtest"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, run)
+	respond(c, http.StatusOK, run, err)
 }
