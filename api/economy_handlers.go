@@ -159,29 +159,34 @@ func (s *Server) getSeasons(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"items": seasons})
 }
 
-func (s *Server) listCurrencies(c *gin.Context) {
-	ctx := c.Request.Context()
-	l, guildID := s.guildLedger(c)
+// currencySupply is a currency with what its members hold.
+type currencySupply struct {
+	ledger.Currency
+	Issued  int64 `json:"issued"`
+	Holders int64 `json:"holders"`
+}
+
+// currenciesWithSupply lists a guild's currencies with their supply.
+func currenciesWithSupply(ctx context.Context, l *ledger.Ledger, guildID int64) ([]currencySupply, error) {
 	cs, err := l.Currencies(ctx, guildID)
 	if err != nil {
-		writeError(c, err)
-		return
+		return nil, err
 	}
 	supplies, err := l.Supplies(ctx, guildID)
 	if err != nil {
-		writeError(c, err)
-		return
+		return nil, err
 	}
-	type item struct {
-		ledger.Currency
-		Issued  int64 `json:"issued"`
-		Holders int64 `json:"holders"`
-	}
-	out := make([]item, len(cs))
+	out := make([]currencySupply, len(cs))
 	for i, cur := range cs {
-		out[i] = item{Currency: cur, Issued: supplies[cur.ID].Issued, Holders: supplies[cur.ID].Holders}
+		out[i] = currencySupply{Currency: cur, Issued: supplies[cur.ID].Issued, Holders: supplies[cur.ID].Holders}
 	}
-	c.JSON(http.StatusOK, gin.H{"items": out})
+	return out, nil
+}
+
+func (s *Server) listCurrencies(c *gin.Context) {
+	l, guildID := s.guildLedger(c)
+	out, err := currenciesWithSupply(c.Request.Context(), l, guildID)
+	respond(c, http.StatusOK, gin.H{"items": out}, err)
 }
 
 // CurrencyRequest creates a currency, or (PATCH) changes the fields it

@@ -65,33 +65,15 @@ func (s *Server) getOverview(c *gin.Context) {
 	}
 
 	l := s.eng.ledger.ForTenant(tenantID)
-	cs, err := l.Currencies(ctx, guildID)
+	currencies, err := currenciesWithSupply(ctx, l, guildID)
 	if err != nil {
 		writeError(c, err)
 		return
 	}
-	supplies, err := l.Supplies(ctx, guildID)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	type currency struct {
-		ID       string `json:"id"`
-		Code     string `json:"code"`
-		Name     string `json:"name"`
-		Symbol   string `json:"symbol"`
-		Decimals int16  `json:"decimals"`
-		Primary  bool   `json:"primary"`
-		Issued   int64  `json:"issued"`
-		Holders  int64  `json:"holders"`
-	}
-	currencies := make([]currency, len(cs))
 	var primary *ledger.Currency
-	for i, cur := range cs {
-		currencies[i] = currency{ID: strconv.FormatInt(cur.ID, 10), Code: cur.Code, Name: cur.Name, Symbol: cur.Symbol,
-			Decimals: cur.Decimals, Primary: cur.Primary, Issued: supplies[cur.ID].Issued, Holders: supplies[cur.ID].Holders}
-		if cur.Primary || primary == nil {
-			primary = &cs[i]
+	for i := range currencies {
+		if currencies[i].Primary || primary == nil {
+			primary = &currencies[i].Currency
 		}
 	}
 	top := []namedStanding{}
