@@ -38,22 +38,62 @@ func NewMemberFacts(t *tenants.Store, l *ledger.Service) *MemberFacts {
 	return &MemberFacts{tenants: t, ledger: l, guilds: map[int64]guildCache{}}
 }
 
-var _ rules.Facts = (*MemberFacts)(nil)
+var _ rules.BatchFacts = (*MemberFacts)(nil)
 
 // Member implements rules.Facts. A member Synapse has no row for yet gets
 // empty facts (no roles, unknown join time), which is not an error.
 func (f *MemberFacts) Member(ctx context.Context, guildID, userID int64) (rules.MemberFacts, error) {
-	out := rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}
 	g, err := f.guild(ctx, guildID)
 	if err != nil {
-		return out, err
+		return rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}, err
 	}
-	m, err := f.tenants.ForTenant(g.tenantID).Members().Get(ctx, guildID, userID)
+	var m *tenants.Member
+	got, err := f.tenants.ForTenant(g.tenantID).Members().Get(ctx, guildID, userID)
 	switch {
 	case errors.Is(err, apperr.ErrNotFound):
 	case err != nil:
-		return out, err
+		return rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}, err
 	default:
+		m = &got
+	}
+	wallets, err := f.ledger.ForTenant(g.tenantID).Wallets(ctx, guildID, userID)
+	if err != nil {
+		return rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}, err
+	}
+	return g.facts(userID, m, wallets), nil
+}
+
+// Members implements rules.BatchFacts: the same facts as Member for each
+// user, with one query for the members and one for their wallets.
+func (f *MemberFacts) Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]rules.MemberFacts, error) {
+	g, err := f.guild(ctx, guildID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := f.tenants.ForTenant(g.tenantID).Members().GetMany(ctx, guildID, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	wallets, err := f.ledger.ForTenant(g.tenantID).WalletsOf(ctx, guildID, userIDs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]rules.MemberFacts, len(userIDs))
+	for _, u := range userIDs {
+		var m *tenants.Member
+		if got, ok := ms[u]; ok {
+			m = &got
+		}
+		out[u] = g.facts(u, m, wallets[u])
+	}
+	return out, nil
+}
+
+// facts assembles a member's facts from their row (nil when Synapse has
+// none) and wallets, keeping balances of the currencies the guild knows.
+func (g guildCache) facts(userID int64, m *tenants.Member, wallets []ledger.Wallet) rules.MemberFacts {
+	out := rules.MemberFacts{UserID: userID, Wallet: map[string]float64{}}
+	if m != nil {
 		out.Bot = m.Flags&tenants.MemberBot != 0
 		out.DMOptOut = m.Flags&tenants.MemberDMOptOut != 0
 		if m.JoinedAt != nil {
@@ -61,16 +101,12 @@ func (f *MemberFacts) Member(ctx context.Context, guildID, userID int64) (rules.
 		}
 		out.Roles = []int64(m.Roles)
 	}
-	wallets, err := f.ledger.ForTenant(g.tenantID).Wallets(ctx, guildID, userID)
-	if err != nil {
-		return out, err
-	}
 	for _, w := range wallets {
 		if code, ok := g.codes[w.CurrencyID]; ok {
 			out.Wallet[code] = float64(w.Balance)
 		}
 	}
-	return out, nil
+	return out
 }
 
 func (f *MemberFacts) guild(ctx context.Context, guildID int64) (guildCache, error) {
