@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -161,13 +162,11 @@ func (s *Server) domains(c *gin.Context) ([]string, string, error) {
 		if err != nil || guildID <= 0 {
 			return nil, "", apperr.Invalid("guild", "must be a Discord guild id")
 		}
-		tenantID, ok := s.guildTenants.get(guildID)
-		if !ok {
-			var err error
-			if tenantID, err = s.tenants.TenantOfGuild(c.Request.Context(), guildID); err != nil {
-				return nil, "", err
-			}
-			s.guildTenants.put(guildID, tenantID)
+		tenantID, err := s.guildTenants.getOrLoad(guildID, func() (int64, error) {
+			return s.tenants.TenantOfGuild(context.WithoutCancel(c.Request.Context()), guildID)
+		})
+		if err != nil {
+			return nil, "", err
 		}
 		c.Set(ctxGuild, guildID)
 		c.Set(ctxTenant, tenantID)
@@ -210,13 +209,14 @@ func (s *Server) resolvePrincipal(c *gin.Context) (*principal, error) {
 	if err != nil || raw == "" {
 		return nil, apperr.ErrUnauthenticated
 	}
-	ss, ok := s.sessions.get(raw)
-	if !ok || time.Now().After(ss.ExpiresAt) {
-		var err error
-		if ss, err = s.store.Session(ctx, raw); err != nil {
-			return nil, err
-		}
-		s.sessions.put(raw, ss)
+	// Loads shared by concurrent callers must not fail with the first one's cancellation.
+	ss, err := s.sessions.getOrLoad(raw, func() (auth.Session, error) { return s.store.Session(context.WithoutCancel(ctx), raw) })
+	if err == nil && time.Now().After(ss.ExpiresAt) {
+		s.sessions.drop(raw)
+		err = apperr.ErrUnauthenticated
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &principal{kind: kindSession, userID: ss.UserID, sessionRaw: raw, session: ss}, nil
 }

@@ -3,15 +3,18 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/ledger/levels"
 	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/tenants"
 )
 
 // guildLedger is the ledger of the tenant of the guild the authorization
@@ -71,12 +74,11 @@ type namedStanding struct {
 	Name string `json:"name"`
 }
 
-func (s *Server) nameStandings(ctx context.Context, c *gin.Context, guildID int64, rows []ledger.Standing) ([]namedStanding, error) {
+func nameStandings(ctx context.Context, sc *tenants.Scope, guildID int64, rows []ledger.Standing) ([]namedStanding, error) {
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.UserID
 	}
-	sc, _ := s.guildScope(c)
 	names, err := sc.Members().Names(ctx, guildID, ids)
 	if err != nil {
 		return nil, err
@@ -89,8 +91,6 @@ func (s *Server) nameStandings(ctx context.Context, c *gin.Context, guildID int6
 }
 
 func (s *Server) getLeaderboard(c *gin.Context) {
-	ctx := c.Request.Context()
-	l, guildID := s.guildLedger(c)
 	limit, err := intQuery(c, "limit", 25, 1, 100)
 	if err != nil {
 		writeError(c, err)
@@ -101,49 +101,78 @@ func (s *Server) getLeaderboard(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	cur, err := currencyParam(ctx, l, guildID, c.Query("currency"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	q := ledger.LeaderboardQuery{Limit: limit, Offset: offset}
-	var season *ledger.Season
+	var seasonID int64
 	if c.Query("season") != "" {
-		if q.SeasonID, err = int64Param(c, "season"); err != nil {
+		if seasonID, err = int64Param(c, "season"); err != nil {
 			writeError(c, err)
 			return
 		}
-		seasons, err := l.Seasons(ctx, guildID)
+	}
+	l, guildID := s.guildLedger(c)
+	sc, _ := s.guildScope(c)
+	code := c.Query("currency")
+	// A page is the same for every caller allowed into this guild (the
+	// middleware checked this one), so it is served from a one-second
+	// cache, and one request per page renders it when it expires while the
+	// others wait for that one: a busy board costs one set of queries per
+	// second and page.
+	key := fmt.Sprintf("%d|%s|%d|%d|%d", guildID, code, seasonID, limit, offset)
+	page, ok := s.boards.get(key)
+	if !ok {
+		v, err, _ := s.boardRender.Do(key, func() (any, error) {
+			// Not the first caller's context: its cancellation must not fail the others.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
+			defer cancel()
+			page, err := s.renderLeaderboard(ctx, l, sc, guildID, code, seasonID, limit, offset)
+			if err == nil {
+				s.boards.put(key, page)
+			}
+			return page, err
+		})
 		if err != nil {
 			writeError(c, err)
 			return
 		}
+		page = v.([]byte)
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", page)
+}
+
+// renderLeaderboard reads and encodes one leaderboard page.
+func (s *Server) renderLeaderboard(ctx context.Context, l *ledger.Ledger, sc *tenants.Scope, guildID int64, code string, seasonID int64, limit, offset int) ([]byte, error) {
+	cur, err := currencyParam(ctx, l, guildID, code)
+	if err != nil {
+		return nil, err
+	}
+	var season *ledger.Season
+	if seasonID != 0 {
+		seasons, err := l.Seasons(ctx, guildID)
+		if err != nil {
+			return nil, err
+		}
 		for i := range seasons {
-			if seasons[i].ID == q.SeasonID {
+			if seasons[i].ID == seasonID {
 				season = &seasons[i]
 			}
 		}
 		if season == nil {
-			writeError(c, ledger.ErrUnknownSeason)
-			return
+			return nil, ledger.ErrUnknownSeason
 		}
 	}
-	rows, err := l.BoardOf(ctx, cur, q)
+	rows, err := l.BoardOf(ctx, cur, ledger.LeaderboardQuery{Limit: limit, Offset: offset, SeasonID: seasonID})
 	if err != nil {
-		writeError(c, err)
-		return
+		return nil, err
 	}
-	items, err := s.nameStandings(ctx, c, guildID, rows)
+	items, err := nameStandings(ctx, sc, guildID, rows)
 	if err != nil {
-		writeError(c, err)
-		return
+		return nil, err
 	}
 	var next *int
 	if len(items) == limit && offset+limit <= ledger.MaxLeaderboardOffset {
 		n := offset + limit
 		next = &n
 	}
-	c.JSON(http.StatusOK, gin.H{"currency": cur, "season": season, "items": items, "next_offset": next})
+	return json.Marshal(gin.H{"currency": cur, "season": season, "items": items, "next_offset": next})
 }
 
 func (s *Server) getSeasons(c *gin.Context) {

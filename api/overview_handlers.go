@@ -83,7 +83,7 @@ func (s *Server) getOverview(c *gin.Context) {
 			writeError(c, err)
 			return
 		}
-		if top, err = s.nameStandings(ctx, c, guildID, rows); err != nil {
+		if top, err = nameStandings(ctx, sc, guildID, rows); err != nil {
 			writeError(c, err)
 			return
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/synapsehq/synapse/api/auth"
 	"github.com/synapsehq/synapse/engine/rules"
@@ -116,6 +117,9 @@ type Server struct {
 	// elsewhere or a guild changing tenants takes effect within lookupTTL.
 	sessions     *ttlCache[string, auth.Session]
 	guildTenants *ttlCache[int64, int64]
+	// boards holds rendered leaderboard pages for boardTTL.
+	boards      *ttlCache[string, []byte]
+	boardRender singleflight.Group
 
 	authzMu sync.Mutex
 	az      *auth.Authorizer
@@ -143,6 +147,7 @@ func New(d Deps) *Server {
 	s.eng = eng
 	s.sessions = newTTLCache[string, auth.Session](lookupTTL, 100_000)
 	s.guildTenants = newTTLCache[int64, int64](lookupTTL, 100_000)
+	s.boards = newTTLCache[string, []byte](boardTTL, 10_000)
 	metrics := ops.NewHTTPMetrics(d.Registry)
 	s.engine.Use(requestID(), observe(metrics), recoverJSON(d.Log), limitBody())
 	s.engine.HandleMethodNotAllowed = true
@@ -167,6 +172,9 @@ const apiPrefix = "/api/v1"
 
 // lookupTTL bounds how long a session or a guild's tenant is remembered.
 const lookupTTL = 3 * time.Second
+
+// boardTTL is how stale a leaderboard page may be.
+const boardTTL = time.Second
 
 // authz returns the casbin authorizer, loading it on first use so that an
 // API started while Postgres is down becomes ready when it comes back.

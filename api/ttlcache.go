@@ -16,8 +16,16 @@ type ttlCache[K comparable, V any] struct {
 	max int
 	now func() time.Time
 
-	mu sync.Mutex
-	m  map[K]ttlEntry[V]
+	mu       sync.Mutex
+	m        map[K]ttlEntry[V]
+	inflight map[K]*ttlLoad[V]
+}
+
+// ttlLoad is a load in progress; callers of the same key wait for it.
+type ttlLoad[V any] struct {
+	done chan struct{}
+	v    V
+	err  error
 }
 
 type ttlEntry[V any] struct {
@@ -26,7 +34,36 @@ type ttlEntry[V any] struct {
 }
 
 func newTTLCache[K comparable, V any](ttl time.Duration, max int) *ttlCache[K, V] {
-	return &ttlCache[K, V]{ttl: ttl, max: max, now: time.Now, m: make(map[K]ttlEntry[V])}
+	return &ttlCache[K, V]{ttl: ttl, max: max, now: time.Now, m: make(map[K]ttlEntry[V]), inflight: make(map[K]*ttlLoad[V])}
+}
+
+// getOrLoad returns the cached value, or loads it once however many
+// callers miss at the same moment (an entry expiring under thousands of
+// requests a second must not send them all to Postgres). Errors are not
+// cached.
+func (c *ttlCache[K, V]) getOrLoad(k K, load func() (V, error)) (V, error) {
+	if v, ok := c.get(k); ok {
+		return v, nil
+	}
+	c.mu.Lock()
+	if l, ok := c.inflight[k]; ok {
+		c.mu.Unlock()
+		<-l.done
+		return l.v, l.err
+	}
+	l := &ttlLoad[V]{done: make(chan struct{})}
+	c.inflight[k] = l
+	c.mu.Unlock()
+
+	l.v, l.err = load()
+	if l.err == nil {
+		c.put(k, l.v)
+	}
+	c.mu.Lock()
+	delete(c.inflight, k)
+	c.mu.Unlock()
+	close(l.done)
+	return l.v, l.err
 }
 
 func (c *ttlCache[K, V]) get(k K) (V, bool) {

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -35,4 +38,39 @@ func TestTTLCache(t *testing.T) {
 	require.LessOrEqual(t, len(c.m), 2)
 	_, ok = c.get("e")
 	require.True(t, ok)
+}
+
+func TestTTLCacheLoadsOncePerMiss(t *testing.T) {
+	t.Parallel()
+	c := newTTLCache[int, string](time.Minute, 10)
+	release := make(chan struct{})
+	var loads atomic.Int32
+	var wg sync.WaitGroup
+	results := make([]string, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := c.getOrLoad(1, func() (string, error) {
+				loads.Add(1)
+				<-release // every caller arrives while the first load is in flight
+				return "loaded", nil
+			})
+			require.NoError(t, err)
+			results[i] = v
+		}()
+	}
+	// Wait until the first load is in flight and the others queue on it.
+	require.Eventually(t, func() bool { return loads.Load() == 1 }, 5*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+	require.EqualValues(t, 1, loads.Load(), "one load for all concurrent misses")
+	for _, v := range results {
+		require.Equal(t, "loaded", v)
+	}
+
+	_, err := c.getOrLoad(2, func() (string, error) { return "", errors.New("down") })
+	require.Error(t, err)
+	_, ok := c.get(2)
+	require.False(t, ok, "errors are not cached")
 }
