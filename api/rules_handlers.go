@@ -91,22 +91,31 @@ func (s *Server) checkDocument(c *gin.Context, doc rules.Document) ([]rules.Zone
 	return zones, nil
 }
 
-func (s *Server) createRule(c *gin.Context) {
+// bindRule reads a RuleRequest and checks its document against the guild,
+// answering the error itself when there is one.
+func (s *Server) bindRule(c *gin.Context) (RuleRequest, bool) {
 	var req RuleRequest
 	if !bindJSON(c, &req) {
-		return
+		return req, false
 	}
 	doc, err := req.doc()
+	if err == nil {
+		_, err = s.checkDocument(c, doc)
+	}
 	if err != nil {
 		writeError(c, err)
-		return
+		return req, false
 	}
-	if _, err := s.checkDocument(c, doc); err != nil {
-		writeError(c, err)
+	return req, true
+}
+
+func (s *Server) createRule(c *gin.Context) {
+	req, ok := s.bindRule(c)
+	if !ok {
 		return
 	}
 	st, guildID := s.guildRules(c)
-	r, err := st.CreateRule(c.Request.Context(), principalOf(c).actor(c), guildID, doc)
+	r, err := st.CreateRule(c.Request.Context(), principalOf(c).actor(c), guildID, *req.Document)
 	respond(c, http.StatusCreated, r, documentError(err))
 }
 
@@ -115,21 +124,12 @@ func (s *Server) putRule(c *gin.Context) {
 	if !ok {
 		return
 	}
-	var req RuleRequest
-	if !bindJSON(c, &req) {
-		return
-	}
-	doc, err := req.doc()
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if _, err := s.checkDocument(c, doc); err != nil {
-		writeError(c, err)
+	req, ok := s.bindRule(c)
+	if !ok {
 		return
 	}
 	st, guildID := s.guildRules(c)
-	r, err := st.UpdateRule(c.Request.Context(), principalOf(c).actor(c), guildID, id, doc, req.Version)
+	r, err := st.UpdateRule(c.Request.Context(), principalOf(c).actor(c), guildID, id, *req.Document, req.Version)
 	respond(c, http.StatusOK, r, documentError(err))
 }
 
