@@ -8,7 +8,6 @@ import (
 	"github.com/disgoorg/disgo/rest"
 	"github.com/stretchr/testify/require"
 
-	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/infra/discordsim"
@@ -17,6 +16,7 @@ import (
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/workers/commands"
 	"github.com/synapsehq/synapse/workers/gateway"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
 
 // Slash commands sent through discordsim reach the bot over the gateway and
@@ -30,10 +30,7 @@ func TestEconomyCommands(t *testing.T) {
 	cfg := discordsim.DefaultConfig()
 	cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 10, 1
 	cfg.IdentifyInterval = 10 * time.Millisecond
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
+	sim := gatewaytest.Sim(t, cfg)
 
 	reg := ops.NewRegistry()
 	rc := rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))
@@ -42,15 +39,12 @@ func TestEconomyCommands(t *testing.T) {
 	h := commands.New(svc, ms, tenants.NewStore(db.Bun), rc, log, reg)
 	require.NoError(t, h.Register(int64(sim.AppID())))
 
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), Commands: h}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() { w.StopAll(ctx); close(stop); <-done })
+	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{Commands: h})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 
 	g := sim.Guilds()[0]
 	var tenantID int64
+	var err error
 	require.Eventually(t, func() bool {
 		tenantID, err = tenants.NewStore(db.Bun).TenantOfGuild(ctx, int64(g.ID))
 		return err == nil

@@ -10,10 +10,10 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/discordsim"
-	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/workers/gateway"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
 
 type bundle struct {
@@ -35,29 +35,13 @@ func setupWithREST(t *testing.T, cfg discordsim.Config) bundle {
 
 func setupOpts(t *testing.T, cfg discordsim.Config, withREST bool) bundle {
 	t.Helper()
-	ctx := context.Background()
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
-
-	reg := ops.NewRegistry()
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	gcfg := gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}
+	sim := gatewaytest.Sim(t, cfg)
+	var gcfg gateway.Config
 	if withREST {
 		gcfg.REST = rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))
 	}
-	w := gateway.NewWorker(gcfg, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, pipe := gatewaytest.Capture(t, db, sim, gcfg)
 	return bundle{sim: sim, db: db, worker: w, pipe: pipe}
 }
 
@@ -230,23 +214,9 @@ func TestVoiceEventsAlikeInTheSameMillisecondAreKept(t *testing.T) {
 	cfg := simConfig()
 	cfg.Guilds, cfg.Shards = 1, 1
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
-	reg := ops.NewRegistry()
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
+	sim := gatewaytest.Sim(t, cfg)
 	frozen := time.Now().UTC().Truncate(time.Second)
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), Now: func() time.Time { return frozen }},
-		gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{Now: func() time.Time { return frozen }})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 	guild := sim.Guilds()[0]
 	user, channel := guild.Members[2], guild.Channels["General"]

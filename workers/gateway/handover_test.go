@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/lake"
-	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
 )
@@ -69,24 +68,7 @@ func TestRunThatIsOverClosesItsGateway(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
-	cfg := discordsim.DefaultConfig()
-	cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 10, 1
-	cfg.IdentifyInterval = 10 * time.Millisecond
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
-	reg := ops.NewRegistry()
-	pipe := NewPipeline(DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := NewWorker(Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	sim, w := oneShardCapture(t, db, 10)
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 	require.Equal(t, 1, sim.Stats().LiveConnections)
 

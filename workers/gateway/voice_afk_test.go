@@ -11,9 +11,9 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/discordsim"
-	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/workers/gateway"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
 
 type stepClock struct {
@@ -40,24 +40,11 @@ func TestMutedDeafenedVoiceIsNotActiveVoice(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
 	cfg := simConfig()
 	cfg.Guilds, cfg.Shards, cfg.MembersPerGuild = 1, 1, 10
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
-	reg := ops.NewRegistry()
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
+	sim := gatewaytest.Sim(t, cfg)
 	clk := &stepClock{t: time.Now().UTC()}
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL(), Now: clk.now}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{Now: clk.now})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 	g := sim.Guilds()[0]
 	general := g.Channels["General"]

@@ -12,10 +12,10 @@ import (
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/discordsim"
-	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/workers/gateway"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
 
 // A role given on Discord (GUILD_MEMBER_UPDATE through the gateway worker)
@@ -24,30 +24,18 @@ func TestHasRoleFollowsDiscordRoles(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
 	cfg := discordsim.DefaultConfig()
 	cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 10, 1
 	cfg.IdentifyInterval = 10 * time.Millisecond
-	sim, err := discordsim.New(cfg, log.With("component", "sim"))
-	require.NoError(t, err)
-	require.NoError(t, sim.Start(ctx))
-	t.Cleanup(func() { _ = sim.Close() })
-	reg := ops.NewRegistry()
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	sim := gatewaytest.Sim(t, cfg)
+	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 
 	g := sim.Guilds()[0]
 	member, mod := g.Members[2], g.Roles["Moderator"]
-	facts := NewMemberFacts(tenants.NewStore(db.Bun), ledger.New(db, log))
+	facts := NewMemberFacts(tenants.NewStore(db.Bun), ledger.New(db, testenv.Logger(t)))
 	var tenantID int64
+	var err error
 	require.Eventually(t, func() bool {
 		tenantID, err = tenants.NewStore(db.Bun).TenantOfGuild(ctx, int64(g.ID))
 		if err != nil {
