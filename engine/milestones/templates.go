@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
@@ -193,6 +194,29 @@ func (m *Milestones) Get(ctx context.Context, guildID, id int64) (Template, erro
 		return Template{}, dbError(err, "milestone template")
 	}
 	return row.template()
+}
+
+// GetMany returns templates of this tenant's guild by id, in one query;
+// ids that name none are absent.
+func (m *Milestones) GetMany(ctx context.Context, guildID int64, ids []int64) (map[int64]Template, error) {
+	out := make(map[int64]Template, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var rows []templateRow
+	err := m.db.Bun.NewSelect().Model(&rows).
+		Where("tenant_id = ? AND guild_id = ? AND id = ANY(?)", m.tenantID, guildID, pgdialect.Array(ids)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("milestone templates: %w", err)
+	}
+	for i := range rows {
+		t, err := rows[i].template()
+		if err != nil {
+			return nil, err
+		}
+		out[t.ID] = t
+	}
+	return out, nil
 }
 
 // GetByKey returns one template by key.

@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
-	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
 
@@ -100,23 +98,26 @@ func (a *Announcer) announce(ctx context.Context, tenantID, guildID int64, award
 		return err
 	}
 	settings := parseAnnounceSettings(g.Settings)
-	ms := a.milestones.ForTenant(tenantID)
+	templateIDs := make([]int64, 0, len(awards))
+	userIDs := make([]int64, 0, len(awards))
+	for _, aw := range awards {
+		templateIDs, userIDs = append(templateIDs, aw.TemplateID), append(userIDs, aw.UserID)
+	}
+	templates, err := a.milestones.ForTenant(tenantID).GetMany(ctx, guildID, templateIDs)
+	if err != nil {
+		return err
+	}
+	members, err := scope.Members().GetMany(ctx, guildID, userIDs)
+	if err != nil {
+		return err
+	}
 	notices := make([]milestones.Notice, 0, len(awards))
 	for _, aw := range awards {
-		tpl, err := ms.Get(ctx, guildID, aw.TemplateID)
-		if err != nil {
-			return err
+		tpl, ok := templates[aw.TemplateID]
+		if !ok { // deleted since it was awarded: nothing to announce it with
+			continue
 		}
-		var flags int32
-		m, err := scope.Members().Get(ctx, guildID, aw.UserID)
-		switch {
-		case errors.Is(err, apperr.ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			flags = m.Flags
-		}
-		notices = append(notices, milestones.Notice{Award: aw, Template: tpl, MemberFlags: flags, ChannelID: settings.ChannelID})
+		notices = append(notices, milestones.Notice{Award: aw, Template: tpl, MemberFlags: members[aw.UserID].Flags, ChannelID: settings.ChannelID})
 	}
 	now := a.now()
 	key := fmt.Sprintf("synapse:announce:%d", settings.ChannelID)
