@@ -39,3 +39,26 @@ func TestRollMatchesHashChanceOfKey(t *testing.T) {
 		require.Equal(t, HashChance{Seed: 7}.Roll(idempotencyKey(12, 3, "message_create", src*7919, -1)), ec.roll())
 	}
 }
+
+// Copies from the arena keep their contents while later copies fill the
+// chunk and the next ones, and appending to one leaves its neighbour alone.
+func TestArenaCopiesAreStable(t *testing.T) {
+	t.Parallel()
+	var a arena[Fired]
+	var copies, want [][]Fired
+	for i := 0; i < 500; i++ {
+		src := make([]Fired, i%7+1)
+		for j := range src {
+			src[j] = Fired{RuleID: int64(i), SourceID: int64(j)}
+		}
+		c := a.copyOf(src)
+		require.Equal(t, len(c), cap(c))
+		copies, want = append(copies, c), append(want, append([]Fired(nil), src...))
+		clear(src) // the copy must not share the source
+	}
+	_ = append(copies[0], Fired{RuleID: -1})
+	for i := range copies {
+		require.Equal(t, want[i], copies[i])
+	}
+	require.Nil(t, a.copyOf(nil))
+}

@@ -6,14 +6,24 @@ import (
 	"time"
 )
 
-// evalCtx is one event's evaluation: facts are loaded once per member and
-// the CEL activation is shared by every rule. Contexts are pooled by the
-// engine (see Engine.getCtx): nothing a Result holds points into one.
+// evalCtx is one evaluation: an event and those it chains into. Facts are
+// loaded once per member and event, and the CEL activation is shared by
+// every rule of an event. Contexts are pooled by the engine (see
+// Engine.getCtx): a Result points only into the arenas' chunks, which are
+// never written again once handed out.
 type evalCtx struct {
-	ctx   context.Context
-	eng   *Engine
-	mode  evalMode
-	set   *RuleSet
+	ctx  context.Context
+	eng  *Engine
+	mode evalMode
+	set  *RuleSet
+	// Scratch kept across evaluations (cleared, not freed): what every
+	// event so far produced, and the chained events still to evaluate.
+	effects    []Effect
+	fired      []Fired
+	queue      []Event
+	effArena   arena[Effect]
+	firedArena arena[Fired]
+	// Per event (see begin).
 	ev    *Event // &evCopy
 	token Token
 	// period starts of the event's day and week, computed on first use by caps.
@@ -39,25 +49,44 @@ type memberSlot struct {
 	f  MemberFacts
 }
 
-// getCtx takes a context from the engine's pool, set up for ev.
-func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet, ev *Event) *evalCtx {
+// getCtx takes a context from the engine's pool for one evaluation.
+func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet) *evalCtx {
 	ec, _ := e.ctxPool.Get().(*evalCtx)
 	if ec == nil {
 		ec = &evalCtx{}
 	}
 	ec.ctx, ec.eng, ec.mode, ec.set = ctx, e, m, set
+	return ec
+}
+
+// begin sets the context up for the next event of the evaluation.
+func (ec *evalCtx) begin(ev *Event) {
+	ec.resetEvent()
 	ec.evCopy = *ev
 	ec.ev = &ec.evCopy
 	ec.token = Token{Event: ev.Name, Source: ev.SourceID}
-	ec.zone = set.zones.of(ev)
+	ec.zone = ec.set.zones.of(ev)
 	ec.quality = QualityScore(ev)
-	return ec
+}
+
+// resetEvent clears what one event set, keeping the scratch and arenas.
+func (ec *evalCtx) resetEvent() {
+	ec.ev, ec.token = nil, Token{}
+	ec.dayStart, ec.weekStart = time.Time{}, time.Time{}
+	ec.zone, ec.quality = nil, 0
+	ec.slots, ec.nSlots, ec.more, ec.actor = [2]memberSlot{}, 0, nil, nil
+	ec.act, ec.actVars, ec.rule = activation{}, false, nil
+	ec.evCopy = Event{}
 }
 
 // putCtx clears what the context references and returns it to the pool.
 func (e *Engine) putCtx(ec *evalCtx) {
-	keys := ec.keys
-	*ec = evalCtx{keys: keys}
+	ec.resetEvent()
+	ec.ctx, ec.eng, ec.mode, ec.set = nil, nil, evalMode{}, nil
+	clear(ec.effects)
+	clear(ec.fired)
+	clear(ec.queue)
+	ec.effects, ec.fired, ec.queue = ec.effects[:0], ec.fired[:0], ec.queue[:0]
 	e.ctxPool.Put(ec)
 }
 
@@ -88,8 +117,10 @@ func (ec *evalCtx) member(userID int64) (*MemberFacts, error) {
 	if ec.more == nil {
 		ec.more = make(map[int64]*MemberFacts, 2)
 	}
-	ec.more[userID] = &f
-	return &f, nil
+	spilled := new(MemberFacts) // not &f: f would move to the heap on every call
+	*spilled = f
+	ec.more[userID] = spilled
+	return spilled, nil
 }
 
 func (ec *evalCtx) actorFacts() (*MemberFacts, error) {

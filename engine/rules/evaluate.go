@@ -121,29 +121,25 @@ func (e *Engine) Evaluate(ctx context.Context, set *RuleSet, ev Event) (Result, 
 }
 
 func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMode) (Result, error) {
+	// One pooled context serves the event and the events it chains into:
+	// effects and fired rules collect in its scratch slices and are copied
+	// out once, into chunks shared by many results (see arena).
+	ec := e.getCtx(ctx, m, set)
+	defer e.putCtx(ec)
 	var res Result
 	// Chained events are queued (breadth first); most events chain none.
-	var queue []Event
 	cur := &ev
-	for {
-		emitted, err := e.evaluateOne(ctx, set, cur, m, &res)
-		if err != nil {
-			return res, err
+	for next := 0; ; next++ {
+		if err := e.evaluateOne(ec, cur, &res); err != nil {
+			return Result{Failures: res.Failures}, err
 		}
-		for _, child := range emitted {
-			if len(child.Chain) > e.o.MaxDepth {
-				res.Failures = append(res.Failures, Failure{RuleID: child.Chain[len(child.Chain)-1],
-					Error: fmt.Sprintf("chain depth %d exceeds %d: %s not evaluated", len(child.Chain), e.o.MaxDepth, child.Name)})
-				continue
-			}
-			queue = append(queue, child)
-		}
-		if len(queue) == 0 {
+		if next == len(ec.queue) {
 			break
 		}
-		cur = &queue[0]
-		queue = queue[1:]
+		cur = &ec.queue[next]
 	}
+	res.Effects = ec.effArena.copyOf(ec.effects)
+	res.Fired = ec.firedArena.copyOf(ec.fired)
 	if m.tracing != nil {
 		res.Trace = *m.tracing
 	}
@@ -153,53 +149,61 @@ func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMod
 	return res, nil
 }
 
-// evaluateOne evaluates one event and returns the internal events to chain.
-func (e *Engine) evaluateOne(ctx context.Context, set *RuleSet, ev *Event, m evalMode, res *Result) ([]Event, error) {
-	rules := set.byEvent[ev.Name]
+// evaluateOne evaluates one event, collecting its effects and fired rules
+// in ec and queueing the internal events to chain.
+func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
+	rules := ec.set.byEvent[ev.Name]
 	if len(rules) == 0 {
-		return nil, nil
+		return nil
 	}
-	ec := e.getCtx(ctx, m, set, ev)
-	defer e.putCtx(ec)
+	ec.begin(ev)
 	ev = ec.ev
-	var emitted []Event
+	set, m := ec.set, ec.mode
 	var err error
-	if res.Effects == nil {
-		res.Effects = make([]Effect, 0, len(rules))
-	}
+	queued := len(ec.queue)
 	for _, r := range rules {
 		if inChain(ev.Chain, r.ID) {
 			ec.step(r, "skipped", -1, "", "rule already in this event's chain (cycle)")
 			continue
 		}
-		mark := len(res.Effects)
-		res.Effects, err = ec.runRule(r, res.Effects)
+		mark := len(ec.effects)
+		ec.effects, err = ec.runRule(r, ec.effects)
 		if err != nil {
-			res.Effects = res.Effects[:mark]
+			clear(ec.effects[mark:])
+			ec.effects = ec.effects[:mark]
 			var ie *infraError
 			if errors.As(err, &ie) {
-				return nil, ie.err
+				return ie.err
 			}
-			res.Failures = append(res.Failures, e.fail(ctx, set, r, err, m))
+			res.Failures = append(res.Failures, e.fail(ec.ctx, set, r, err, m))
 			continue
 		}
 		if !m.dryRun && r.failures.Load() != 0 {
 			r.failures.Store(0)
 		}
-		if len(res.Effects) == mark {
+		if len(ec.effects) == mark {
 			continue
 		}
-		if res.Fired == nil {
-			res.Fired = make([]Fired, 0, len(rules))
-		}
-		res.Fired = append(res.Fired, Fired{RuleID: r.ID, Version: r.Version, Name: r.Name, Event: ev.Name, SourceID: ev.SourceID})
-		for _, eff := range res.Effects[mark:] {
+		ec.fired = append(ec.fired, Fired{RuleID: r.ID, Version: r.Version, Name: r.Name, Event: ev.Name, SourceID: ev.SourceID})
+		for _, eff := range ec.effects[mark:] {
 			if em, ok := eff.(Emit); ok {
-				emitted = append(emitted, em.Event)
+				ec.queue = append(ec.queue, em.Event)
 			}
 		}
 	}
-	return emitted, nil
+	// Children too deep are reported after the event's own failures.
+	kept := ec.queue[:queued]
+	for _, child := range ec.queue[queued:] {
+		if len(child.Chain) > e.o.MaxDepth {
+			res.Failures = append(res.Failures, Failure{RuleID: child.Chain[len(child.Chain)-1],
+				Error: fmt.Sprintf("chain depth %d exceeds %d: %s not evaluated", len(child.Chain), e.o.MaxDepth, child.Name)})
+			continue
+		}
+		kept = append(kept, child)
+	}
+	clear(ec.queue[len(kept):])
+	ec.queue = kept
+	return nil
 }
 
 func inChain(chain []int64, id int64) bool {
