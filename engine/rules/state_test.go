@@ -76,6 +76,46 @@ func TestStateContract(t *testing.T) {
 					}
 				}
 			})
+			t.Run("keys apart", func(t *testing.T) {
+				// Keys differing in one field only (rule, kind, scope, who)
+				// keep their own state, used in any interleaving.
+				base := rules.Key{Kind: "cd", Guild: 5, Rule: 1, Scope: "user", A: 7}
+				keys := []rules.Key{base}
+				for _, mod := range []func(k *rules.Key){
+					func(k *rules.Key) { k.Rule = 2 },
+					func(k *rules.Key) { k.Rule = 0 },
+					func(k *rules.Key) { k.Kind = "vel" },
+					func(k *rules.Key) { k.Scope = "channel" },
+					func(k *rules.Key) { k.A = 8 },
+					func(k *rules.Key) { k.B = 9 },
+					func(k *rules.Key) { k.Guild = 6 },
+				} {
+					k := base
+					mod(&k)
+					keys = append(keys, k)
+				}
+				for i, k := range keys {
+					ok, err := s.Cooldown(ctx, k, rules.Token{Event: "first", Source: int64(i)}, t0, time.Minute)
+					require.NoError(t, err)
+					require.True(t, ok, "first event under %+v", k)
+					ok, err = s.Cooldown(ctx, keys[0], rules.Token{Event: "again", Source: int64(i)}, t0.Add(time.Second), time.Minute)
+					require.NoError(t, err)
+					require.False(t, ok, "the first key stays cooling down after %+v", k)
+				}
+				capKey := rules.Key{Kind: "cap", Guild: 5, Rule: 1, Scope: "xp:day", A: 7, B: t0.Unix()}
+				other := capKey
+				other.Rule = 2
+				for i, k := range []rules.Key{capKey, other, capKey, other} {
+					g, err := s.CapConsume(ctx, k, rules.Token{Event: "message_create", Source: int64(i), Rule: k.Rule}, 30, 50, t0.Add(time.Hour))
+					require.NoError(t, err)
+					require.Equal(t, []int64{30, 30, 20, 20}[i], g, "consume %d", i)
+				}
+				for _, k := range []rules.Key{capKey, other} {
+					used, err := s.CapUsed(ctx, k)
+					require.NoError(t, err)
+					require.Equal(t, int64(50), used)
+				}
+			})
 			t.Run("cap", func(t *testing.T) {
 				end := t0.Add(12 * time.Hour)
 				capKey := rules.Key{Kind: "cap", Guild: 1, Scope: "xp:day", A: 3, B: t0.Unix()}

@@ -1,0 +1,254 @@
+package rules
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemoryState is State in process memory: dry runs, backtests and tests.
+// Entries expire by event time as the events move forward.
+//
+// State is grouped by key without its rule: one member's cooldowns (or
+// caps) under every rule of a guild sit side by side in one group, and
+// the groups used last are remembered, so the rules of one event find
+// their state with one map lookup instead of one each, in memory they
+// share (a map of every rule's key was a cache miss per rule).
+type MemoryState struct {
+	mu      sync.Mutex
+	groups  map[groupKey]*stateGroup
+	names   map[string]uint32 // Key.Kind and Key.Scope, interned for groupKey
+	recent  [4]*stateGroup    // groups used last, newest at recentAt
+	recentN int
+	sweepAt time.Time
+}
+
+// groupKey is a Key without its rule, strings interned: plain memory, so
+// the map hashes and compares it as one block of words.
+type groupKey struct {
+	guild, a, b int64
+	kind, scope uint32
+}
+
+// stateGroup holds one group's marks (cooldown, velocity) or caps, by rule.
+type stateGroup struct {
+	kind, scope string // as in the Key, to match recent groups without interning
+	key         groupKey
+	fired       []ruleMarks
+	caps        []ruleCap
+}
+
+type ruleMarks struct {
+	rule int64
+	f    firedMarks
+}
+
+// firedMarks are the events that fired under a key (cooldowns: at most one
+// per window; velocity: at most limit per window).
+type firedMarks struct {
+	marks  []mark
+	oldest int64 // marks[0].at, read without touching the marks
+	newest mark  // marks[len(marks)-1], likewise
+	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
+}
+
+type mark struct {
+	token uint64 // Token.hash
+	at    int64  // event time, Unix nanoseconds
+}
+
+type ruleCap struct {
+	rule    int64
+	used    int64
+	expires time.Time
+	grants  map[uint64]int64 // by Token.hash
+}
+
+// NewMemoryState returns an empty state.
+func NewMemoryState() *MemoryState {
+	return &MemoryState{groups: map[groupKey]*stateGroup{}, names: map[string]uint32{}}
+}
+
+// group finds (or with create, makes) the group of k; the caller holds s.mu.
+func (s *MemoryState) group(k Key, create bool) *stateGroup {
+	for _, g := range s.recent {
+		if g != nil && g.key.guild == k.Guild && g.key.a == k.A && g.key.b == k.B && g.kind == k.Kind && g.scope == k.Scope {
+			return g
+		}
+	}
+	gk := groupKey{guild: k.Guild, a: k.A, b: k.B, kind: s.intern(k.Kind), scope: s.intern(k.Scope)}
+	g := s.groups[gk]
+	if g == nil {
+		if !create {
+			return nil
+		}
+		g = &stateGroup{kind: k.Kind, scope: k.Scope, key: gk}
+		s.groups[gk] = g
+	}
+	s.recent[s.recentN%len(s.recent)] = g
+	s.recentN++
+	return g
+}
+
+func (s *MemoryState) intern(name string) uint32 {
+	id, ok := s.names[name]
+	if !ok {
+		id = uint32(len(s.names))
+		s.names[name] = id
+	}
+	return id
+}
+
+// marks returns the rule's marks in g, added when absent.
+func (g *stateGroup) marks(rule int64) *firedMarks {
+	for i := range g.fired {
+		if g.fired[i].rule == rule {
+			return &g.fired[i].f
+		}
+	}
+	g.fired = append(g.fired, ruleMarks{rule: rule})
+	return &g.fired[len(g.fired)-1].f
+}
+
+func (g *stateGroup) capOf(rule int64) *ruleCap {
+	for i := range g.caps {
+		if g.caps[i].rule == rule {
+			return &g.caps[i]
+		}
+	}
+	return nil
+}
+
+// Cooldown implements State: at most one event fires per window, whichever
+// side of it the others fall (events may arrive out of order).
+func (s *MemoryState) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
+	return s.fire(key, token, at, window, 1), nil
+}
+
+// Velocity implements State.
+func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
+	return s.fire(key, token, at, window, limit), nil
+}
+
+// fire allows token when it fired before, or when fewer than limit other
+// marks lie within window of at (either side), recording it. Marks are kept
+// sorted by time, so only the marks within a window are looked at: a
+// token's own mark, if any, has its event's time.
+func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(at)
+	f := s.group(key, true).marks(key.Rule)
+	t, w, th := at.UnixNano(), int64(window), token.hash()
+	if limit == 1 && len(f.marks) > 0 && f.newest.at <= t && t-f.newest.at < w && (f.newest.at != t || f.newest.token != th) {
+		// A cooldown (events in time order, the common case): the newest
+		// mark is another event's, within the window, and with a limit of
+		// one no mark of this event can hide behind it. Decided without
+		// reading the marks.
+		return false
+	}
+	ms := f.marks
+	// Forget marks too old to matter even to a replay.
+	if len(ms) > 0 && t-f.oldest >= w+int64(Retention) {
+		drop := sort.Search(len(ms), func(i int) bool { return t-ms[i].at < w+int64(Retention) })
+		ms = append(ms[:0], ms[drop:]...)
+	}
+	// Events mostly arrive in time order: walk back from the newest mark.
+	i := len(ms) - 1
+	for i >= 0 && ms[i].at-t >= w {
+		i-- // after the window
+	}
+	pos := i + 1 // where a new mark goes: before marks after t (adjusted below)
+	n := 0
+	allowed := true
+	for ; i >= 0 && t-ms[i].at < w; i-- {
+		if ms[i].at == t && ms[i].token == th {
+			n = -1 // its own mark: fired before
+			break
+		}
+		n++
+	}
+	switch {
+	case n < 0:
+	case n >= limit:
+		allowed = false
+	default:
+		for pos > 0 && ms[pos-1].at > t {
+			pos--
+		}
+		ms = append(ms, mark{})
+		copy(ms[pos+1:], ms[pos:])
+		ms[pos] = mark{token: th, at: t}
+		f.until = max(f.until, t+w+int64(Retention))
+	}
+	f.marks = ms
+	if len(ms) > 0 {
+		f.oldest, f.newest = ms[0].at, ms[len(ms)-1]
+	}
+	return allowed
+}
+
+// CapUsed implements State.
+func (s *MemoryState) CapUsed(_ context.Context, key Key) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if g := s.group(key, false); g != nil {
+		if c := g.capOf(key.Rule); c != nil {
+			return c.used, nil
+		}
+	}
+	return 0, nil
+}
+
+// CapConsume implements State. Memory caps are dropped once event time
+// passes the end of their period.
+func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.group(key, true)
+	c := g.capOf(key.Rule)
+	if c == nil {
+		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}})
+		c = &g.caps[len(g.caps)-1]
+	}
+	th := token.hash()
+	if gr, ok := c.grants[th]; ok {
+		return gr, nil
+	}
+	gr := max(min(amount, limit-c.used), 0)
+	c.used += gr
+	c.grants[th] = gr
+	return gr, nil
+}
+
+// sweep drops expired marks and caps at most once per event-time hour, so a
+// long backtest does not grow without bound.
+func (s *MemoryState) sweep(at time.Time) {
+	if at.Sub(s.sweepAt) < time.Hour {
+		return
+	}
+	s.sweepAt = at
+	s.recent = [len(s.recent)]*stateGroup{}
+	for k, g := range s.groups {
+		fired := g.fired[:0]
+		for _, rm := range g.fired {
+			if at.UnixNano() <= rm.f.until {
+				fired = append(fired, rm)
+			}
+		}
+		clear(g.fired[len(fired):])
+		g.fired = fired
+		caps := g.caps[:0]
+		for _, c := range g.caps {
+			if !at.After(c.expires) {
+				caps = append(caps, c)
+			}
+		}
+		clear(g.caps[len(caps):])
+		g.caps = caps
+		if len(g.fired) == 0 && len(g.caps) == 0 {
+			delete(s.groups, k)
+		}
+	}
+}
