@@ -125,14 +125,13 @@ func (m *Milestones) Sweep(ctx context.Context, guildID, afterUserID int64, limi
 	if err := rs.Err(); err != nil {
 		return 0, nil, fmt.Errorf("milestones: sweep: %w", err)
 	}
-	now := time.Now()
-	var out []Award
-	for _, u := range users {
-		as, err := m.check(ctx, CheckRequest{GuildID: guildID, UserID: u, Source: "sweep"}, now)
-		if err != nil {
-			return 0, out, err
-		}
-		out = append(out, as...)
+	reqs := make([]CheckRequest, len(users))
+	for i, u := range users {
+		reqs[i] = CheckRequest{GuildID: guildID, UserID: u, Source: "sweep"}
+	}
+	out, _, err := m.checkGuild(ctx, guildID, reqs, time.Now())
+	if err != nil {
+		return 0, out, err
 	}
 	if len(users) < limit {
 		return 0, out, nil

@@ -2,7 +2,6 @@ package milestones
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,6 +29,14 @@ func (m *Milestones) Check(ctx context.Context, guildID, userID int64, key strin
 	return m.check(ctx, CheckRequest{GuildID: guildID, UserID: userID, Key: key}, time.Now())
 }
 
+func (m *Milestones) check(ctx context.Context, r CheckRequest, now time.Time) ([]Award, error) {
+	awards, unknown, err := m.checkGuild(ctx, r.GuildID, []CheckRequest{r}, now)
+	if err == nil && len(unknown) > 0 {
+		err = apperr.NotFound("milestone " + r.Key)
+	}
+	return awards, err
+}
+
 // CheckMany runs several checks; with a Source set, awards an earlier run
 // of the same source already made are returned too, marked Replayed, so a
 // retried caller can still apply their rewards (idempotently).
@@ -38,31 +45,28 @@ func (m *Milestones) CheckMany(ctx context.Context, reqs []CheckRequest) ([]Awar
 }
 
 func (m *Milestones) checkMany(ctx context.Context, reqs []CheckRequest, now time.Time) ([]Award, error) {
-	type member struct {
-		guild, user int64
-		key         string
-	}
-	seen := map[member]bool{}
-	var out []Award
-	made := map[int64]bool{}
+	byGuild := map[int64][]CheckRequest{}
+	var guilds []int64
 	var sources []string
 	for _, r := range reqs {
-		k := member{r.GuildID, r.UserID, r.Key}
+		if _, ok := byGuild[r.GuildID]; !ok {
+			guilds = append(guilds, r.GuildID)
+		}
+		byGuild[r.GuildID] = append(byGuild[r.GuildID], r)
 		if r.Source != "" {
 			sources = append(sources, r.Source)
 		}
-		if seen[k] || seen[member{r.GuildID, r.UserID, ""}] {
-			continue
-		}
-		seen[k] = true
-		as, err := m.check(ctx, r, now)
-		if errors.Is(err, apperr.ErrNotFound) && r.Key != "" {
-			// A rule naming a milestone that was deleted: nothing to award.
-			m.logger.WarnContext(ctx, "milestones: check of an unknown milestone", "guild_id", r.GuildID, "key", r.Key)
-			continue
-		}
+	}
+	var out []Award
+	made := map[int64]bool{}
+	for _, g := range guilds {
+		as, unknown, err := m.checkGuild(ctx, g, byGuild[g], now)
 		if err != nil {
 			return out, err
+		}
+		for _, key := range unknown {
+			// A rule naming a milestone that was deleted: nothing to award.
+			m.logger.WarnContext(ctx, "milestones: check of an unknown milestone", "guild_id", g, "key", key)
 		}
 		for _, a := range as {
 			made[a.ID] = true
@@ -85,66 +89,124 @@ func (m *Milestones) checkMany(ctx context.Context, reqs []CheckRequest, now tim
 	return out, nil
 }
 
-func (m *Milestones) check(ctx context.Context, r CheckRequest, now time.Time) ([]Award, error) {
-	st, set, err := m.load(ctx, r.GuildID, r.UserID, now)
-	if err != nil {
-		return nil, err
+// memberCheck is what a batch asks of one member: every template (all) or
+// some keys, each with the source of the first request that asked for it
+// (the source its awards remember).
+type memberCheck struct {
+	st        *memberState
+	all       bool
+	allSource string
+	keys      map[string]string
+	done      bool
+}
+
+func (c *memberCheck) wants(key string) (string, bool) {
+	if c.all {
+		return c.allSource, true
 	}
-	if r.Key != "" && set.byKey[r.Key] == nil {
-		return nil, apperr.NotFound("milestone " + r.Key)
+	src, ok := c.keys[key]
+	return src, ok
+}
+
+// checkGuild checks a batch of requests of one guild together: the
+// members' state is read in one round trip and each pass's awards, for all
+// members, in one statement. It returns the awards made and the requested
+// keys that name no enabled template.
+func (m *Milestones) checkGuild(ctx context.Context, guildID int64, reqs []CheckRequest, now time.Time) ([]Award, []string, error) {
+	checks := map[int64]*memberCheck{}
+	var users []int64
+	for _, r := range reqs {
+		c := checks[r.UserID]
+		if c == nil {
+			c = &memberCheck{keys: map[string]string{}}
+			checks[r.UserID] = c
+			users = append(users, r.UserID)
+		}
+		switch {
+		case c.all:
+		case r.Key == "":
+			c.all, c.allSource = true, r.Source
+		default:
+			if _, ok := c.keys[r.Key]; !ok {
+				c.keys[r.Key] = r.Source
+			}
+		}
+	}
+	sts, set, err := m.loadMembers(ctx, guildID, users, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	var unknown []string
+	for _, u := range users {
+		c := checks[u]
+		c.st = sts[u]
+		for key := range c.keys {
+			if set.byKey[key] == nil {
+				unknown = append(unknown, key)
+			}
+		}
 	}
 	var awards []Award
 	for pass := 0; pass <= len(set.templates); pass++ {
 		var due []slot
-		for _, c := range set.templates {
-			if r.Key != "" && c.t.Key != r.Key {
+		for _, u := range users {
+			c := checks[u]
+			if c.done {
 				continue
 			}
-			if pass > 0 && !c.dependsOnAwards {
-				continue
+			for _, t := range set.templates {
+				src, ok := c.wants(t.t.Key)
+				if !ok || (pass > 0 && !t.dependsOnAwards) {
+					continue
+				}
+				d, err := c.st.due(t, u, src)
+				if err != nil {
+					return awards, unknown, err
+				}
+				due = append(due, d...)
 			}
-			d, err := st.due(c)
-			if err != nil {
-				return awards, err
-			}
-			due = append(due, d...)
 		}
 		if len(due) == 0 {
 			break
 		}
-		made, err := m.insertAwards(ctx, r, due, now)
+		made, err := m.insertAwards(ctx, guildID, due, now)
 		if err != nil {
-			return awards, err
+			return awards, unknown, err
 		}
+		got := map[int64]bool{}
 		for i := range made {
-			c := set.byID(made[i].TemplateID)
-			made[i].TemplateKey, made[i].Rewards = c.t.Key, c.t.Rewards
-			st.earned[c.t.Key] = true
+			t := set.byID(made[i].TemplateID)
+			made[i].TemplateKey, made[i].Rewards = t.t.Key, t.t.Rewards
+			checks[made[i].UserID].st.earned[t.t.Key] = true
+			got[made[i].UserID] = true
 		}
 		// Slots taken by a concurrent check count as taken too.
 		for _, d := range due {
+			st := checks[d.userID].st
 			s := st.slots[d.template.t.ID]
 			s.taken = max(s.taken, d.awardNo)
 			st.slots[d.template.t.ID] = s
+			st.celVars = nil
 		}
-		st.celVars = nil
+		for _, u := range users {
+			checks[u].done = checks[u].done || !got[u] // nothing new: nothing more depends on it
+		}
 		awards = append(awards, made...)
-		if len(made) == 0 {
-			break
-		}
 	}
-	return awards, nil
+	return awards, unknown, nil
 }
 
 // slot is one award a member is due.
 type slot struct {
 	template *compiled
+	userID   int64
 	awardNo  int
 	seasonID *int64
+	source   string
 }
 
 // due lists the award slots a member has reached but not taken.
-func (s *memberState) due(c *compiled) ([]slot, error) {
+func (s *memberState) due(c *compiled, userID int64, source string) ([]slot, error) {
 	var season *int64
 	if c.t.Scope == ScopeSeasonal {
 		if s.seasonID == 0 {
@@ -167,7 +229,7 @@ func (s *memberState) due(c *compiled) ([]slot, error) {
 	want = min(want, taken+maxAwardsPerCheck)
 	var out []slot
 	for n := taken + 1; n <= want; n++ {
-		out = append(out, slot{template: c, awardNo: n, seasonID: season})
+		out = append(out, slot{template: c, userID: userID, awardNo: n, seasonID: season, source: source})
 	}
 	return out, nil
 }
@@ -181,27 +243,31 @@ func (set *guildSet) byID(id int64) *compiled {
 	return nil
 }
 
+// insertAwardsSQL takes slots of many members in the unique index's order,
+// the lock order every check follows.
 const insertAwardsSQL = `INSERT INTO milestone_awards (tenant_id, guild_id, template_id, user_id, award_no, season_id, source, awarded_at)
-	SELECT $1, $2, x.t, $3, x.n, x.s, $4, $5 FROM unnest($6::bigint[], $7::int[], $8::bigint[]) AS x(t, n, s)
+	SELECT $1, $2, x.t, x.u, x.n, x.s, x.src, $3
+	FROM unnest($4::bigint[], $5::bigint[], $6::int[], $7::bigint[], $8::text[]) AS x(t, u, n, s, src)
+	ORDER BY x.t, x.u, x.n, x.s
 	ON CONFLICT DO NOTHING
-	RETURNING id, template_id, award_no, season_id, awarded_at`
+	RETURNING id, template_id, user_id, award_no, season_id, source, awarded_at`
 
 // insertAwards takes the slots; a slot a concurrent check took first is
 // silently not returned.
-func (m *Milestones) insertAwards(ctx context.Context, r CheckRequest, due []slot, now time.Time) ([]Award, error) {
-	ts, ns, ss := make([]int64, len(due)), make([]int32, len(due)), make([]*int64, len(due))
+func (m *Milestones) insertAwards(ctx context.Context, guildID int64, due []slot, now time.Time) ([]Award, error) {
+	ts, us, ns, ss, srcs := make([]int64, len(due)), make([]int64, len(due)), make([]int32, len(due)), make([]*int64, len(due)), make([]string, len(due))
 	for i, d := range due {
-		ts[i], ns[i], ss[i] = d.template.t.ID, int32(d.awardNo), d.seasonID
+		ts[i], us[i], ns[i], ss[i], srcs[i] = d.template.t.ID, d.userID, int32(d.awardNo), d.seasonID, d.source
 	}
-	rs, err := m.db.Pool.Query(ctx, insertAwardsSQL, m.tenantID, r.GuildID, r.UserID, r.Source, now, ts, ns, ss)
+	rs, err := m.db.Pool.Query(ctx, insertAwardsSQL, m.tenantID, guildID, now, ts, us, ns, ss, srcs)
 	if err != nil {
 		return nil, fmt.Errorf("milestones: insert awards: %w", err)
 	}
 	defer rs.Close()
 	var out []Award
 	for rs.Next() {
-		a := Award{GuildID: r.GuildID, UserID: r.UserID, Source: r.Source}
-		if err := rs.Scan(&a.ID, &a.TemplateID, &a.AwardNo, &a.SeasonID, &a.AwardedAt); err != nil {
+		a := Award{GuildID: guildID}
+		if err := rs.Scan(&a.ID, &a.TemplateID, &a.UserID, &a.AwardNo, &a.SeasonID, &a.Source, &a.AwardedAt); err != nil {
 			return nil, fmt.Errorf("milestones: insert awards: %w", err)
 		}
 		out = append(out, a)

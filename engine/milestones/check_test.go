@@ -1,6 +1,7 @@
 package milestones
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -223,4 +224,54 @@ func TestDisabledTemplatesAreNotChecked(t *testing.T) {
 	as, err = b.ms.Check(b.ctx, g, u, "")
 	require.NoError(t, err)
 	require.Equal(t, []string{"draft"}, keys(as))
+}
+
+// TestCheckManyChecksMembersTogether: one batch, several members of two
+// guilds, checked together: each member gets what it asked for (every
+// milestone, or only a key), awards remember the source that asked, a
+// milestone earned by others' awards follows in the same batch, and an
+// unknown key is skipped without failing the rest.
+func TestCheckManyChecksMembersTogether(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	now := time.Now()
+	g1, g2 := b.guild(t, ""), b.guild(t, "")
+	for _, g := range []int64{g1, g2} {
+		b.template(t, g, Template{Key: "first", Requirement: Requirement{Type: ReqEvents, Event: "message_create", Min: 1}})
+		b.template(t, g, Template{Key: "gold", Requirement: Requirement{Type: ReqCurrency, Currency: "gold", Min: 10}})
+		b.template(t, g, Template{Key: "both", Requirement: Requirement{Type: ReqMilestones, Keys: []string{"first", "gold"}}})
+	}
+	all, keyed, idle := b.member(t, g1, time.Time{}, 0), b.member(t, g1, time.Time{}, 0), b.member(t, g1, time.Time{}, 0)
+	other := b.member(t, g2, time.Time{}, 0)
+	for _, m := range []struct{ g, u int64 }{{g1, all}, {g1, keyed}, {g2, other}} {
+		b.count(t, m.g, m.u, now, lake.MessageCreate, 1, 1, 0)
+		b.credit(t, m.g, m.u, "gold", 10)
+	}
+
+	as, err := b.ms.checkMany(b.ctx, []CheckRequest{
+		{GuildID: g1, UserID: all, Source: "s-all"},
+		{GuildID: g1, UserID: keyed, Key: "gold", Source: "s-gold"},
+		{GuildID: g1, UserID: keyed, Key: "first", Source: "s-first"},
+		{GuildID: g1, UserID: keyed, Key: "deleted", Source: "s-deleted"},
+		{GuildID: g1, UserID: idle, Source: "s-idle"},
+		{GuildID: g2, UserID: other, Source: "s-other"},
+		{GuildID: g1, UserID: all, Key: "first", Source: "s-again"},
+	}, now)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, a := range as {
+		require.False(t, a.Replayed)
+		got[fmt.Sprintf("%d/%d/%s", a.GuildID, a.UserID, a.TemplateKey)] = a.Source
+	}
+	key := func(g, u int64, k string) string { return fmt.Sprintf("%d/%d/%s", g, u, k) }
+	require.Equal(t, map[string]string{
+		key(g1, all, "first"): "s-all", key(g1, all, "gold"): "s-all", key(g1, all, "both"): "s-all",
+		key(g1, keyed, "first"): "s-first", key(g1, keyed, "gold"): "s-gold",
+		key(g2, other, "first"): "s-other", key(g2, other, "gold"): "s-other", key(g2, other, "both"): "s-other",
+	}, got, "the keyed member earns only what it asked for; 'both' waits for a check that asks for it")
+
+	again, err := b.ms.checkMany(b.ctx, []CheckRequest{{GuildID: g1, UserID: keyed, Source: "s-later"}}, now)
+	require.NoError(t, err)
+	require.Equal(t, []string{"both"}, keys(again))
+	require.Equal(t, "s-later", again[0].Source)
 }

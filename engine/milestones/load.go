@@ -5,93 +5,126 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/synapsehq/synapse/engine/lake"
 )
 
+// Every per-member read below runs for a whole batch of members at once,
+// one lookup per member: each member's rows are read in a LATERAL subquery
+// whose OFFSET 0 keeps the planner from flattening it into a join over the
+// guild's rows (which it picks when a table has no statistics yet, and which
+// then reads every member of the guild for each check).
 const (
-	// counterSQL sums a member's closed days (before $5): by day from the
-	// cutoff $4 on, and all earlier days together; then the member's
-	// guild-local active days from the cutoff to the day before $5 (one
-	// more day is live: a local date can run a day behind UTC's), their
-	// type shifted by activeTypeBase ($6).
-	counterSQL = `SELECT event_type, channel_id, CASE WHEN day >= $4::date THEN day - DATE '1970-01-01' END,
-		sum(events)::bigint, sum(magnitude)::bigint
-		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day < $5::date
-		GROUP BY 1, 2, 3
-	UNION ALL
-	SELECT (event_type + $6::int)::smallint, 0, day - DATE '1970-01-01', events::bigint, 0
-		FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date AND day < $5::date - 1`
-	// headSQL is everything single-row: the templates' stamp, the member
-	// (with the roles the gateway keeps current),
-	// the running season, the guild's settings and the counter cache.
-	headSQL = `SELECT ` + stampExpr + `,
-		m.joined_at, m.flags, m.user_id IS NOT NULL, coalesce(m.roles, '{}'),
+	// guildSQL is the guild's single-row state: the templates' stamp, the
+	// running season, the AFK channels and the time zone.
+	guildSQL = `SELECT ` + stampExpr + `,
 		s.id, (s.started_at AT TIME ZONE 'UTC')::date - DATE '1970-01-01',
 		coalesce(g.afk_channel_id, 0), coalesce(g.settings->'capture'->'afk_channels', '[]'::jsonb),
-		coalesce(g.settings->'milestones'->>'timezone', g.settings->>'timezone', ''),
-		c.through_day - DATE '1970-01-01', c.cutoff_day - DATE '1970-01-01', c.updated_at,
-		CASE WHEN c.updated_at = $4 THEN NULL ELSE c.rows END
+		coalesce(g.settings->'milestones'->>'timezone', g.settings->>'timezone', '')
 		FROM (SELECT 1) one
 		LEFT JOIN guilds g ON g.tenant_id = $1 AND g.id = $2
-		LEFT JOIN members m ON m.tenant_id = $1 AND m.guild_id = $2 AND m.user_id = $3
-		LEFT JOIN ledger_seasons s ON s.tenant_id = $1 AND s.guild_id = $2 AND s.ended_at IS NULL
-		LEFT JOIN milestone_counter_cache c ON c.tenant_id = $1 AND c.guild_id = $2 AND c.user_id = $3`
-	saveCacheSQL = `INSERT INTO milestone_counter_cache (tenant_id, guild_id, user_id, through_day, cutoff_day, rows)
-		VALUES ($1, $2, $3, $4::date, $5::date, $6)
-		ON CONFLICT (tenant_id, guild_id, user_id) DO UPDATE
-		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = clock_timestamp()
-		RETURNING updated_at`
-	// rowsSQL is everything multi-row in one statement, tagged by kind:
-	// 1 the live days' counters (type, channel, day, events, magnitude), 5
-	// the live active days (type, 0, local day, events), 2 award
-	// slots (template, season or 0, taken, active), 3 wallets (currency,
+		LEFT JOIN ledger_seasons s ON s.tenant_id = $1 AND s.guild_id = $2 AND s.ended_at IS NULL`
+	// membersSQL is each member's single-row state: the member (with the
+	// roles the gateway keeps current) and the counter cache, whose rows
+	// are not sent when this process already holds that version ($4).
+	membersSQL = `SELECT u.id, m.joined_at, m.flags, m.user_id IS NOT NULL, coalesce(m.roles, '{}'),
+		c.through_day - DATE '1970-01-01', c.cutoff_day - DATE '1970-01-01', c.updated_at,
+		CASE WHEN c.updated_at = u.known THEN NULL ELSE c.rows END
+		FROM unnest($3::bigint[], $4::timestamptz[]) AS u(id, known)
+		LEFT JOIN LATERAL (SELECT * FROM members m WHERE m.tenant_id = $1 AND m.guild_id = $2 AND m.user_id = u.id OFFSET 0) m ON true
+		LEFT JOIN LATERAL (SELECT * FROM milestone_counter_cache c WHERE c.tenant_id = $1 AND c.guild_id = $2 AND c.user_id = u.id OFFSET 0) c ON true`
+	// rowsSQL is everything multi-row, by member, tagged by kind: 1 the
+	// live days' counters (type, channel, day, events, magnitude), 5 the
+	// live active days (type, 0, local day, events), 2 award slots
+	// (template, season or 0, taken, active), 3 wallets (currency,
 	// balance, lifetime earned), 4 live ranks (currency, members above,
 	// counted no further than $6 places; ties broken by user id). Wallets
 	// are read here rather than through the ledger's API so that a check
-	// costs one round trip (the hot path of every XP credit).
-	rowsSQL = `SELECT 1::smallint, event_type::bigint, channel_id, (day - DATE '1970-01-01')::bigint, events, magnitude
-		FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $4::date
-	UNION ALL
-	SELECT 2, template_id, coalesce(season_id, 0), count(*), count(*) FILTER (WHERE revoked_at IS NULL), 0
-		FROM milestone_awards WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 GROUP BY template_id, season_id
-	UNION ALL
-	SELECT 3, currency_id, balance, lifetime_earned, 0, 0
-		FROM ledger_wallets WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3
-	UNION ALL
-	SELECT 4, c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
-			WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id
-			AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $6) s), 0, 0, 0
-		FROM unnest($5::bigint[]) AS c(id)
-		JOIN ledger_wallets w ON w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = $3
-		WHERE w.balance > 0
-	UNION ALL
-	SELECT 5, event_type::bigint, 0, (day - DATE '1970-01-01')::bigint, events::bigint, 0
-		FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND day >= $7::date`
+	// costs no extra round trip (the hot path of every XP credit).
+	rowsSQL = `SELECT u.id, x.* FROM unnest($3::bigint[]) AS u(id) CROSS JOIN LATERAL (
+		SELECT 1::smallint, event_type::bigint, channel_id, (day - DATE '1970-01-01')::bigint, events, magnitude
+			FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = u.id AND day >= $4::date
+		UNION ALL
+		SELECT 2, template_id, coalesce(season_id, 0), count(*), count(*) FILTER (WHERE revoked_at IS NULL), 0
+			FROM milestone_awards WHERE tenant_id = $1 AND guild_id = $2 AND user_id = u.id GROUP BY template_id, season_id
+		UNION ALL
+		SELECT 3, w.currency_id, w.balance, w.lifetime_earned, 0, 0
+			FROM ledger_currencies c
+			CROSS JOIN LATERAL (SELECT * FROM ledger_wallets w
+				WHERE w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = u.id OFFSET 0) w
+			WHERE c.tenant_id = $1 AND c.guild_id = $2
+		UNION ALL
+		SELECT 4, c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
+				WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id
+				AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $6) s), 0, 0, 0
+			FROM unnest($5::bigint[]) AS c(id)
+			CROSS JOIN LATERAL (SELECT * FROM ledger_wallets w
+				WHERE w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = u.id OFFSET 0) w
+			WHERE w.balance > 0
+		UNION ALL
+		SELECT 5, event_type::bigint, 0, (day - DATE '1970-01-01')::bigint, events::bigint, 0
+			FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = u.id AND day >= $7::date
+	) x`
+	// counterSQL sums each member's closed days (before $5): by day from
+	// the cutoff $4 on, and all earlier days together; then the member's
+	// guild-local active days from the cutoff to the day before $5 (one
+	// more day is live: a local date can run a day behind UTC's), their
+	// type shifted by activeTypeBase ($6).
+	counterSQL = `SELECT u.id, x.* FROM unnest($3::bigint[]) AS u(id) CROSS JOIN LATERAL (
+		SELECT event_type, channel_id, CASE WHEN day >= $4::date THEN day - DATE '1970-01-01' END,
+			sum(events)::bigint, sum(magnitude)::bigint
+			FROM event_counters WHERE tenant_id = $1 AND guild_id = $2 AND user_id = u.id AND day < $5::date
+			GROUP BY 1, 2, 3
+		UNION ALL
+		SELECT (event_type + $6::int)::smallint, 0, day - DATE '1970-01-01', events::bigint, 0
+			FROM member_active_days WHERE tenant_id = $1 AND guild_id = $2 AND user_id = u.id AND day >= $4::date AND day < $5::date - 1
+	) x`
+	// saveCacheSQL writes the members' rebuilt caches in user order (the
+	// lock order every writer follows). The cache can always be rebuilt
+	// from the counters, so its commit does not wait for the WAL flush.
+	saveCacheSQL = `INSERT INTO milestone_counter_cache (tenant_id, guild_id, user_id, through_day, cutoff_day, rows)
+		SELECT $1, $2, u.id, $4::date, $5::date, u.rows FROM unnest($3::bigint[], $6::bytea[]) AS u(id, rows) ORDER BY u.id
+		ON CONFLICT (tenant_id, guild_id, user_id) DO UPDATE
+		SET through_day = EXCLUDED.through_day, cutoff_day = EXCLUDED.cutoff_day, rows = EXCLUDED.rows, updated_at = clock_timestamp()
+		RETURNING user_id, updated_at`
 )
 
-// load reads one member's state for the guild's templates: one pgx batch
-// (one round trip), plus the live ranks when a template reads one.
+// load reads one member's state for the guild's templates.
 func (m *Milestones) load(ctx context.Context, guildID, userID int64, now time.Time) (*memberState, *guildSet, error) {
+	sts, set, err := m.loadMembers(ctx, guildID, []int64{userID}, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sts[userID], set, nil
+}
+
+// loadMembers reads members' state for the guild's templates: one pgx batch
+// (one round trip) for all of them, plus one for the members whose closed
+// days must be summed again (their first check of the day).
+func (m *Milestones) loadMembers(ctx context.Context, guildID int64, users []int64, now time.Time) (map[int64]*memberState, *guildSet, error) {
 	set := m.svc.cached(m.tenantID, guildID)
 	for attempt := 0; ; attempt++ {
-		st, stamp, err := m.loadState(ctx, guildID, userID, now, set)
+		sts, stamp, err := m.loadStates(ctx, guildID, users, now, set)
 		if err != nil {
 			return nil, nil, err
 		}
 		if set != nil && set.stamp == stamp {
-			st.set = set
-			for _, id := range st.earnedIDs {
-				st.earned[set.keyOf[id]] = true
+			for _, st := range sts {
+				st.set = set
+				for _, id := range st.earnedIDs {
+					st.earned[set.keyOf[id]] = true
+				}
 			}
-			if err := m.loadCounters(ctx, guildID, userID, st); err != nil {
+			if err := m.loadCounters(ctx, guildID, sts); err != nil {
 				return nil, nil, err
 			}
-			return st, set, nil
+			return sts, set, nil
 		}
 		if attempt > 2 {
 			return nil, nil, fmt.Errorf("milestones: templates of guild %d keep changing", guildID)
@@ -103,74 +136,85 @@ func (m *Milestones) load(ctx context.Context, guildID, userID int64, now time.T
 	}
 }
 
-func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now time.Time, set *guildSet) (*memberState, string, error) {
+func (m *Milestones) loadStates(ctx context.Context, guildID int64, users []int64, now time.Time, set *guildSet) (map[int64]*memberState, string, error) {
 	utcToday := DayOf(now, time.UTC)
-	st := &memberState{now: now, utcToday: utcToday, live: map[lake.Type][]counterRow{}, wallets: map[int64]walletVals{},
-		slots: map[int64]awardSlots{}, earned: map[string]bool{}, afk: map[int64]bool{}, roles: []int64{}}
-	var stamp string
-	b := &pgx.Batch{}
-	t, g, u := m.tenantID, guildID, userID
-	var tz string
-	known := m.svc.decodedCache(t, g, u)
-	var knownAt *time.Time
-	if known != nil {
-		knownAt = &known.updatedAt
+	t, g := m.tenantID, guildID
+	sts := make(map[int64]*memberState, len(users))
+	known := make(map[int64]*counterCache, len(users))
+	knownAt := make([]pgtype.Timestamptz, len(users))
+	for i, u := range users {
+		sts[u] = &memberState{now: now, utcToday: utcToday, live: map[lake.Type][]counterRow{}, wallets: map[int64]walletVals{},
+			slots: map[int64]awardSlots{}, earned: map[string]bool{}, roles: []int64{}}
+		if c := m.svc.decodedCache(t, g, u); c != nil {
+			known[u], knownAt[i] = c, pgtype.Timestamptz{Time: c.updatedAt, Valid: true}
+		}
 	}
-	b.Queue(headSQL, t, g, u, knownAt).QueryRow(func(r pgx.Row) error {
-		var (
-			joined              *time.Time
-			flags               *int32
-			season              *int64
-			start, through, cut *int32
-			afk                 int64
-			afkList, cache      []byte
-			cachedAt            *time.Time
-		)
-		if err := r.Scan(&stamp, &joined, &flags, &st.member, &st.roles, &season, &start, &afk, &afkList, &tz, &through, &cut, &cachedAt, &cache); err != nil {
-			return err
-		}
-		if joined != nil {
-			st.joinedAt = *joined
-		}
-		if flags != nil {
-			st.flags = *flags
-		}
-		if season != nil && start != nil {
-			st.seasonID, st.seasonStart = *season, Day(*start)
-		}
-		if through != nil && cut != nil {
-			st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache, updatedAt: *cachedAt}
-			if cache == nil && known != nil && known.updatedAt.Equal(*cachedAt) {
-				st.cache.byType = known.byType // unchanged since this process decoded it
+	var (
+		stamp       string
+		season      *int64
+		seasonStart *int32
+		afk         int64
+		afkList     []byte
+		tz          string
+	)
+	b := &pgx.Batch{}
+	b.Queue(guildSQL, t, g).QueryRow(func(r pgx.Row) error {
+		return r.Scan(&stamp, &season, &seasonStart, &afk, &afkList, &tz)
+	})
+	b.Queue(membersSQL, t, g, users, knownAt).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			var (
+				u            int64
+				joined       *time.Time
+				flags        *int32
+				through, cut *int32
+				cache        []byte
+				cachedAt     *time.Time
+				member       bool
+				roles        []int64
+			)
+			if err := rs.Scan(&u, &joined, &flags, &member, &roles, &through, &cut, &cachedAt, &cache); err != nil {
+				return err
+			}
+			st := sts[u]
+			st.member, st.roles = member, roles
+			if joined != nil {
+				st.joinedAt = *joined
+			}
+			if flags != nil {
+				st.flags = *flags
+			}
+			if through != nil && cut != nil {
+				st.cache = &counterCache{through: Day(*through), cutoff: Day(*cut), data: cache, updatedAt: *cachedAt}
+				if k := known[u]; cache == nil && k != nil && k.updatedAt.Equal(*cachedAt) {
+					st.cache.byType = k.byType // unchanged since this process decoded it
+				}
 			}
 		}
-		st.addAFK(afk, afkList)
-		return nil
+		return rs.Err()
 	})
 	type awardRow struct {
 		template, season, taken, active int64
 	}
-	var awards []awardRow
+	awards := map[int64][]awardRow{}
 	var rankOf []int64
 	maxTop := 0
 	if set != nil {
 		rankOf, maxTop = set.rankOf, set.maxTop
-		if len(rankOf) > 0 {
-			st.ranks = map[int64]int64{}
-		}
 	}
-	b.Queue(rowsSQL, t, g, u, (utcToday - liveDays + 1).Time(), rankOf, maxTop, (utcToday - liveDays).Time()).Query(func(rs pgx.Rows) error {
+	b.Queue(rowsSQL, t, g, users, (utcToday - liveDays + 1).Time(), rankOf, maxTop, (utcToday - liveDays).Time()).Query(func(rs pgx.Rows) error {
 		for rs.Next() {
 			var kind int16
-			var a, b, c, d, e int64
-			if err := rs.Scan(&kind, &a, &b, &c, &d, &e); err != nil {
+			var u, a, b, c, d, e int64
+			if err := rs.Scan(&u, &kind, &a, &b, &c, &d, &e); err != nil {
 				return err
 			}
+			st := sts[u]
 			switch kind {
 			case 1:
 				st.live[lake.Type(a)] = append(st.live[lake.Type(a)], counterRow{typ: lake.Type(a), channel: b, day: Day(c), events: d, mag: e})
 			case 2:
-				awards = append(awards, awardRow{template: a, season: b, taken: c, active: d})
+				awards[u] = append(awards[u], awardRow{template: a, season: b, taken: c, active: d})
 			case 3:
 				st.wallets[a] = walletVals{balance: b, lifetime: c}
 			case 5:
@@ -185,33 +229,46 @@ func (m *Milestones) loadState(ctx context.Context, guildID, userID int64, now t
 		}
 		return rs.Err()
 	})
+	if len(rankOf) > 0 {
+		for _, st := range sts {
+			st.ranks = map[int64]int64{}
+		}
+	}
 	if err := m.db.Pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, "", fmt.Errorf("milestones: load member %d: %w", userID, err)
+		return nil, "", fmt.Errorf("milestones: load %d members of guild %d: %w", len(users), guildID, err)
 	}
-	st.loc = m.svc.location(tz)
-	st.localToday = DayOf(now, st.loc)
-	st.awardRows = len(awards)
-	for _, a := range awards {
-		if a.active > 0 {
-			st.earnedIDs = append(st.earnedIDs, a.template)
+	loc := m.svc.location(tz)
+	for _, u := range users {
+		st := sts[u]
+		if season != nil && seasonStart != nil {
+			st.seasonID, st.seasonStart = *season, Day(*seasonStart)
 		}
-		// A slot belongs to the scope it was earned in: lifetime awards
-		// carry no season, seasonal ones the season's id.
-		if a.season == 0 || (st.seasonID != 0 && a.season == st.seasonID) {
-			s := st.slots[a.template]
-			s.taken += int(a.taken)
-			s.active += int(a.active)
-			st.slots[a.template] = s
+		st.afk = map[int64]bool{}
+		st.addAFK(afk, afkList)
+		st.loc, st.localToday = loc, DayOf(now, loc)
+		st.awardRows = len(awards[u])
+		for _, a := range awards[u] {
+			if a.active > 0 {
+				st.earnedIDs = append(st.earnedIDs, a.template)
+			}
+			// A slot belongs to the scope it was earned in: lifetime awards
+			// carry no season, seasonal ones the season's id.
+			if a.season == 0 || (st.seasonID != 0 && a.season == st.seasonID) {
+				s := st.slots[a.template]
+				s.taken += int(a.taken)
+				s.active += int(a.active)
+				st.slots[a.template] = s
+			}
+		}
+		if m.svc.Roles != nil { // a caller that knows better than the stored roles
+			roles, err := m.svc.Roles.Roles(ctx, m.tenantID, guildID, u)
+			if err != nil {
+				return nil, "", fmt.Errorf("milestones: roles of %d: %w", u, err)
+			}
+			st.roles = append([]int64{}, roles...)
 		}
 	}
-	if m.svc.Roles != nil { // a caller that knows better than the stored roles
-		roles, err := m.svc.Roles.Roles(ctx, m.tenantID, guildID, userID)
-		if err != nil {
-			return nil, "", fmt.Errorf("milestones: roles of %d: %w", userID, err)
-		}
-		st.roles = append([]int64{}, roles...)
-	}
-	return st, stamp, nil
+	return sts, stamp, nil
 }
 
 // liveDays are read from event_counters on every check (today and
@@ -227,62 +284,90 @@ type counterCache struct {
 	byType          map[lake.Type][]counterRow // decoded rows by type; read only once built
 }
 
-// loadCounters fills st.rows from the cache and the live days' counters,
-// rebuilding the cache from event_counters when it is from another day or
-// was built for another cutoff (the templates or the season changed).
-func (m *Milestones) loadCounters(ctx context.Context, guildID, userID int64, st *memberState) error {
-	cutoff := st.utcToday - Day(st.set.oldestDay)
-	through := st.utcToday - liveDays + 1 // the cache holds the days before the live ones
-	if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
-		cutoff = st.seasonStart
-	}
-	if c := st.cache; c != nil && c.through == through && c.cutoff == cutoff {
-		switch {
-		case c.byType != nil:
-			st.closed = c.byType
-			return nil
-		case c.data != nil:
-			rows, err := decodeRows(c.data)
-			if err == nil {
-				c.byType = groupRows(rows)
-				m.svc.keepDecoded(m.tenantID, guildID, userID, c)
-				st.closed = c.byType
-				return nil
-			}
-			m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", userID, "err", err)
+// loadCounters fills each member's closed rows from the cache, rebuilding
+// the caches that are from another day or were built for another cutoff
+// (the templates or the season changed) from event_counters, all members
+// in one query.
+func (m *Milestones) loadCounters(ctx context.Context, guildID int64, sts map[int64]*memberState) error {
+	var cutoff, through Day
+	var stale []int64
+	for u, st := range sts {
+		cutoff = st.utcToday - Day(st.set.oldestDay)
+		through = st.utcToday - liveDays + 1 // the cache holds the days before the live ones
+		if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
+			cutoff = st.seasonStart
 		}
-		// else this process forgot it meanwhile: rebuild
+		if c := st.cache; c != nil && c.through == through && c.cutoff == cutoff {
+			switch {
+			case c.byType != nil:
+				st.closed = c.byType
+				continue
+			case c.data != nil:
+				rows, err := decodeRows(c.data)
+				if err == nil {
+					c.byType = groupRows(rows)
+					m.svc.keepDecoded(m.tenantID, guildID, u, c)
+					st.closed = c.byType
+					continue
+				}
+				m.logger.WarnContext(ctx, "milestones: counter cache unreadable, rebuilding", "user_id", u, "err", err)
+			}
+			// else this process forgot it meanwhile: rebuild
+		}
+		stale = append(stale, u)
 	}
-	rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, userID, cutoff.Time(), through.Time(), int(activeTypeBase))
+	if len(stale) == 0 {
+		return nil
+	}
+	slices.Sort(stale)
+	rs, err := m.db.Pool.Query(ctx, counterSQL, m.tenantID, guildID, stale, cutoff.Time(), through.Time(), int(activeTypeBase))
 	if err != nil {
-		return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+		return fmt.Errorf("milestones: counters of %d members: %w", len(stale), err)
 	}
-	var rows []counterRow
+	rows := make(map[int64][]counterRow, len(stale))
 	for rs.Next() {
+		var u int64
 		var typ int16
 		var day *int32
 		r := counterRow{day: oldDay}
-		if err := rs.Scan(&typ, &r.channel, &day, &r.events, &r.mag); err != nil {
+		if err := rs.Scan(&u, &typ, &r.channel, &day, &r.events, &r.mag); err != nil {
 			rs.Close()
-			return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+			return fmt.Errorf("milestones: counters of %d members: %w", len(stale), err)
 		}
 		r.typ = lake.Type(typ)
 		if day != nil {
 			r.day = Day(*day)
 		}
-		rows = append(rows, r)
+		rows[u] = append(rows[u], r)
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
-		return fmt.Errorf("milestones: counters of %d: %w", userID, err)
+		return fmt.Errorf("milestones: counters of %d members: %w", len(stale), err)
 	}
-	c := &counterCache{through: through, cutoff: cutoff, byType: groupRows(rows)}
-	if err := m.db.Pool.QueryRow(ctx, saveCacheSQL, m.tenantID, guildID, userID, through.Time(), cutoff.Time(),
-		encodeRows(rows)).Scan(&c.updatedAt); err != nil {
-		return fmt.Errorf("milestones: save counter cache of %d: %w", userID, err)
+	encoded := make([][]byte, len(stale))
+	for i, u := range stale {
+		encoded[i] = encodeRows(rows[u])
 	}
-	m.svc.keepDecoded(m.tenantID, guildID, userID, c)
-	st.closed = c.byType
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(saveCacheSQL, m.tenantID, guildID, stale, through.Time(), cutoff.Time(), encoded).Query(func(rs pgx.Rows) error {
+		for rs.Next() {
+			var u int64
+			var at time.Time
+			if err := rs.Scan(&u, &at); err != nil {
+				return err
+			}
+			c := &counterCache{through: through, cutoff: cutoff, updatedAt: at, byType: groupRows(rows[u])}
+			m.svc.keepDecoded(m.tenantID, guildID, u, c)
+			sts[u].closed = c.byType
+		}
+		return rs.Err()
+	})
+	b.Queue("COMMIT")
+	if err := m.db.Pool.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("milestones: save counter caches of %d members: %w", len(stale), err)
+	}
 	return nil
 }
 
