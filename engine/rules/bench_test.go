@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/testenv"
 )
 
 // fiftyRules is a guild with 50 enabled rules of mixed kinds: 20 on
@@ -108,4 +109,38 @@ func BenchmarkEvaluate50Rules(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(fired)/float64(b.N), "fired/op")
 	b.ReportMetric(float64(effects)/float64(b.N), "effects/op")
+}
+
+// BenchmarkEvaluate50RulesRedis is BenchmarkEvaluate50Rules over Redis
+// state, with an event's State calls batched (one round trip) or made one
+// call each; reports the round trips per event.
+func BenchmarkEvaluate50RulesRedis(b *testing.B) {
+	for _, mode := range []string{"batched", "one call each"} {
+		b.Run(mode, func(b *testing.B) {
+			set := fiftyRules(b)
+			facts := rules.StaticFacts{}
+			for u := int64(1); u <= 1000; u++ {
+				facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
+			}
+			rdb := testenv.Redis(b)
+			var calls countCalls
+			rdb.AddHook(&calls)
+			e := engine(b, facts, func(o *rules.Options) { o.State = rules.NewRedisState(rdb, nil) })
+			if mode != "batched" {
+				rules.OneCallEach(e)
+			}
+			ctx := context.Background()
+			base := t0.Add(-4 * time.Hour)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				ev := msg(int64(i%1000+1), base.Add(time.Duration(i)*10*time.Millisecond), int64(15+i%300))
+				ev.ChannelID = []int64{100, 101, 200, 300}[i%4]
+				if _, err := e.Evaluate(ctx, set, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(calls.n.Load())/float64(b.N), "round-trips/op")
+		})
+	}
 }

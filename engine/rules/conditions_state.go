@@ -17,10 +17,16 @@ const (
 	scopeAll   = "currency"
 )
 
-type statefulFunc func(ec *evalCtx) (bool, error)
+// stateCall is a cooldown or reaction_velocity condition: one State call,
+// made now (Eval) or sent with the rest of the event's (appendOps).
+type stateCall func(ec *evalCtx) stateOp
 
-func (f statefulFunc) Eval(ec *evalCtx) (bool, error) { return f(ec) }
-func (statefulFunc) stateful()                        {}
+func (f stateCall) Eval(ec *evalCtx) (bool, error) {
+	op := f(ec)
+	return op.run(ec)
+}
+
+func (f stateCall) appendOps(ec *evalCtx, ops []stateOp) []stateOp { return append(ops, f(ec)) }
 
 // --- cooldown
 
@@ -42,7 +48,7 @@ func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error)
 		return nil, apperr.Invalid(path+".per", "must be user, channel or guild")
 	}
 	window, per := time.Duration(p.Seconds)*time.Second, p.Per
-	return statefulFunc(func(ec *evalCtx) (bool, error) {
+	return stateCall(func(ec *evalCtx) stateOp {
 		var who int64
 		switch per {
 		case perUser:
@@ -51,8 +57,7 @@ func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error)
 			who = ec.ev.ChannelID
 		}
 		key := Key{Kind: "cd", Guild: ec.set.GuildID, Rule: ec.rule.ID, Scope: per, A: who}
-		ok, err := ec.state().Cooldown(ec.ctx, key, ec.token, ec.ev.OccurredAt, window)
-		return ok, infra(err)
+		return stateOp{kind: opCooldown, key: key, token: ec.token, at: ec.ev.OccurredAt, window: window, limit: 1}
 	}), nil
 }
 
@@ -76,12 +81,11 @@ func compileReactionVelocity(cc *compileCtx, raw []byte, path string) (Condition
 		return nil, err
 	}
 	limit, window := p.Limit, time.Duration(p.WindowSeconds)*time.Second
-	return statefulFunc(func(ec *evalCtx) (bool, error) {
+	return stateCall(func(ec *evalCtx) stateOp {
 		// Keyed by (reactor, author): lake reactions carry no message id, so
 		// removing and re-adding a reaction spends the same allowance.
 		key := Key{Kind: "vel", Guild: ec.set.GuildID, Rule: ec.rule.ID, A: ec.ev.UserID, B: ec.ev.TargetID}
-		ok, err := ec.state().Velocity(ec.ctx, key, ec.token, ec.ev.OccurredAt, window, limit)
-		return ok, infra(err)
+		return stateOp{kind: opVelocity, key: key, token: ec.token, at: ec.ev.OccurredAt, window: window, limit: int64(limit)}
 	}), nil
 }
 
@@ -138,7 +142,14 @@ func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
 	return c, nil
 }
 
-func (c *capCondition) stateful() {}
+// appendOps checks every recipient's headroom, as Eval does.
+func (c *capCondition) appendOps(ec *evalCtx, ops []stateOp) []stateOp {
+	for _, to := range c.tos {
+		key, _ := c.key(ec, ec.recipient(to))
+		ops = append(ops, stateOp{kind: opCapUsed, key: key, limit: c.Limit})
+	}
+	return ops
+}
 
 func (c *capCondition) key(ec *evalCtx, user int64) (Key, time.Time) {
 	start := ec.periodStartOf(c.Period)
@@ -165,10 +176,16 @@ func (c *capCondition) Eval(ec *evalCtx) (bool, error) {
 }
 
 // clip consumes the cap for one credit and returns what may be credited.
+// An event evaluated in one round trip (ec.batching) queues the
+// consumption instead and credits amount until the grant comes back.
 func (c *capCondition) clip(ec *evalCtx, user int64, amount int64, effectIndex int) (int64, error) {
 	key, end := c.key(ec, user)
 	token := ec.token
 	token.Rule, token.Effect = ec.rule.ID, effectIndex
+	if ec.batching {
+		ec.ops = append(ec.ops, stateOp{kind: opCapConsume, key: key, token: token, amount: amount, limit: c.Limit, at: end, effect: -1})
+		return amount, nil
+	}
 	g, err := ec.state().CapConsume(ec.ctx, key, token, amount, c.Limit, end)
 	return g, infra(err)
 }

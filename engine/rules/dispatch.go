@@ -56,7 +56,7 @@ type Runner struct {
 	// Concurrency evaluates up to this many shards of a batch at once,
 	// events sharded by acting user so each member's events stay in order
 	// (default 1: sequential). Worth it when State is remote: a Redis round
-	// trip per stateful condition otherwise serialises the batch.
+	// trip per event with stateful rules otherwise serialises the batch.
 	Concurrency int
 }
 

@@ -23,6 +23,11 @@ type evalCtx struct {
 	queue      []Event
 	effArena   arena[Effect]
 	firedArena arena[Fired]
+	// An event whose State calls go together (see evaluateBatched).
+	batching bool
+	ops      []stateOp
+	brules   []batchRule
+	pending  []pendingRule
 	// Per event (see begin).
 	ev    *Event // &evCopy
 	token Token
@@ -87,6 +92,7 @@ func (e *Engine) putCtx(ec *evalCtx) {
 	clear(ec.fired)
 	clear(ec.queue)
 	ec.effects, ec.fired, ec.queue = ec.effects[:0], ec.fired[:0], ec.queue[:0]
+	ec.clearBatch()
 	e.ctxPool.Put(ec)
 }
 
@@ -161,39 +167,50 @@ func (ec *evalCtx) vars(base float64, currency string, facts bool) (*activation,
 // error) when a condition stops it.
 func (ec *evalCtx) runRule(r *CompiledRule, out []Effect) ([]Effect, error) {
 	ec.rule = r
-	for i, c := range r.stateless {
+	if ok, err := ec.conditions(r, r.stateless, 0); !ok || err != nil {
+		return out, err
+	}
+	if ok, err := ec.conditions(r, r.stateful, len(r.stateless)); !ok || err != nil {
+		return out, err
+	}
+	return ec.planEffects(r, out)
+}
+
+// conditions evaluates conds, r's conditions from index off on, and
+// traces the one that stops the rule.
+func (ec *evalCtx) conditions(r *CompiledRule, conds []Condition, off int) (bool, error) {
+	for i, c := range conds {
+		j := r.condIndex[off+i]
 		ok, err := c.Eval(ec)
 		if err != nil {
-			ec.step(r, "failed", r.condIndex[i], r.condTypes[r.condIndex[i]], err.Error())
-			return out, err
+			ec.step(r, "failed", j, r.condTypes[j], err.Error())
+			return false, err
 		}
 		if !ok {
-			ec.step(r, "skipped", r.condIndex[i], r.condTypes[r.condIndex[i]], "")
-			return out, nil
+			ec.step(r, "skipped", j, r.condTypes[j], "")
+			return false, nil
 		}
 	}
-	for i, c := range r.stateful {
-		j := len(r.stateless) + i
-		ok, err := c.Eval(ec)
-		if err != nil {
-			ec.step(r, "failed", r.condIndex[j], r.condTypes[r.condIndex[j]], err.Error())
-			return out, err
-		}
-		if !ok {
-			ec.step(r, "skipped", r.condIndex[j], r.condTypes[r.condIndex[j]], "")
-			return out, nil
-		}
-	}
+	return true, nil
+}
+
+// planEffects appends the rule's effects to out. A cap consumption queued
+// while batching (see capCondition.clip) notes the credit it clips.
+func (ec *evalCtx) planEffects(r *CompiledRule, out []Effect) ([]Effect, error) {
 	mark := len(out)
 	for i, p := range r.effects {
 		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
 			IdempotencyKey: ec.keys.key(r.keyPrefix, ec.ev.Name, ec.ev.SourceID, i), Chain: ec.ev.Chain}
+		queued := len(ec.ops)
 		eff, err := p.plan(ec, o)
 		if err != nil {
 			ec.step(r, "failed", -1, "", fmt.Sprintf("effects[%d]: %s", i, err))
 			return out, fmt.Errorf("effects[%d]: %w", i, err)
 		}
 		if eff != nil {
+			if len(ec.ops) > queued {
+				ec.ops[len(ec.ops)-1].effect = len(out)
+			}
 			out = append(out, eff)
 		}
 	}

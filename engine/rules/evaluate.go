@@ -38,6 +38,8 @@ type Options struct {
 type Engine struct {
 	o       Options
 	ctxPool sync.Pool // *evalCtx
+	// oneCallEach turns batched State calls off (tests compare both ways).
+	oneCallEach bool
 }
 
 // NewEngine checks and completes the options.
@@ -157,6 +159,9 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 		return nil
 	}
 	ec.begin(ev)
+	if bs, ok := ec.mode.state.(batchState); ok && !ec.mode.trace && !e.oneCallEach {
+		return e.evaluateBatched(ec, bs, rules, res)
+	}
 	ev = ec.ev
 	set, m := ec.set, ec.mode
 	var err error
@@ -191,7 +196,13 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 			}
 		}
 	}
-	// Children too deep are reported after the event's own failures.
+	e.queueChildren(ec, queued, res)
+	return nil
+}
+
+// queueChildren keeps the events emitted since ec.queue[queued] that are
+// not too deep; those are reported after the event's own failures.
+func (e *Engine) queueChildren(ec *evalCtx, queued int, res *Result) {
 	kept := ec.queue[:queued]
 	for _, child := range ec.queue[queued:] {
 		if len(child.Chain) > e.o.MaxDepth {
@@ -203,7 +214,6 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 	}
 	clear(ec.queue[len(kept):])
 	ec.queue = kept
-	return nil
 }
 
 func inChain(chain []int64, id int64) bool {

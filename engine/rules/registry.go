@@ -12,10 +12,11 @@ type Condition interface {
 
 // statefulCondition reads or writes State; such conditions run after every
 // stateless one has passed, so a message refused for being too short does
-// not start a cooldown.
+// not start a cooldown. appendOps is Eval as State calls, for an event
+// whose calls go to State together (batchState).
 type statefulCondition interface {
 	Condition
-	stateful()
+	appendOps(ec *evalCtx, ops []stateOp) []stateOp
 }
 
 // effectPlan is a compiled effect: it turns an evaluation into a planned

@@ -10,8 +10,10 @@ import (
 )
 
 // RedisState is State in Redis, shared by every worker. Each operation is
-// one Lua script (one round trip, atomic). Keys expire on their own: marks
-// after their window plus Retention, a cap a day after its period ends.
+// one Lua script (one round trip, atomic); the engine sends an event's
+// operations together, in one script (runRules). Keys expire on their own:
+// marks after their window plus Retention, a cap a day after its period
+// ends.
 type RedisState struct {
 	rdb   redis.UniversalClient
 	now   func() time.Time
