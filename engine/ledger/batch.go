@@ -163,8 +163,10 @@ func (b *batch) lookupKeys(ctx context.Context, db dbtx, which []int) (map[int64
 		keys[n] = b.ops[i].Key
 		byKey[b.ops[i].Key] = i
 	}
-	rs, err := db.query(ctx, `SELECT idempotency_key, id, request_hash FROM ledger_transactions
-		WHERE tenant_id = $1 AND idempotency_key = ANY($2)`, b.l.tenantID, keys)
+	// One unique-index lookup per key (see selectForUpdate on OFFSET 0).
+	rs, err := db.query(ctx, `SELECT t.idempotency_key, t.id, t.request_hash FROM unnest($2::text[]) AS k(key)
+		CROSS JOIN LATERAL (SELECT idempotency_key, id, request_hash FROM ledger_transactions t
+			WHERE t.tenant_id = $1 AND t.idempotency_key = k.key OFFSET 0) t`, b.l.tenantID, keys)
 	if err != nil {
 		return nil, fmt.Errorf("look up idempotency keys: %w", err)
 	}

@@ -81,14 +81,17 @@ func splitKeys(keys []walletKey) (gs, cs, us []int64) {
 }
 
 // selectForUpdate locks the existing wallets among keys, in key order, and
-// adds them to into.
+// adds them to into. Each wallet is one primary-key lookup, taken in the
+// keys' order: written as a join, the planner may instead scan the
+// tenant's wallets (its choice while the table has no statistics, and a
+// prepared statement keeps that plan for the connection's life).
 func (l *Ledger) selectForUpdate(ctx context.Context, db dbtx, keys []walletKey, into map[walletKey]*wallet) error {
 	gs, cs, us := splitKeys(keys)
-	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned, w.ctid::text
-		FROM ledger_wallets w JOIN unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u)
-		  ON w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u
-		WHERE w.tenant_id = $1
-		ORDER BY w.guild_id, w.currency_id, w.user_id FOR UPDATE OF w`, l.tenantID, gs, cs, us)
+	rs, err := db.query(ctx, `SELECT w.guild_id, w.currency_id, w.user_id, w.balance, w.lifetime_earned, w.tid::text
+		FROM (SELECT * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS k(g, c, u) ORDER BY 1, 2, 3) k
+		CROSS JOIN LATERAL (SELECT w.*, w.ctid AS tid FROM ledger_wallets w
+			WHERE w.tenant_id = $1 AND w.guild_id = k.g AND w.currency_id = k.c AND w.user_id = k.u FOR UPDATE) w`,
+		l.tenantID, gs, cs, us)
 	if err != nil {
 		return fmt.Errorf("lock wallets: %w", err)
 	}

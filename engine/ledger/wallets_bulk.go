@@ -9,6 +9,9 @@ import (
 // for each user asked for, what Wallets returns for them (every currency
 // of the guild in its currency order, zero for currencies never used).
 // A guild without currencies, or not this tenant's, gives empty lists.
+// Each wallet is one key lookup (the OFFSET 0 keeps the planner from
+// turning them into a scan of the guild's wallets, its choice when the
+// table has no statistics yet: 13 ms a call in a fresh load-test schema).
 func (l *Ledger) WalletsOf(ctx context.Context, guildID int64, userIDs []int64) (map[int64][]Wallet, error) {
 	out := make(map[int64][]Wallet, len(userIDs))
 	if len(userIDs) == 0 {
@@ -18,7 +21,8 @@ func (l *Ledger) WalletsOf(ctx context.Context, guildID int64, userIDs []int64) 
 			COALESCE(w.version, 0), COALESCE(w.updated_at, c.created_at)
 		FROM (SELECT DISTINCT unnest($3::bigint[]) AS id) u
 		CROSS JOIN ledger_currencies c
-		LEFT JOIN ledger_wallets w ON w.tenant_id = c.tenant_id AND w.guild_id = c.guild_id AND w.currency_id = c.id AND w.user_id = u.id
+		LEFT JOIN LATERAL (SELECT * FROM ledger_wallets w
+			WHERE w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = u.id OFFSET 0) w ON true
 		WHERE c.tenant_id = $1 AND c.guild_id = $2
 		ORDER BY u.id, c.is_primary DESC, c.id`, l.tenantID, guildID, userIDs)
 	if err != nil {
