@@ -3,6 +3,7 @@ package milestones
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -76,7 +77,8 @@ func (m *Milestones) checkMany(ctx context.Context, reqs []CheckRequest, now tim
 	if len(sources) == 0 {
 		return out, nil
 	}
-	prior, err := m.awardsBySource(ctx, sources)
+	slices.Sort(sources)
+	prior, err := m.awardsBySource(ctx, slices.Compact(sources))
 	if err != nil {
 		return out, err
 	}
@@ -281,9 +283,13 @@ func (m *Milestones) insertAwards(ctx context.Context, guildID int64, due []slot
 const awardColumns = `a.id, a.guild_id, a.template_id, t.key, a.user_id, a.award_no, a.season_id, a.source, a.awarded_at, a.revoked_at, t.rewards`
 
 func (m *Milestones) awardsBySource(ctx context.Context, sources []string) ([]Award, error) {
-	return m.queryAwards(ctx, `SELECT `+awardColumns+` FROM milestone_awards a
-		JOIN milestone_templates t ON t.tenant_id = a.tenant_id AND t.id = a.template_id
-		WHERE a.tenant_id = $1 AND a.source = ANY($2) ORDER BY a.id`, m.tenantID, sources)
+	// One lookup of the source index per source (OFFSET 0: not a join the
+	// planner could turn into a walk over every template's awards).
+	return m.queryAwards(ctx, `SELECT `+awardColumns+` FROM unnest($2::text[]) AS s(source)
+		CROSS JOIN LATERAL (SELECT * FROM milestone_awards a
+			WHERE a.tenant_id = $1 AND a.source = s.source AND a.source <> '' OFFSET 0) a
+		JOIN milestone_templates t ON t.tenant_id = $1 AND t.id = a.template_id
+		ORDER BY a.id`, m.tenantID, sources)
 }
 
 // Awards lists a member's awards (revoked ones included), oldest first.

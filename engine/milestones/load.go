@@ -44,7 +44,9 @@ const (
 	// live active days (type, 0, local day, events), 2 award slots
 	// (template, season or 0, taken, active), 3 wallets (currency,
 	// balance, lifetime earned), 4 live ranks (currency, members above,
-	// counted no further than $6 places; ties broken by user id). Wallets
+	// counted no further than $6 places; ties broken by user id: two
+	// counts, each a bounded range of the rank index, where one OR would
+	// read every wallet below the member's). Wallets
 	// are read here rather than through the ledger's API so that a check
 	// costs no extra round trip (the hot path of every XP credit).
 	rowsSQL = `SELECT u.id, x.* FROM unnest($3::bigint[]) AS u(id) CROSS JOIN LATERAL (
@@ -61,8 +63,9 @@ const (
 			WHERE c.tenant_id = $1 AND c.guild_id = $2
 		UNION ALL
 		SELECT 4, c.id, (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
-				WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id
-				AND (o.balance > w.balance OR (o.balance = w.balance AND o.user_id < w.user_id)) LIMIT $6) s), 0, 0, 0
+				WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id AND o.balance > w.balance LIMIT $6) s)
+			+ (SELECT count(*) FROM (SELECT 1 FROM ledger_wallets o
+				WHERE o.tenant_id = $1 AND o.guild_id = $2 AND o.currency_id = c.id AND o.balance = w.balance AND o.user_id < w.user_id LIMIT $6) s), 0, 0, 0
 			FROM unnest($5::bigint[]) AS c(id)
 			CROSS JOIN LATERAL (SELECT * FROM ledger_wallets w
 				WHERE w.tenant_id = $1 AND w.guild_id = $2 AND w.currency_id = c.id AND w.user_id = u.id OFFSET 0) w

@@ -9,7 +9,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
@@ -70,7 +69,9 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 		// Milestone rewards are paid by the milestone engine itself, keyed by
 		// award; milestone.awarded is not fed back into the rules, so the
 		// Classic "Stars for milestones" rule cannot pay them a second time.
-		Milestones:  concurrentChecks{inner: &milestones.Adapter{Service: ms, CreditRewards: true, OnAwards: announcer.OnAwards}, n: 8},
+		// One call per batch: the checks of all its members are read and
+		// awarded together, and their rewards paid in one ledger batch.
+		Milestones:  &milestones.Adapter{Service: ms, CreditRewards: true, OnAwards: announcer.OnAwards},
 		Concurrency: 8, // Redis round trips per stateful condition: overlap them across members
 	}
 	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, log: log}
@@ -93,31 +94,4 @@ func (p *RulesPipeline) Register(mux *asynq.ServeMux) {
 // Listen keeps the rule-set cache current until ctx ends.
 func (p *RulesPipeline) Listen(ctx context.Context) error {
 	return p.cache.Listen(ctx, p.pool.Pool, rules.ListenOptions{})
-}
-
-// concurrentChecks splits a batch's milestone checks by member into up to
-// n calls that run side by side. A check is several round trips for each
-// member, one member after another, and members do not depend on each
-// other: a member's checks stay together, in order, in one call.
-type concurrentChecks struct {
-	inner rules.MilestoneChecker
-	n     int
-}
-
-func (c concurrentChecks) Check(ctx context.Context, tenantID int64, checks []rules.MilestoneCheck) error {
-	if c.n <= 1 || len(checks) < 2 {
-		return c.inner.Check(ctx, tenantID, checks)
-	}
-	shards := make([][]rules.MilestoneCheck, c.n)
-	for _, ch := range checks {
-		s := uint64(ch.UserID) % uint64(c.n)
-		shards[s] = append(shards[s], ch)
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, shard := range shards {
-		if len(shard) > 0 {
-			g.Go(func() error { return c.inner.Check(gctx, tenantID, shard) })
-		}
-	}
-	return g.Wait()
 }
