@@ -145,20 +145,15 @@ func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) (
 	}
 	facts.prefetch(ctx, reads, 2*r.Concurrency)
 	mode := evalMode{engine: r.Engine, state: r.Engine.o.State, facts: facts}
-	one := func(i int) error {
-		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
-		if err != nil {
-			return err
-		}
-		results[i], err = r.Engine.evaluate(ctx, set, events[i], mode)
-		return err
-	}
+	setOf := func(i int) (*RuleSet, error) { return r.Sets.Get(ctx, tenantID, events[i].GuildID) }
 	n := r.Concurrency
 	if n <= 1 || len(events) < 2 {
-		for i := range events {
-			if err := one(i); err != nil {
-				return nil, err
-			}
+		all := make([]int, len(events))
+		for i := range all {
+			all[i] = i
+		}
+		if err := r.Engine.evaluateInOrder(ctx, mode, setOf, events, all, results); err != nil {
+			return nil, err
 		}
 		return results, nil
 	}
@@ -178,12 +173,9 @@ func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) (
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, i := range idx {
-				if err := one(i); err != nil {
-					errs[s] = err
-					cancel()
-					return
-				}
+			if err := r.Engine.evaluateInOrder(ctx, mode, setOf, events, idx, results); err != nil {
+				errs[s] = err
+				cancel()
 			}
 		}()
 	}

@@ -9,6 +9,9 @@ type pendingRule struct {
 	lo, hi int   // its planned effects in ec.effects
 	batch  int   // its batchRule, -1 when it has no stateful work
 	err    error // a run-time failure, reported unless a stateful condition refuses first
+	// A rule stopped by a stateless condition is pending too, with no
+	// effects and no batch, so its consecutive failures are reset in
+	// order with the other events' (see evaluateInOrder).
 }
 
 // evaluateBatched is evaluateOne with the event's State calls in one round
@@ -21,10 +24,25 @@ type pendingRule struct {
 // and its failure if planning failed, as it would have been refused before
 // planning. Not used for traces (dry runs), which report each step.
 func (e *Engine) evaluateBatched(ec *evalCtx, bs batchState, rules []*CompiledRule, res *Result) error {
-	ev, m := ec.ev, ec.mode
-	start, queued := len(ec.effects), len(ec.queue)
-	ec.batching = true
 	defer ec.clearBatch()
+	if err := ec.prepareBatch(rules); err != nil {
+		return err
+	}
+	if len(ec.brules) > 0 {
+		if err := bs.runRules(ec.ctx, ec.brules, ec.ops); err != nil {
+			return err
+		}
+	}
+	e.finishBatch(ec, res)
+	return nil
+}
+
+// prepareBatch runs the event's stateless conditions and plans its
+// effects, queueing the rules' State calls in ec.brules and ec.ops.
+func (ec *evalCtx) prepareBatch(rules []*CompiledRule) error {
+	ev := ec.ev
+	ec.batching = true
+	ec.batchStart, ec.batchQueued = len(ec.effects), len(ec.queue)
 	for _, r := range rules {
 		if inChain(ev.Chain, r.ID) {
 			continue
@@ -57,37 +75,43 @@ func (e *Engine) evaluateBatched(ec *evalCtx, bs batchState, rules []*CompiledRu
 			p.err = err
 		}
 		p.hi = len(ec.effects)
-		if p.err != nil || p.hi > p.lo || p.batch >= 0 {
-			ec.pending = append(ec.pending, p)
-		} else if !m.dryRun && r.failures.Load() != 0 {
-			r.failures.Store(0) // stopped by a stateless condition: no failure
+		ec.pending = append(ec.pending, p)
+	}
+	return nil
+}
+
+// emits reports whether the prepared event planned an internal event: its
+// rules must see the events chained from it before the next event.
+func (ec *evalCtx) emits() bool {
+	for _, eff := range ec.effects[ec.batchStart:] {
+		if _, ok := eff.(Emit); ok {
+			return true
 		}
 	}
-	if len(ec.brules) > 0 {
-		if err := bs.runRules(ec.ctx, ec.brules, ec.ops); err != nil {
-			return err
-		}
-	}
-	// Keep what each rule planned, in rule order, as one call each would have.
-	w := start
+	return false
+}
+
+// finishBatch keeps what each rule planned, once State answered, in rule
+// order, as one call each would have.
+func (e *Engine) finishBatch(ec *evalCtx, res *Result) {
+	ev, m := ec.ev, ec.mode
+	w := ec.batchStart
 	for _, p := range ec.pending {
 		r := p.r
 		var b *batchRule
 		if p.batch >= 0 {
 			b = &ec.brules[p.batch]
 		}
-		if b != nil && !b.passed {
-			if !m.dryRun && r.failures.Load() != 0 {
-				r.failures.Store(0)
-			}
-			continue
-		}
-		if p.err != nil {
+		stopped := b != nil && !b.passed
+		if p.err != nil && !stopped {
 			res.Failures = append(res.Failures, e.fail(ec.ctx, ec.set, r, p.err, m))
 			continue
 		}
 		if !m.dryRun && r.failures.Load() != 0 {
 			r.failures.Store(0)
+		}
+		if stopped {
+			continue
 		}
 		if b != nil {
 			for _, op := range ec.ops[b.condHi:b.hi] {
@@ -121,13 +145,13 @@ func (e *Engine) evaluateBatched(ec *evalCtx, bs batchState, rules []*CompiledRu
 	}
 	clear(ec.effects[w:])
 	ec.effects = ec.effects[:w]
-	e.queueChildren(ec, queued, res)
-	return nil
+	e.queueChildren(ec, ec.batchQueued, res)
 }
 
 // clearBatch forgets a batched event's State calls.
 func (ec *evalCtx) clearBatch() {
 	ec.batching = false
+	ec.batchStart, ec.batchQueued = 0, 0
 	clear(ec.ops)
 	clear(ec.pending)
 	ec.ops, ec.brules, ec.pending = ec.ops[:0], ec.brules[:0], ec.pending[:0]

@@ -25,9 +25,11 @@ type evalCtx struct {
 	firedArena arena[Fired]
 	// An event whose State calls go together (see evaluateBatched).
 	batching bool
-	ops      []stateOp
-	brules   []batchRule
-	pending  []pendingRule
+	// where the batched event's effects and chained events start
+	batchStart, batchQueued int
+	ops                     []stateOp
+	brules                  []batchRule
+	pending                 []pendingRule
 	// Per event (see begin).
 	ev    *Event // &evCopy
 	token Token

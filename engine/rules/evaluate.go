@@ -129,23 +129,26 @@ func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMod
 	ec := e.getCtx(ctx, m, set)
 	defer e.putCtx(ec)
 	var res Result
-	// Chained events are queued (breadth first); most events chain none.
-	cur := &ev
-	for next := 0; ; next++ {
-		if err := e.evaluateOne(ec, cur, &res); err != nil {
+	if err := e.evaluateOne(ec, &ev, &res); err != nil {
+		return Result{Failures: res.Failures}, err
+	}
+	return e.chained(ec, res)
+}
+
+// chained evaluates the events queued in ec (breadth first; most events
+// chain none) and completes res.
+func (e *Engine) chained(ec *evalCtx, res Result) (Result, error) {
+	for next := 0; next < len(ec.queue); next++ {
+		if err := e.evaluateOne(ec, &ec.queue[next], &res); err != nil {
 			return Result{Failures: res.Failures}, err
 		}
-		if next == len(ec.queue) {
-			break
-		}
-		cur = &ec.queue[next]
 	}
 	res.Effects = ec.effArena.copyOf(ec.effects)
 	res.Fired = ec.firedArena.copyOf(ec.fired)
-	if m.tracing != nil {
-		res.Trace = *m.tracing
+	if ec.mode.tracing != nil {
+		res.Trace = *ec.mode.tracing
 	}
-	if e.o.Metrics != nil && !m.dryRun {
+	if e.o.Metrics != nil && !ec.mode.dryRun {
 		e.o.Metrics.observe(&res)
 	}
 	return res, nil

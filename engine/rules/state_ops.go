@@ -55,6 +55,19 @@ type batchState interface {
 	runRules(ctx context.Context, rules []batchRule, ops []stateOp) error
 }
 
+// pipelineState is a batchState that also takes many events' calls in one
+// round trip, made in the order given (RedisState: a pipeline).
+type pipelineState interface {
+	batchState
+	runEvents(ctx context.Context, events []eventCalls) error
+}
+
+// eventCalls are one event's rules and State calls in a pipeline.
+type eventCalls struct {
+	rules []batchRule
+	ops   []stateOp
+}
+
 // batchRule is one rule's stateful work in a batch: ops[condLo:condHi]
 // are its conditions' calls, made in order until one refuses, and
 // ops[condHi:hi] its cap consumptions, made only when every condition

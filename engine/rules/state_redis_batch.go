@@ -67,10 +67,48 @@ end
 return out
 `)
 
-var _ batchState = (*RedisState)(nil)
+var _ pipelineState = (*RedisState)(nil)
 
 // runRules implements batchState: one script call for an event's rules.
 func (s *RedisState) runRules(ctx context.Context, rules []batchRule, ops []stateOp) error {
+	keys, args := s.rulesArgs(rules, ops)
+	out, err := rulesScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
+	if err != nil {
+		return fmt.Errorf("state of %d rules: %w", len(rules), err)
+	}
+	return rulesReply(rules, ops, out)
+}
+
+// runEvents implements pipelineState: the events' script calls in one
+// pipeline, run by Redis in order. EVAL, not EVALSHA: a script missing
+// from Redis's cache would fail some calls of the pipeline and not others,
+// and calls cannot be sent again out of order.
+func (s *RedisState) runEvents(ctx context.Context, events []eventCalls) error {
+	cmds := make([]*redis.Cmd, len(events))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, ev := range events {
+			keys, args := s.rulesArgs(ev.rules, ev.ops)
+			cmds[i] = rulesScript.Eval(ctx, p, keys, args...)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("state of %d events: %w", len(events), err)
+	}
+	for i, ev := range events {
+		out, err := cmds[i].Int64Slice()
+		if err != nil {
+			return fmt.Errorf("state of %d events: %w", len(events), err)
+		}
+		if err := rulesReply(ev.rules, ev.ops, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rulesArgs encodes rules' calls for rulesScript.
+func (s *RedisState) rulesArgs(rules []batchRule, ops []stateOp) ([]string, []any) {
 	keys := make([]string, 0, len(ops))
 	args := make([]any, 0, 1+2*len(rules)+7*len(ops))
 	args = append(args, len(rules))
@@ -89,14 +127,16 @@ func (s *RedisState) runRules(ctx context.Context, rules []batchRule, ops []stat
 			}
 		}
 	}
-	out, err := rulesScript.Run(ctx, s.rdb, keys, args...).Int64Slice()
-	if err != nil {
-		return fmt.Errorf("state of %d rules: %w", len(rules), err)
-	}
+	return keys, args
+}
+
+// rulesReply writes rulesScript's answer into rules and ops.
+func rulesReply(rules []batchRule, ops []stateOp, out []int64) error {
+	short := fmt.Errorf("state of %d rules: short reply", len(rules))
 	for i := range rules {
 		r := &rules[i]
 		if len(out) == 0 {
-			return fmt.Errorf("state of %d rules: short reply", len(rules))
+			return short
 		}
 		r.passed, out = out[0] == 1, out[1:]
 		if !r.passed {
@@ -104,7 +144,7 @@ func (s *RedisState) runRules(ctx context.Context, rules []batchRule, ops []stat
 		}
 		n := r.hi - r.condHi
 		if len(out) < n {
-			return fmt.Errorf("state of %d rules: short reply", len(rules))
+			return short
 		}
 		for j := range n {
 			ops[r.condHi+j].grant = out[j]
