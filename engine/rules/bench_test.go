@@ -111,10 +111,10 @@ func BenchmarkEvaluate50Rules(b *testing.B) {
 	b.ReportMetric(float64(effects)/float64(b.N), "effects/op")
 }
 
-// BenchmarkEvaluate50RulesRedis is BenchmarkEvaluate50Rules over Redis
+// BenchmarkRedisState50Rules is BenchmarkEvaluate50Rules over Redis
 // state, with an event's State calls batched (one round trip) or made one
 // call each; reports the round trips per event.
-func BenchmarkEvaluate50RulesRedis(b *testing.B) {
+func BenchmarkRedisState50Rules(b *testing.B) {
 	for _, mode := range []string{"batched", "one call each"} {
 		b.Run(mode, func(b *testing.B) {
 			set := fiftyRules(b)
