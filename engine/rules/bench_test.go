@@ -144,3 +144,71 @@ func BenchmarkRedisState50Rules(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRunnerRedisState: a Runner (8 shards, as the rules worker runs
+// it) processing batches of 200 message events from 50 members against
+// the 50 rules over Redis state, with each shard's State calls pipelined
+// or one call each; reports round trips per event.
+func BenchmarkRunnerRedisState(b *testing.B) {
+	for _, mode := range []string{"pipelined", "one call each"} {
+		b.Run(mode, func(b *testing.B) {
+			facts := rules.StaticFacts{}
+			for u := int64(1); u <= 50; u++ {
+				facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
+			}
+			rdb := testenv.Redis(b)
+			var calls countCalls
+			rdb.AddHook(&calls)
+			e := engine(b, facts, func(o *rules.Options) { o.State = rules.NewRedisState(rdb, nil) })
+			if mode != "pipelined" {
+				rules.OneCallEach(e)
+			}
+			r := &rules.Runner{Sets: staticSets{42: fiftyRules(b)}, Engine: e, Ledger: &postings{}, Concurrency: 8}
+			ctx := context.Background()
+			base := t0.Add(-4 * time.Hour)
+			batch := make([]rules.Event, 200)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := range batch {
+					n := i*len(batch) + j
+					ev := msg(int64(n%50+1), base.Add(time.Duration(n)*100*time.Millisecond), int64(15+n%300))
+					ev.SourceID = int64(n + 1)
+					ev.ChannelID = []int64{100, 101, 200, 300}[n%4]
+					batch[j] = ev
+				}
+				if _, err := r.Process(ctx, 1, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(calls.n.Load())/float64(b.N*len(batch)), "round-trips/event")
+		})
+	}
+}
+
+// BenchmarkLatencyFloor times a fixed, allocation-free computation of
+// about the median evaluation's length, reported like
+// BenchmarkEvaluate50Rules: the p99 this machine adds to any work that
+// long (preemption, interrupts, a shared VM's steal), to read that
+// benchmark's p99 against.
+func BenchmarkLatencyFloor(b *testing.B) {
+	lat := make([]time.Duration, 0, b.N)
+	var sink uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		h := uint64(i)
+		for j := 0; j < 4000; j++ {
+			h = h*1099511628211 ^ uint64(j)
+		}
+		sink += h
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	if sink == 42 {
+		b.Log("unlikely")
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "median-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+}
