@@ -45,6 +45,10 @@
 // that come back from the ledger are fed in again with CreditedEvent, which
 // carries the chain so credit loops stop.
 //
+// With RedisState, an event's state calls (cooldowns, velocity, caps) go to
+// Redis in one script call, and a Runner shard's events in one pipeline,
+// decided as they would be one call at a time (see evaluateInOrder).
+//
 // A Runner batch loads each member's facts once (prefetched side by side,
 // or in one call per guild when Facts is a BatchFacts), and only for events
 // some rule of which reads them: a rule whose conditions and CEL never
