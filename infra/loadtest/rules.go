@@ -34,10 +34,10 @@ import (
 //   - rules: traffic at Options.Rate for Options.Duration with every stage
 //     running, after a warm-up (see warmUp); reports dispatch→credited
 //     latency (after the warm-up) and throughput (all of it).
-//   - rules-max: traffic as fast as capture goes for Options.Duration with
-//     the relay stopped, so the outbox fills; then the relay and the rules
-//     workers start and the drain is timed: the most the rules stage can
-//     take, whatever capture can feed it on the same machine.
+//   - rules-max: after the warm-up, traffic as fast as capture goes for
+//     Options.Duration with the relay stopped, so the outbox fills; then
+//     the relay starts again and the drain is timed: the most the rules
+//     stage can take, whatever capture can feed it on the same machine.
 //
 // The asynq queues live in the Redis database of Options.RedisURL (asynq
 // has no key prefix): the run refuses to start if another worker serves
@@ -119,7 +119,9 @@ type rulesWorker struct {
 	reg    *prometheus.Registry
 	ctx    context.Context // ends at stop
 	cancel context.CancelFunc
-	g      *errgroup.Group
+	// stopRelay stops the relay startRelay started (nil: none running).
+	stopRelay func()
+	g         *errgroup.Group
 }
 
 // newRulesWorker wires the pipeline and its asynq server; start starts it.
@@ -164,12 +166,21 @@ func newRulesWorker(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	return w, nil
 }
 
-// startRelay starts moving the outbox to the rules queue.
+// startRelay starts moving the outbox to the rules queue until stopRelay.
 func (w *rulesWorker) startRelay() {
-	w.g.Go(func() error { return w.relay.Run(w.ctx) })
+	ctx, cancel := context.WithCancel(w.ctx)
+	done := make(chan struct{})
+	w.stopRelay = func() { cancel(); <-done }
+	go func() {
+		defer close(done)
+		_ = w.relay.Run(ctx)
+	}()
 }
 
 func (w *rulesWorker) stop() {
+	if w.stopRelay != nil {
+		w.stopRelay()
+	}
 	w.cancel()
 	_ = w.g.Wait()
 	w.srv.Shutdown()
@@ -231,13 +242,13 @@ func runRules(ctx context.Context, o Options, rep *Report) error {
 			_ = insp.DeleteQueue(q, true)
 		}
 	}()
-	if o.Profile == ProfileRules {
-		w.startRelay()
-	}
-
 	before, trafficStart := sim.GroundTruthLastIndex(), time.Now()
-	if err := warmUp(ctx, o, sc, sim); err != nil {
+	w.startRelay()
+	if err := warmUp(ctx, o, sc, sim, run); err != nil {
 		return err
+	}
+	if o.Profile == ProfileRulesMax {
+		w.stopRelay()
 	}
 	measured := sim.GroundTruthLastIndex()
 	genStart := time.Now()
@@ -253,15 +264,21 @@ func runRules(ctx context.Context, o Options, rep *Report) error {
 	}
 	lakeRows := countAllLake(ctx, sc)
 
-	drainStart := trafficStart
+	// Throughput: for rules, everything since the warm-up began; for
+	// rules-max, the drain of what the measured phase left in the outbox.
+	drainStart, evaluatedBefore, postingsBefore := trafficStart, 0, 0
 	if o.Profile == ProfileRulesMax {
+		evaluatedBefore, _, _ = run.snapshot()
+		if err := sc.db.Pool.QueryRow(ctx, "SELECT count(*) FROM ledger_postings").Scan(&postingsBefore); err != nil {
+			return err
+		}
 		drainStart = time.Now()
 		w.startRelay()
 	}
 	evaluated, last := waitRulesDrained(ctx, sc, run, lakeRows, 10*time.Minute)
-	rep.RulesEvents = evaluated
+	rep.RulesEvents = evaluated - evaluatedBefore
 	if d := last.Sub(drainStart).Seconds(); d > 0 {
-		rep.RulesEventsPerSec = float64(evaluated) / d
+		rep.RulesEventsPerSec = float64(rep.RulesEvents) / d
 	}
 	run.mu.Lock()
 	failures := run.failed + w.ruleFailures()
@@ -271,7 +288,7 @@ func runRules(ctx context.Context, o Options, rep *Report) error {
 		return err
 	}
 	if d := last.Sub(drainStart).Seconds(); d > 0 {
-		rep.PostingsPerSec = float64(rep.Postings) / d
+		rep.PostingsPerSec = float64(rep.Postings-postingsBefore) / d
 	}
 	if o.Profile == ProfileRules {
 		lat := creditLatencies(sim.GroundTruthSince(measured, 0), genStart, run)
@@ -288,33 +305,39 @@ func runRules(ctx context.Context, o Options, rep *Report) error {
 	return nil
 }
 
-// rulesWarmUp is the traffic a rules profile sends before it measures.
-const rulesWarmUp = 5 * time.Second
+// rulesWarmUp is the traffic a rules profile sends, at warmUpRate (or
+// the profile's rate), before it measures.
+const (
+	rulesWarmUp = 5 * time.Second
+	warmUpRate  = 2000
+)
 
-// warmUp sends rulesWarmUp of the profile's traffic, then gathers
-// statistics on the scratch schema and replaces the pool's connections. A
-// running deployment's tables have statistics (autovacuum), which a fresh
-// schema lacks: the plans the workers would otherwise keep (one generic
-// plan per statement and connection, see postgres.Open) are those of empty
-// tables, where the planner picks among indexes at random. Every event of
-// the warm-up is still checked for loss and duplicates; latencies are
-// measured after it.
-func warmUp(ctx context.Context, o Options, sc *scratch, sim *discordsim.Server) error {
+// warmUp runs rulesWarmUp of traffic through every stage, waits for the
+// rules to catch up, then gathers statistics on the scratch schema: a
+// running deployment's tables have statistics (autovacuum), a fresh schema
+// has none, and on tables without them the planner picks among indexes by
+// chance (the awards read by member scanned the guild's awards: 4 ms a
+// member). The warm-up's events are still checked for loss and
+// duplicates; latencies are measured after it.
+func warmUp(ctx context.Context, o Options, sc *scratch, sim *discordsim.Server, run *rulesRun) error {
 	wo := o
-	wo.Duration = rulesWarmUp
+	wo.Profile, wo.Duration, wo.Rate = ProfileRules, rulesWarmUp, warmUpRate
+	if o.Profile == ProfileRules {
+		wo.Rate = o.Rate
+	}
 	if err := generate(ctx, wo, sim, nil); err != nil {
 		return err
 	}
+	waitRulesDrained(ctx, sc, run, countAllLake(ctx, sc), 2*time.Minute)
 	var tables string
 	err := sc.db.Pool.QueryRow(ctx, `SELECT string_agg(format('%I.%I', schemaname, tablename), ', ')
 		FROM pg_tables WHERE schemaname = $1`, sc.schema).Scan(&tables)
 	if err != nil {
 		return fmt.Errorf("list scratch tables: %w", err)
 	}
-	if _, err := sc.db.Pool.Exec(ctx, "ANALYZE "+tables); err != nil {
+	if _, err := sc.db.Pool.Exec(ctx, "ANALYZE "+tables); err != nil { // cached plans are replanned
 		return fmt.Errorf("analyze scratch schema: %w", err)
 	}
-	sc.db.Pool.Reset()
 	return nil
 }
 

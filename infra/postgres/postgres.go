@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -41,19 +40,6 @@ func Open(ctx context.Context, url string, opt Options) (*DB, error) {
 	}
 	if opt.SearchPath != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opt.SearchPath
-	}
-	// Every prepared statement is planned once per connection. Our queries
-	// are keyed lookups (tenant, guild, user...), whose plan does not depend
-	// on the values; left to choose, PostgreSQL replans each execution of a
-	// query taking an array (a custom plan sees its length, the generic one
-	// assumes 10 rows and so always looks dearer): planning was half the
-	// cost of a milestone check.
-	// A connection keeps its plans, so connections are replaced every few
-	// minutes: plans made while a table had no statistics yet (a new
-	// deployment) do not outlive the first autovacuum analyze by much.
-	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
-		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
-		cfg.MaxConnLifetime = 10 * time.Minute
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
