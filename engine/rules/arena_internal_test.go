@@ -62,26 +62,3 @@ func TestArenaCopiesAreStable(t *testing.T) {
 	}
 	require.Nil(t, a.copyOf(nil))
 }
-
-// A credit boxed in the arena is the Effect that Effect(c) is: equal,
-// asserted back to the same Credit, described alike, and unchanged after
-// many more credits (and chunks).
-func TestCreditArenaBoxesLikeGo(t *testing.T) {
-	t.Parallel()
-	var a creditArena
-	var boxed, want []Effect
-	for i := 0; i < 300; i++ {
-		c := Credit{Origin: Origin{RuleID: int64(i), Index: i % 3, GuildID: 42, IdempotencyKey: strconv.Itoa(i), Chain: []int64{int64(i)}},
-			UserID: int64(i + 1), Currency: "xp", Amount: int64(i * 7)}
-		boxed, want = append(boxed, a.box(c)), append(want, Effect(c))
-		c.Amount = -1 // the box holds its own copy
-	}
-	for i := range boxed {
-		require.Equal(t, want[i], boxed[i])
-		got, ok := boxed[i].(Credit)
-		require.True(t, ok)
-		require.Equal(t, want[i].(Credit), got)
-		require.Equal(t, Describe(want[i]), Describe(boxed[i]))
-		require.Equal(t, EffectCredit, boxed[i].Kind())
-	}
-}

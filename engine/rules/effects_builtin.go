@@ -133,7 +133,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 			if amount == 0 {
 				return nil, nil
 			}
-			return ec.credits.box(Credit{Origin: o, UserID: user, Currency: cur, Amount: amount}), nil
+			return Credit{Origin: o, UserID: user, Currency: cur, Amount: amount}, nil
 		}), nil
 	}
 }

@@ -122,7 +122,7 @@ func (e *Engine) finishBatch(ec *evalCtx, res *Result) {
 				if c.Amount = op.grant; op.grant == 0 {
 					ec.effects[op.effect] = nil // capped out
 				} else {
-					ec.effects[op.effect] = ec.credits.box(c)
+					ec.effects[op.effect] = c
 				}
 			}
 		}

@@ -48,7 +48,6 @@ type evalCtx struct {
 	rule     *CompiledRule
 	evCopy   Event
 	keys     keyArena // survives resets: its strings are never overwritten
-	credits  creditArena
 	chanceBf [128]byte
 }
 
