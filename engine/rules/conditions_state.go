@@ -146,7 +146,7 @@ func compileCap(cc *compileCtx, raw []byte, path string) (Condition, error) {
 func (c *capCondition) appendOps(ec *evalCtx, ops []stateOp) []stateOp {
 	for _, to := range c.tos {
 		key, _ := c.key(ec, ec.recipient(to))
-		ops = append(ops, stateOp{kind: opCapUsed, key: key, limit: c.Limit})
+		ops = append(ops, stateOp{kind: opCapUsed, key: key, token: c.token(ec), limit: c.Limit})
 	}
 	return ops
 }
@@ -160,11 +160,19 @@ func (c *capCondition) key(ec *evalCtx, user int64) (Key, time.Time) {
 	return k, periodEnd(start, c.Period)
 }
 
+// token is the event and rule whose own grants the headroom check ignores
+// (a retried task is not refused by what its first run consumed).
+func (c *capCondition) token(ec *evalCtx) Token {
+	t := ec.token
+	t.Rule = ec.rule.ID
+	return t.eventRule()
+}
+
 // Eval passes while every recipient of the capped credits has headroom.
 func (c *capCondition) Eval(ec *evalCtx) (bool, error) {
 	for _, to := range c.tos {
 		key, _ := c.key(ec, ec.recipient(to))
-		used, err := ec.state().CapUsed(ec.ctx, key)
+		used, err := ec.state().CapUsed(ec.ctx, key, c.token(ec))
 		if err != nil {
 			return false, infra(err)
 		}

@@ -59,11 +59,11 @@ func TestDryRunHasNoSideEffects(t *testing.T) {
 	require.Empty(t, dis.calls)
 	// The live engine's state was never touched: a live evaluation fires
 	// (the dry runs set no cooldown), and only now is the cap used.
-	used, err := state.CapUsed(context.Background(), rules.Key{Kind: "cap", Guild: 42, Rule: 1, Scope: "xp:day", A: 5, B: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()})
+	used, err := state.CapUsed(context.Background(), rules.Key{Kind: "cap", Guild: 42, Rule: 1, Scope: "xp:day", A: 5, B: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()}, rules.Token{})
 	require.NoError(t, err)
 	require.Zero(t, used)
 	require.Len(t, eval(t, e, live, ev).Fired, 2)
-	used, err = state.CapUsed(context.Background(), rules.Key{Kind: "cap", Guild: 42, Rule: 1, Scope: "xp:day", A: 5, B: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()})
+	used, err = state.CapUsed(context.Background(), rules.Key{Kind: "cap", Guild: 42, Rule: 1, Scope: "xp:day", A: 5, B: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC).Unix()}, rules.Token{})
 	require.NoError(t, err)
 	require.Equal(t, int64(18), used)
 

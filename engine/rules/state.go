@@ -58,6 +58,13 @@ func (t Token) hash() uint64 {
 	return h
 }
 
+// eventRule is the token of the event and rule, effect aside: what
+// CapUsed discounts.
+func (t Token) eventRule() Token {
+	t.Effect = -1
+	return t
+}
+
 // String is the token as Redis stores it.
 func (t Token) String() string {
 	b := make([]byte, 0, 64)
@@ -87,8 +94,10 @@ type State interface {
 	// Velocity allows at most limit distinct tokens under key within the
 	// window ending at at, recording token when allowed.
 	Velocity(ctx context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error)
-	// CapUsed is how much has been consumed under key.
-	CapUsed(ctx context.Context, key Key) (int64, error)
+	// CapUsed is how much has been consumed under key by events other than
+	// token's (its event and rule, whatever the effect): a task run again
+	// for an event must not be refused by the grants its first run took.
+	CapUsed(ctx context.Context, key Key, token Token) (int64, error)
 	// CapConsume consumes up to amount without passing limit and returns
 	// what was granted; a token already seen gets its earlier grant again.
 	// The key is kept at least until periodEnd (event time).

@@ -63,6 +63,7 @@ type ruleCap struct {
 	used    int64
 	expires time.Time
 	grants  map[uint64]int64 // by Token.hash
+	byEvent map[uint64]int64 // grants summed by Token.eventRule().hash
 }
 
 // NewMemoryState returns an empty state.
@@ -190,12 +191,12 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 }
 
 // CapUsed implements State.
-func (s *MemoryState) CapUsed(_ context.Context, key Key) (int64, error) {
+func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if g := s.group(key, false); g != nil {
 		if c := g.capOf(key.Rule); c != nil {
-			return c.used, nil
+			return c.used - c.byEvent[token.eventRule().hash()], nil
 		}
 	}
 	return 0, nil
@@ -209,7 +210,7 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	g := s.group(key, true)
 	c := g.capOf(key.Rule)
 	if c == nil {
-		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}})
+		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}, byEvent: map[uint64]int64{}})
 		c = &g.caps[len(g.caps)-1]
 	}
 	th := token.hash()
@@ -219,6 +220,7 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	gr := max(min(amount, limit-c.used), 0)
 	c.used += gr
 	c.grants[th] = gr
+	c.byEvent[token.eventRule().hash()] += gr
 	return gr, nil
 }
 

@@ -31,7 +31,7 @@ func TestMemoryStateSweepDropsExpiredGroups(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Len(t, s.groups, 1, "only the new member's group is left")
-	used, err := s.CapUsed(ctx, capKey)
+	used, err := s.CapUsed(ctx, capKey, Token{})
 	require.NoError(t, err)
 	require.Zero(t, used)
 	ok, err = s.Cooldown(ctx, cd, Token{Event: "c", Source: 3}, later, time.Minute)

@@ -42,7 +42,7 @@ func (op stateOp) run(ec *evalCtx) (bool, error) {
 		ok, err := s.Velocity(ec.ctx, op.key, op.token, op.at, op.window, int(op.limit))
 		return ok, infra(err)
 	}
-	used, err := s.CapUsed(ec.ctx, op.key)
+	used, err := s.CapUsed(ec.ctx, op.key, op.token)
 	return used < op.limit, infra(err)
 }
 

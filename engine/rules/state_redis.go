@@ -45,7 +45,8 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[5]) then redis.call('PEXPIRE', KE
 return 1
 `)
 
-// A hash: "_used" and one field per token with its grant.
+// A hash: "_used", one field per token with its grant ("t:") and one per
+// event and rule with their grants summed ("e:", see CapUsed).
 var capScript = redis.NewScript(`
 local g = redis.call('HGET', KEYS[1], 't:' .. ARGV[1])
 if g then return tonumber(g) end
@@ -54,6 +55,7 @@ local grant = math.min(tonumber(ARGV[2]), tonumber(ARGV[3]) - used)
 if grant < 0 then grant = 0 end
 redis.call('HINCRBY', KEYS[1], '_used', grant)
 redis.call('HSET', KEYS[1], 't:' .. ARGV[1], grant)
+redis.call('HINCRBY', KEYS[1], 'e:' .. ARGV[5], grant)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return grant
 `)
@@ -86,20 +88,26 @@ func (s *RedisState) fire(ctx context.Context, key Key, token Token, at time.Tim
 }
 
 // CapUsed implements State.
-func (s *RedisState) CapUsed(ctx context.Context, key Key) (int64, error) {
-	v, err := s.rdb.HGet(ctx, key.String(), "_used").Result()
-	if err == redis.Nil {
-		return 0, nil
-	}
+func (s *RedisState) CapUsed(ctx context.Context, key Key, token Token) (int64, error) {
+	vs, err := s.rdb.HMGet(ctx, key.String(), "_used", "e:"+token.eventRule().String()).Result()
 	if err != nil {
 		return 0, fmt.Errorf("cap %s: %w", key, err)
 	}
-	return strconv.ParseInt(v, 10, 64)
+	var n [2]int64
+	for i, v := range vs {
+		if str, ok := v.(string); ok {
+			if n[i], err = strconv.ParseInt(str, 10, 64); err != nil {
+				return 0, fmt.Errorf("cap %s: %w", key, err)
+			}
+		}
+	}
+	return n[0] - n[1], nil
 }
 
 // CapConsume implements State.
 func (s *RedisState) CapConsume(ctx context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
-	g, err := capScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), amount, limit, s.ttl(periodEnd.Add(24*time.Hour), time.Hour)).Int64()
+	g, err := capScript.Run(ctx, s.rdb, []string{key.String()}, token.String(), amount, limit, s.ttl(periodEnd.Add(24*time.Hour), time.Hour),
+		token.eventRule().String()).Int64()
 	if err != nil {
 		return 0, fmt.Errorf("cap %s: %w", key, err)
 	}

@@ -26,7 +26,7 @@ local function fire(key, tok, at, win, limit, ttl, ret)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
   return 1
 end
-local function consume(key, tok, amount, limit, ttl)
+local function consume(key, tok, amount, limit, ttl, evtok)
   local g = redis.call('HGET', key, 't:' .. tok)
   if g then return tonumber(g) end
   local used = tonumber(redis.call('HGET', key, '_used') or '0')
@@ -34,8 +34,13 @@ local function consume(key, tok, amount, limit, ttl)
   if grant < 0 then grant = 0 end
   redis.call('HINCRBY', key, '_used', grant)
   redis.call('HSET', key, 't:' .. tok, grant)
+  redis.call('HINCRBY', key, 'e:' .. evtok, grant)
   redis.call('PEXPIRE', key, ttl)
   return grant
+end
+local function used(key, evtok)
+  local v = redis.call('HMGET', key, '_used', 'e:' .. evtok)
+  return tonumber(v[1] or '0') - tonumber(v[2] or '0')
 end
 local out, ki, ai = {}, 0, 2
 for r = 1, tonumber(ARGV[1]) do
@@ -51,17 +56,17 @@ for r = 1, tonumber(ARGV[1]) do
       end
       ai = ai + 7
     else
-      if ok == 1 and tonumber(redis.call('HGET', KEYS[ki], '_used') or '0') >= tonumber(ARGV[ai + 1]) then ok = 0 end
-      ai = ai + 2
+      if ok == 1 and used(KEYS[ki], ARGV[ai + 2]) >= tonumber(ARGV[ai + 1]) then ok = 0 end
+      ai = ai + 3
     end
   end
   out[#out + 1] = ok
   for k = 1, nk do
     ki = ki + 1
     if ok == 1 then
-      out[#out + 1] = consume(KEYS[ki], ARGV[ai], tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3]))
+      out[#out + 1] = consume(KEYS[ki], ARGV[ai], tonumber(ARGV[ai + 1]), tonumber(ARGV[ai + 2]), tonumber(ARGV[ai + 3]), ARGV[ai + 4])
     end
-    ai = ai + 4
+    ai = ai + 5
   end
 end
 return out
@@ -121,9 +126,9 @@ func (s *RedisState) rulesArgs(rules []batchRule, ops []stateOp) ([]string, []an
 				args = append(args, "f", op.token.String(), op.at.UnixMilli(), op.window.Milliseconds(), op.limit,
 					s.ttl(op.at.Add(op.window+Retention), op.window+Retention), Retention.Milliseconds())
 			case opCapUsed:
-				args = append(args, "u", op.limit)
+				args = append(args, "u", op.limit, op.token.eventRule().String())
 			case opCapConsume:
-				args = append(args, op.token.String(), op.amount, op.limit, s.ttl(op.at.Add(24*time.Hour), time.Hour))
+				args = append(args, op.token.String(), op.amount, op.limit, s.ttl(op.at.Add(24*time.Hour), time.Hour), op.token.eventRule().String())
 			}
 		}
 	}

@@ -111,7 +111,7 @@ func TestStateContract(t *testing.T) {
 					require.Equal(t, []int64{30, 30, 20, 20}[i], g, "consume %d", i)
 				}
 				for _, k := range []rules.Key{capKey, other} {
-					used, err := s.CapUsed(ctx, k)
+					used, err := s.CapUsed(ctx, k, rules.Token{})
 					require.NoError(t, err)
 					require.Equal(t, int64(50), used)
 				}
@@ -136,13 +136,39 @@ func TestStateContract(t *testing.T) {
 					g, err := s.CapConsume(ctx, capKey, rules.Token{Event: "message_create", Source: int64(st.token[0]), Rule: 2}, st.amount, 100, end)
 					require.NoError(t, err)
 					require.Equal(t, st.want, g, st.name)
-					used, err := s.CapUsed(ctx, capKey)
+					used, err := s.CapUsed(ctx, capKey, rules.Token{})
 					require.NoError(t, err)
 					require.Equal(t, st.used, used, st.name)
 				}
-				used, err := s.CapUsed(ctx, rules.Key{Kind: "cap", Guild: 9})
+				used, err := s.CapUsed(ctx, rules.Key{Kind: "cap", Guild: 9}, rules.Token{})
 				require.NoError(t, err)
 				require.Zero(t, used)
+			})
+			t.Run("cap headroom ignores the asking event's own grants", func(t *testing.T) {
+				end := t0.Add(12 * time.Hour)
+				capKey := rules.Key{Kind: "cap", Guild: 2, Rule: 4, Scope: "xp:day", A: 3, B: t0.Unix()}
+				mine := rules.Token{Event: "message_create", Source: 77, Rule: 4}
+				other := rules.Token{Event: "message_create", Source: 78, Rule: 4}
+				g, err := s.CapConsume(ctx, capKey, other, 30, 40, end)
+				require.NoError(t, err)
+				require.Equal(t, int64(30), g)
+				for effect := range 2 { // two capped credits of one rule
+					tok := mine
+					tok.Effect = effect
+					g, err := s.CapConsume(ctx, capKey, tok, 5, 40, end)
+					require.NoError(t, err)
+					require.Equal(t, int64(5), g)
+				}
+				used, err := s.CapUsed(ctx, capKey, rules.Token{})
+				require.NoError(t, err)
+				require.Equal(t, int64(40), used, "the cap is full")
+				used, err = s.CapUsed(ctx, capKey, mine)
+				require.NoError(t, err)
+				require.Equal(t, int64(30), used, "the retried event still has headroom: the rest is its own")
+				other.Source, other.Rule = 79, 5
+				used, err = s.CapUsed(ctx, capKey, other)
+				require.NoError(t, err)
+				require.Equal(t, int64(40), used, "another event, or the same event under another rule, does not")
 			})
 		})
 	}
