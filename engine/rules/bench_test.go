@@ -73,11 +73,7 @@ func fiftyRules(b testing.TB) *rules.RuleSet {
 // of single evaluations besides the mean.
 func BenchmarkEvaluate50Rules(b *testing.B) {
 	set := fiftyRules(b)
-	facts := rules.StaticFacts{}
-	for u := int64(1); u <= 1000; u++ {
-		facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
-	}
-	e := engine(b, facts, nil)
+	e := engine(b, benchFacts(1000), nil)
 	ctx := context.Background()
 	base := t0.Add(-4 * time.Hour) // 08:00, inside the time windows
 	events := make([]rules.Event, 4096)
@@ -111,6 +107,28 @@ func BenchmarkEvaluate50Rules(b *testing.B) {
 	b.ReportMetric(float64(effects)/float64(b.N), "effects/op")
 }
 
+// benchFacts are members 1..n, with the roles and wallets the fifty rules read.
+func benchFacts(n int64) rules.StaticFacts {
+	facts := rules.StaticFacts{}
+	for u := int64(1); u <= n; u++ {
+		facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
+	}
+	return facts
+}
+
+// redisEngine is an engine over Redis state (one call each, or batched)
+// and a counter of its round trips.
+func redisEngine(b *testing.B, facts rules.StaticFacts, oneCallEach bool) (*rules.Engine, *countCalls) {
+	rdb := testenv.Redis(b)
+	calls := &countCalls{}
+	rdb.AddHook(calls)
+	e := engine(b, facts, func(o *rules.Options) { o.State = rules.NewRedisState(rdb, nil) })
+	if oneCallEach {
+		rules.OneCallEach(e)
+	}
+	return e, calls
+}
+
 // BenchmarkRedisState50Rules is BenchmarkEvaluate50Rules over Redis
 // state, with an event's State calls batched (one round trip) or made one
 // call each; reports the round trips per event.
@@ -118,17 +136,7 @@ func BenchmarkRedisState50Rules(b *testing.B) {
 	for _, mode := range []string{"batched", "one call each"} {
 		b.Run(mode, func(b *testing.B) {
 			set := fiftyRules(b)
-			facts := rules.StaticFacts{}
-			for u := int64(1); u <= 1000; u++ {
-				facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
-			}
-			rdb := testenv.Redis(b)
-			var calls countCalls
-			rdb.AddHook(&calls)
-			e := engine(b, facts, func(o *rules.Options) { o.State = rules.NewRedisState(rdb, nil) })
-			if mode != "batched" {
-				rules.OneCallEach(e)
-			}
+			e, calls := redisEngine(b, benchFacts(1000), mode != "batched")
 			ctx := context.Background()
 			base := t0.Add(-4 * time.Hour)
 			b.ReportAllocs()
@@ -152,17 +160,7 @@ func BenchmarkRedisState50Rules(b *testing.B) {
 func BenchmarkRunnerRedisState(b *testing.B) {
 	for _, mode := range []string{"pipelined", "one call each"} {
 		b.Run(mode, func(b *testing.B) {
-			facts := rules.StaticFacts{}
-			for u := int64(1); u <= 50; u++ {
-				facts[u] = rules.MemberFacts{Roles: []int64{10, 12}, Wallet: map[string]float64{"xp": float64(u * 10), "gold": 5}}
-			}
-			rdb := testenv.Redis(b)
-			var calls countCalls
-			rdb.AddHook(&calls)
-			e := engine(b, facts, func(o *rules.Options) { o.State = rules.NewRedisState(rdb, nil) })
-			if mode != "pipelined" {
-				rules.OneCallEach(e)
-			}
+			e, calls := redisEngine(b, benchFacts(50), mode != "pipelined")
 			r := &rules.Runner{Sets: staticSets{42: fiftyRules(b)}, Engine: e, Ledger: &postings{}, Concurrency: 8}
 			ctx := context.Background()
 			base := t0.Add(-4 * time.Hour)
