@@ -51,9 +51,6 @@ type gwConn struct {
 	queue   []outItem
 	closing bool
 	wake    chan struct{}
-	// unwritten counts dispatches queued or being written (Generate's
-	// back-pressure, see Config.GenerateMaxBacklog).
-	unwritten atomic.Int64
 
 	readerDone chan struct{}
 	done       chan struct{}
@@ -79,9 +76,6 @@ func (c *gwConn) enqueue(it outItem) {
 	} else {
 		if it.kind == itemClose || it.kind == itemDrop {
 			c.closing = true
-		}
-		if it.kind == itemDispatch {
-			c.unwritten.Add(1)
 		}
 		c.queue = append(c.queue, it)
 	}
@@ -139,7 +133,6 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 			case itemDispatch:
 				scratch = appendDispatch(scratch[:0], it.seq, it.typ, it.d)
 				err = c.fw.writeMessage(scratch)
-				c.unwritten.Add(-1)
 			case itemRaw:
 				err = c.fw.writeMessage(it.d)
 			case itemPong:
@@ -168,7 +161,6 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 		if err := bw.Flush(); err != nil {
 			return
 		}
-		c.srv.signalWritten()
 	}
 }
 
@@ -188,9 +180,7 @@ func (c *gwConn) finish() {
 	c.qmu.Lock()
 	c.closing = true
 	c.queue = nil
-	c.unwritten.Store(0)
 	c.qmu.Unlock()
-	c.srv.signalWritten()
 	_ = c.nc.Close()
 	c.fw.release()
 	if s := c.sess.Load(); s != nil {
