@@ -14,7 +14,8 @@ type guildState struct {
 	afkChannel int64
 	threads    map[int64]bool // active thread channels
 	voice      map[int64]*voiceSession
-	memberSigs map[int64]uint64 // what this shard last recorded per member (see noteMember)
+	memberSigs map[int64]uint64    // what this shard last recorded per member (see noteMember)
+	joins      map[int64]time.Time // joined_at of the joins this shard emitted lately (see memberJoin)
 }
 
 // voiceSession is one member's current stretch in one voice channel.
@@ -27,7 +28,7 @@ type voiceSession struct {
 }
 
 func newGuildState(e *guildEntry) *guildState {
-	return &guildState{guildEntry: e, threads: map[int64]bool{}, voice: map[int64]*voiceSession{}, memberSigs: map[int64]uint64{}}
+	return &guildState{guildEntry: e, threads: map[int64]bool{}, voice: map[int64]*voiceSession{}, memberSigs: map[int64]uint64{}, joins: map[int64]time.Time{}}
 }
 
 func (g *guildState) captures(t lake.Type) bool { return g.settings().Captures(t) }

@@ -220,6 +220,11 @@ func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
 // Discord re-sending the add for an existing member, not a join.
 const repeatAddAge = 10 * time.Minute
 
+// maxRecentJoins bounds the joins a guild remembers to recognise repeats
+// (those of the last repeatAddAge; past the bound, the lake's unique index
+// still keeps one join).
+const maxRecentJoins = 4096
+
 func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 	g := n.guilds[int64(m.GuildID)]
 	if g == nil || !g.captures(lake.MemberJoin) {
@@ -233,7 +238,24 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 			return nil
 		}
 	}
-	ev := lake.Event{TenantID: g.tenantID, GuildID: int64(m.GuildID), OccurredAt: at, Type: lake.MemberJoin, UserID: int64(m.User.ID),
+	// A repeat of a join this shard emitted: the lake would refuse it on its
+	// unique index, but only by failing the whole batch's COPY (a batch in
+	// two at max rate held one, and its rows stayed as dead tuples).
+	user := int64(m.User.ID)
+	if prev, ok := g.joins[user]; ok && prev.Equal(at) {
+		return nil
+	}
+	if len(g.joins) >= maxRecentJoins {
+		for u, t := range g.joins {
+			if t.Before(now.Add(-repeatAddAge)) {
+				delete(g.joins, u)
+			}
+		}
+	}
+	if len(g.joins) < maxRecentJoins {
+		g.joins[user] = at
+	}
+	ev := lake.Event{TenantID: g.tenantID, GuildID: int64(m.GuildID), OccurredAt: at, Type: lake.MemberJoin, UserID: user,
 		// A repeat that follows the join closely carries the same joined_at,
 		// so the same source id, and the lake's unique index keeps one join.
 		// Minted without a per-process seed so every worker agrees.
