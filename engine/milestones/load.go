@@ -293,13 +293,12 @@ type counterCache struct {
 // in one query.
 func (m *Milestones) loadCounters(ctx context.Context, guildID int64, sts map[int64]*memberState) error {
 	var cutoff, through Day
+	for _, st := range sts { // the same for every member: one guild, one now
+		through, cutoff = st.cacheSpan()
+		break
+	}
 	var stale []int64
 	for u, st := range sts {
-		cutoff = st.utcToday - Day(st.set.oldestDay)
-		through = st.utcToday - liveDays + 1 // the cache holds the days before the live ones
-		if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
-			cutoff = st.seasonStart
-		}
 		if c := st.cache; c != nil && c.through == through && c.cutoff == cutoff {
 			switch {
 			case c.byType != nil:
@@ -372,6 +371,19 @@ func (m *Milestones) loadCounters(ctx context.Context, guildID int64, sts map[in
 		return fmt.Errorf("milestones: save counter caches of %d members: %w", len(stale), err)
 	}
 	return nil
+}
+
+// cacheSpan is the closed days the counter cache must hold: those before
+// the live ones (through), by day from cutoff on (the oldest day a window
+// or streak reads, or the running season's start when a template is
+// seasonal).
+func (st *memberState) cacheSpan() (through, cutoff Day) {
+	through = st.utcToday - liveDays + 1
+	cutoff = st.utcToday - Day(st.set.oldestDay)
+	if st.set.seasonal && st.seasonID != 0 && st.seasonStart < cutoff {
+		cutoff = st.seasonStart
+	}
+	return through, cutoff
 }
 
 // groupRows indexes rows by event type (never nil: nil means "not decoded").
