@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 )
 
@@ -58,6 +59,8 @@ type Runner struct {
 	// (default 1: sequential). Worth it when State is remote: a Redis round
 	// trip per event with stateful rules otherwise serialises the batch.
 	Concurrency int
+
+	results sync.Pool // *[]Result: a batch's results, reused by later batches
 }
 
 // BatchReport summarises a batch.
@@ -80,8 +83,14 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 			return rep, fmt.Errorf("event %d of the batch belongs to tenant %d, not %d", i, events[i].TenantID, tenantID)
 		}
 	}
-	results, err := r.evaluate(ctx, tenantID, events)
-	if err != nil {
+	buf, _ := r.results.Get().(*[]Result)
+	if buf == nil {
+		buf = new([]Result)
+	}
+	defer r.results.Put(buf) // nothing below keeps a result: credits are copied
+	*buf = slices.Grow((*buf)[:0], len(events))[:len(events)]
+	results := *buf
+	if err := r.evaluate(ctx, tenantID, events, results); err != nil {
 		return rep, err
 	}
 	var (
@@ -96,8 +105,8 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 		rep.Failures = append(rep.Failures, res.Failures...)
 		for _, e := range res.Effects {
 			switch v := e.(type) {
-			case Credit:
-				credits = append(credits, v)
+			case *Credit:
+				credits = append(credits, *v)
 			case Debit:
 				debits = append(debits, v)
 			case MilestoneCheck:
@@ -128,16 +137,15 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 	return rep, errors.Join(errs...)
 }
 
-// evaluate runs every event of the batch, in shards by acting user when
-// Concurrency > 1; results are in event order.
-func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) ([]Result, error) {
-	results := make([]Result, len(events))
+// evaluate runs every event of the batch into results, in shards by acting
+// user when Concurrency > 1; results are in event order.
+func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event, results []Result) error {
 	facts := newBatchFacts(r.Engine.o.Facts)
 	var reads []Event // events some rule of which reads the actor's facts
 	for i := range events {
 		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if set.factsFor[events[i].Name] {
 			reads = append(reads, events[i])
@@ -152,10 +160,7 @@ func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) (
 		for i := range all {
 			all[i] = i
 		}
-		if err := r.Engine.evaluateInOrder(ctx, mode, setOf, events, all, results); err != nil {
-			return nil, err
-		}
-		return results, nil
+		return r.Engine.evaluateInOrder(ctx, mode, setOf, events, all, results)
 	}
 	shards := make([][]int, n)
 	for i, ev := range events {
@@ -180,8 +185,5 @@ func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event) (
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return results, nil
+	return errors.Join(errs...)
 }

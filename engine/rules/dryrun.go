@@ -44,7 +44,8 @@ func (e *Engine) DryRun(ctx context.Context, set *RuleSet, events []Event) ([]Dr
 	out := make([]DryRunResult, 0, len(events))
 	for _, ev := range events {
 		var steps []Step
-		res, err := e.evaluate(ctx, set, ev, evalMode{engine: e, state: state, dryRun: true, trace: true, tracing: &steps})
+		var res Result
+		err := e.evaluate(ctx, set, ev, evalMode{engine: e, state: state, dryRun: true, trace: true, tracing: &steps}, &res, false)
 		if err != nil {
 			return out, err
 		}
@@ -131,6 +132,7 @@ func (e *Engine) Backtest(ctx context.Context, set *RuleSet, events iter.Seq2[Ev
 		}
 		return x
 	}
+	var res Result // reused: each event's is tallied before the next
 	for ev, err := range events {
 		if err != nil {
 			return sum, fmt.Errorf("backtest source: %w", err)
@@ -138,8 +140,7 @@ func (e *Engine) Backtest(ctx context.Context, set *RuleSet, events iter.Seq2[Ev
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
-		res, err := e.evaluate(ctx, set, ev, evalMode{engine: e, state: state, dryRun: true})
-		if err != nil {
+		if err := e.evaluate(ctx, set, ev, evalMode{engine: e, state: state, dryRun: true}, &res, true); err != nil {
 			return sum, err
 		}
 		sum.Events++
@@ -155,7 +156,7 @@ func (e *Engine) Backtest(ctx context.Context, set *RuleSet, events iter.Seq2[Ev
 		for _, eff := range res.Effects {
 			sum.Effects[eff.Kind()]++
 			switch v := eff.(type) {
-			case Credit:
+			case *Credit:
 				c := get(v.Currency)
 				c.credited += v.Amount
 				c.members[v.UserID] = true

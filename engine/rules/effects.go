@@ -88,7 +88,11 @@ func derivedID(key string) int64 {
 	return int64(h.Sum64() >> 1)
 }
 
-// Credit adds Amount of Currency to UserID's wallet.
+// Credit adds Amount of Currency to UserID's wallet. It is an Effect by
+// pointer (*Credit): credits are the effect nearly every reward plans, so
+// the engine carves them from reusable storage instead of boxing each one
+// (see slab); a Credit value is not an Effect, so a type switch on
+// `Credit` does not compile.
 type Credit struct {
 	Origin
 	UserID   int64  `json:"user_id,string"`
@@ -157,7 +161,7 @@ type MilestoneCheck struct {
 	Milestone string `json:"milestone,omitempty"`
 }
 
-func (Credit) Kind() string         { return EffectCredit }
+func (*Credit) Kind() string        { return EffectCredit }
 func (Debit) Kind() string          { return EffectDebit }
 func (GrantRole) Kind() string      { return EffectGrantRole }
 func (RemoveRole) Kind() string     { return EffectRemoveRole }
@@ -171,7 +175,7 @@ func Describe(e Effect) string {
 	o := e.Meta()
 	var s string
 	switch v := e.(type) {
-	case Credit:
+	case *Credit:
 		s = fmt.Sprintf("credit %d %s to %d", v.Amount, v.Currency, v.UserID)
 	case Debit:
 		s = fmt.Sprintf("debit %d %s from %d", v.Amount, v.Currency, v.UserID)

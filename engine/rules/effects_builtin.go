@@ -133,7 +133,9 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 			if amount == 0 {
 				return nil, nil
 			}
-			return Credit{Origin: o, UserID: user, Currency: cur, Amount: amount}, nil
+			c := ec.credits.next()
+			*c = Credit{Origin: o, UserID: user, Currency: cur, Amount: amount}
+			return c, nil
 		}), nil
 	}
 }

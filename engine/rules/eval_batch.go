@@ -118,11 +118,10 @@ func (e *Engine) finishBatch(ec *evalCtx, res *Result) {
 				if op.effect < 0 {
 					continue
 				}
-				c := ec.effects[op.effect].(Credit)
-				if c.Amount = op.grant; op.grant == 0 {
+				if op.grant == 0 {
 					ec.effects[op.effect] = nil // capped out
 				} else {
-					ec.effects[op.effect] = c
+					ec.effects[op.effect].(*Credit).Amount = op.grant
 				}
 			}
 		}

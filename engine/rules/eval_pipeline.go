@@ -6,7 +6,7 @@ import "context"
 const maxPipeline = 64
 
 // evaluateInOrder evaluates events[i] for i in idx, in that order, into
-// results[i]. With a pipelineState, consecutive events are prepared (see
+// results[i], reusing its storage (see EvaluateInto). With a pipelineState, consecutive events are prepared (see
 // prepareBatch) and their State calls sent in one pipeline, which Redis
 // runs in order, so each event sees the state its predecessors left as it
 // would one round trip each: preparing an event reads no state. An event
@@ -20,7 +20,7 @@ func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i i
 			if err != nil {
 				return err
 			}
-			if results[i], err = e.evaluate(ctx, set, events[i], m); err != nil {
+			if err := e.evaluate(ctx, set, events[i], m, &results[i], true); err != nil {
 				return err
 			}
 		}
@@ -28,7 +28,6 @@ func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i i
 	}
 	var (
 		group []*evalCtx
-		at    []int // results index of each of group
 		calls []eventCalls
 	)
 	release := func() {
@@ -36,7 +35,7 @@ func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i i
 			ec.clearBatch()
 			e.putCtx(ec)
 		}
-		group, at = group[:0], at[:0]
+		group = group[:0]
 	}
 	defer release()
 	flush := func() error {
@@ -51,15 +50,12 @@ func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i i
 				return err
 			}
 		}
-		for k, ec := range group {
-			var res Result
-			e.finishBatch(ec, &res)
+		for _, ec := range group {
+			e.finishBatch(ec, ec.res)
 			ec.clearBatch()
-			res, err := e.chained(ec, res)
-			if err != nil {
+			if err := e.chained(ec); err != nil {
 				return err
 			}
-			results[at[k]] = res
 		}
 		release()
 		return nil
@@ -69,8 +65,8 @@ func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i i
 		if err != nil {
 			return err
 		}
-		ec := e.getCtx(ctx, m, set)
-		group, at = append(group, ec), append(at, i)
+		ec := e.getCtx(ctx, m, set, &results[i], true)
+		group = append(group, ec)
 		if rules := set.byEvent[events[i].Name]; len(rules) > 0 {
 			ec.begin(&events[i])
 			if err := ec.prepareBatch(rules); err != nil {

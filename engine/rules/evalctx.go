@@ -23,6 +23,12 @@ type evalCtx struct {
 	queue      []Event
 	effArena   arena[Effect]
 	firedArena arena[Fired]
+	// Where the result goes: with reuse (EvaluateInto), into res's own
+	// slices and credits; otherwise into the arenas, copied out once.
+	res         *Result
+	reuse       bool
+	credits     *slab[Credit] // &res.credits or &creditArena
+	creditArena slab[Credit]  // never reset: its credits outlive the context
 	// An event whose State calls go together (see evaluateBatched).
 	batching bool
 	// where the batched event's effects and chained events start
@@ -56,13 +62,20 @@ type memberSlot struct {
 	f  MemberFacts
 }
 
-// getCtx takes a context from the engine's pool for one evaluation.
-func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet) *evalCtx {
+// getCtx takes a context from the engine's pool for one evaluation into
+// res: with reuse, res's storage is reset and written over (see
+// EvaluateInto); otherwise res must be empty.
+func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet, res *Result, reuse bool) *evalCtx {
 	ec, _ := e.ctxPool.Get().(*evalCtx)
 	if ec == nil {
 		ec = &evalCtx{}
 	}
 	ec.ctx, ec.eng, ec.mode, ec.set = ctx, e, m, set
+	ec.res, ec.reuse, ec.credits = res, reuse, &ec.creditArena
+	if reuse {
+		res.reset()
+		ec.credits = &res.credits
+	}
 	return ec
 }
 
@@ -90,6 +103,7 @@ func (ec *evalCtx) resetEvent() {
 func (e *Engine) putCtx(ec *evalCtx) {
 	ec.resetEvent()
 	ec.ctx, ec.eng, ec.mode, ec.set = nil, nil, evalMode{}, nil
+	ec.res, ec.reuse, ec.credits = nil, false, nil
 	clear(ec.effects)
 	clear(ec.fired)
 	clear(ec.queue)

@@ -101,6 +101,16 @@ type Result struct {
 	Fired    []Fired
 	Failures []Failure
 	Trace    []Step
+	credits  slab[Credit] // what Effects' *Credit point to, with EvaluateInto
+}
+
+// reset empties the result for EvaluateInto, keeping its storage.
+func (r *Result) reset() {
+	clear(r.Effects)
+	clear(r.Fired)
+	clear(r.Failures)
+	r.Effects, r.Fired, r.Failures, r.Trace = r.Effects[:0], r.Fired[:0], r.Failures[:0], nil
+	r.credits.reset()
 }
 
 // evalMode separates live evaluation from dry runs.
@@ -119,39 +129,56 @@ type evalMode struct {
 // that fails at run time is reported in Result.Failures and counted towards
 // its auto-disable.
 func (e *Engine) Evaluate(ctx context.Context, set *RuleSet, ev Event) (Result, error) {
-	return e.evaluate(ctx, set, ev, evalMode{engine: e, state: e.o.State})
+	var res Result
+	err := e.evaluate(ctx, set, ev, evalMode{engine: e, state: e.o.State}, &res, false)
+	return res, err
 }
 
-func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMode) (Result, error) {
+// EvaluateInto is Evaluate writing into res and reusing its storage: the
+// slices and credits of what res held before are overwritten, so it is for
+// a caller done with the previous result (the Runner between batches, a
+// loop over events). Evaluating that way allocates next to nothing.
+func (e *Engine) EvaluateInto(ctx context.Context, set *RuleSet, ev Event, res *Result) error {
+	return e.evaluate(ctx, set, ev, evalMode{engine: e, state: e.o.State}, res, true)
+}
+
+// evaluate evaluates ev into res (see getCtx for reuse). On error res
+// holds only the failures reported before it.
+func (e *Engine) evaluate(ctx context.Context, set *RuleSet, ev Event, m evalMode, res *Result, reuse bool) error {
 	// One pooled context serves the event and the events it chains into:
 	// effects and fired rules collect in its scratch slices and are copied
-	// out once, into chunks shared by many results (see arena).
-	ec := e.getCtx(ctx, m, set)
+	// out once, into res or chunks shared by many results (see arena).
+	ec := e.getCtx(ctx, m, set, res, reuse)
 	defer e.putCtx(ec)
-	var res Result
-	if err := e.evaluateOne(ec, &ev, &res); err != nil {
-		return Result{Failures: res.Failures}, err
+	if err := e.evaluateOne(ec, &ev, res); err != nil {
+		return err
 	}
-	return e.chained(ec, res)
+	return e.chained(ec)
 }
 
 // chained evaluates the events queued in ec (breadth first; most events
-// chain none) and completes res.
-func (e *Engine) chained(ec *evalCtx, res Result) (Result, error) {
+// chain none) and completes ec's result.
+func (e *Engine) chained(ec *evalCtx) error {
+	res := ec.res
 	for next := 0; next < len(ec.queue); next++ {
-		if err := e.evaluateOne(ec, &ec.queue[next], &res); err != nil {
-			return Result{Failures: res.Failures}, err
+		if err := e.evaluateOne(ec, &ec.queue[next], res); err != nil {
+			return err
 		}
 	}
-	res.Effects = ec.effArena.copyOf(ec.effects)
-	res.Fired = ec.firedArena.copyOf(ec.fired)
+	if ec.reuse {
+		res.Effects = append(res.Effects, ec.effects...)
+		res.Fired = append(res.Fired, ec.fired...)
+	} else {
+		res.Effects = ec.effArena.copyOf(ec.effects)
+		res.Fired = ec.firedArena.copyOf(ec.fired)
+	}
 	if ec.mode.tracing != nil {
 		res.Trace = *ec.mode.tracing
 	}
 	if e.o.Metrics != nil && !ec.mode.dryRun {
-		e.o.Metrics.observe(&res)
+		e.o.Metrics.observe(res)
 	}
-	return res, nil
+	return nil
 }
 
 // evaluateOne evaluates one event, collecting its effects and fired rules

@@ -109,7 +109,7 @@ func TestChaining(t *testing.T) {
 		send := res.Effects[1].(rules.SendMessage)
 		require.Equal(t, "<@1> reached level 3", send.Content)
 		require.Equal(t, []int64{1}, send.Chain)
-		credit := res.Effects[2].(rules.Credit)
+		credit := res.Effects[2].(*rules.Credit)
 		require.Equal(t, int64(30), credit.Amount)
 		require.Len(t, res.Fired, 2)
 	})

@@ -300,7 +300,7 @@ func TestInstallClassicIsIdempotent(t *testing.T) {
 	set := rules.NewRuleSet(b.tenant, b.guild, crs, zs)
 	res := eval(t, engine(t, rules.StaticFacts{}, nil), set, msg(1, t0, 50))
 	require.Len(t, res.Effects, 1)
-	require.Equal(t, int64(10), res.Effects[0].(rules.Credit).Amount)
+	require.Equal(t, int64(10), res.Effects[0].(*rules.Credit).Amount)
 }
 
 func TestAutoDisableThroughTheStore(t *testing.T) {
