@@ -210,7 +210,7 @@ func (c *gwConn) readLoop() {
 			if errors.As(err, &ce) && (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) {
 				// Discord ends the session when the client closes with 1000/1001.
 				if s := c.sess.Load(); s != nil {
-					c.srv.invalidateSession(s)
+					c.srv.invalidateSession(s, CauseClientClose)
 				}
 			}
 			c.drop()
@@ -229,7 +229,7 @@ func (c *gwConn) armWatchdog() {
 	if c.watchdog == nil {
 		c.watchdog = time.AfterFunc(timeout, func() {
 			if s := c.sess.Load(); s != nil {
-				c.srv.invalidateSession(s)
+				c.srv.invalidateSession(s, CauseHeartbeatTimeout)
 			}
 			c.closeWith(4009, "Session timed out")
 		})

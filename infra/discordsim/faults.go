@@ -94,7 +94,7 @@ func (f *Faults) InvalidSession(shard int, resumable bool) int {
 			continue
 		}
 		if sess := c.sess.Load(); sess != nil {
-			f.s.invalidateSession(sess)
+			f.s.invalidateSession(sess, CauseFault)
 		}
 		c.sendRaw(frameInvalidFalse)
 	}
@@ -108,7 +108,7 @@ func (f *Faults) Close(shard int, code int) int {
 	for _, c := range cs {
 		if code == CloseInvalidSeq || code == CloseSessionTimedOut {
 			if sess := c.sess.Load(); sess != nil {
-				f.s.invalidateSession(sess)
+				f.s.invalidateSession(sess, CauseFault)
 			}
 		}
 		c.closeWith(code, "fault injected")

@@ -148,6 +148,7 @@ func (s *Server) handleIdentify(c *gwConn, raw json.RawMessage) {
 	defer s.dispatchMu.Unlock()
 	ready, creates := s.readyPayloads(sess)
 	s.hub.add(sess)
+	s.logSession(SessionIdentified, sess, 0, "")
 	sess.mu.Lock()
 	sess.pushLocked("READY", ready)
 	for _, gc := range creates {
@@ -229,15 +230,13 @@ func (s *Server) handleResume(c *gwConn, raw json.RawMessage) {
 	}
 	sess := s.hub.get(d.SessionID)
 	if sess == nil {
-		s.stats.resumesFailed.Add(1)
-		c.sendRaw(frameInvalidFalse)
+		s.refuseResume(c, d.SessionID, *d.Seq)
 		return
 	}
 	sess.mu.Lock()
 	if sess.dead || !sess.replayableLocked(*d.Seq) {
 		sess.mu.Unlock()
-		s.stats.resumesFailed.Add(1)
-		c.sendRaw(frameInvalidFalse)
+		s.refuseResume(c, d.SessionID, *d.Seq)
 		return
 	}
 	old := sess.conn
@@ -256,14 +255,32 @@ func (s *Server) handleResume(c *gwConn, raw json.RawMessage) {
 		old.closeWith(CloseUnknownError, "Session resumed on another connection")
 	}
 	s.stats.resumes.Add(1)
+	s.logSession(SessionResumed, sess, *d.Seq, "")
 	c.log.Info("session resumed", slog.String("session_id", sess.id), slog.Int("from_seq", *d.Seq), slog.Int("replayed", len(missed)))
 }
 
-// invalidateSession ends a session: it can no longer be resumed.
-func (s *Server) invalidateSession(sess *session) {
+// refuseResume answers a RESUME that cannot be honoured with op 9 false,
+// and logs why (the cause of the session's end, when it was ended).
+func (s *Server) refuseResume(c *gwConn, id string, seq int) {
+	s.stats.resumesFailed.Add(1)
+	e := SessionEvent{Index: uint64(s.gt.len()), Time: s.clock.Now(), Kind: SessionResumeRefused, SessionID: id, Shard: -1, Seq: seq, Cause: "unknown_session"}
+	if end, ok := s.sessLog.ended(id); ok {
+		e.Shard, e.Cause = end.Shard, end.Cause
+	} else if sess := s.hub.get(id); sess != nil {
+		e.Shard, e.Cause = sess.shardID, "not_replayable"
+	}
+	s.sessLog.add(e)
+	c.sendRaw(frameInvalidFalse)
+}
+
+// invalidateSession ends a session: it can no longer be resumed. cause is
+// one of the Cause* constants.
+func (s *Server) invalidateSession(sess *session, cause string) {
 	sess.mu.Lock()
 	sess.dead = true
+	last := sess.seq
 	sess.mu.Unlock()
+	s.logSession(SessionInvalidated, sess, last, cause) // before a RESUME can find it gone
 	s.hub.remove(sess)
 }
 
@@ -274,7 +291,7 @@ func (s *Server) expireSessions(now time.Time) {
 		expired := sess.conn == nil && !sess.detachedAt.IsZero() && now.Sub(sess.detachedAt) > s.cfg.SessionTTL
 		sess.mu.Unlock()
 		if expired {
-			s.invalidateSession(sess)
+			s.invalidateSession(sess, CauseExpired)
 		}
 	}
 }

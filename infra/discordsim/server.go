@@ -26,8 +26,10 @@ type Server struct {
 	world *world
 	hub   *sessionHub
 	gt    *groundTruth
-	stats *stats
-	token string
+	// sessLog records each session's identify, resumes and end.
+	sessLog *sessionLog
+	stats   *stats
+	token   string
 
 	limiter      *identifyLimiter
 	faults       *Faults
@@ -75,7 +77,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	clock := newSimClock(cfg.SimStart)
 	s := &Server{
 		cfg: cfg, log: logger.With(slog.String("component", "discordsim")), clock: clock,
-		world: generateWorld(cfg, clock), hub: newSessionHub(), gt: gt, stats: newStats(),
+		world: generateWorld(cfg, clock), hub: newSessionHub(), gt: gt, sessLog: newSessionLog(), stats: newStats(),
 		limiter: newIdentifyLimiter(cfg), interactions: newInteractionStore(), oauth: newOAuthStore(),
 		restLimits: newRESTLimiter(cfg.RESTBucketLimit, cfg.RESTBucketWindow),
 		rng:        rand.New(rand.NewPCG(cfg.Seed, 0xac7)),
