@@ -21,11 +21,14 @@ const maxDetails = 200
 // explain names the lost and duplicated rows: messages one by one (they
 // have ids), other events per (type, guild, user), where the lake cannot
 // say which of a member's events is the missing one.
-func explain(ctx context.Context, sc *scratch, exp gateway.Expected, records []discordsim.Record, rep *Report) error {
+func explain(ctx context.Context, sc *scratch, exp gateway.Expected, records []discordsim.Record, sessions []discordsim.SessionEvent, rep *Report) error {
 	if dir := os.Getenv("SYNAPSE_CAPTURE_TRACE_DIR"); dir != "" {
 		// With the workers' traces of received and committed dispatches,
 		// the ground truth tells where each event went missing.
-		if err := writeRecords(filepath.Join(dir, "groundtruth.ndjson"), records); err != nil {
+		if err := writeNDJSON(filepath.Join(dir, "groundtruth.ndjson"), records); err != nil {
+			return err
+		}
+		if err := writeNDJSON(filepath.Join(dir, "sessions.ndjson"), sessions); err != nil {
 			return err
 		}
 	}
@@ -189,7 +192,7 @@ func (rep *Report) faultBefore(idx uint64) string {
 	return fmt.Sprintf("%s shard %d, %d events after it", last.Kind, last.Shard, idx-last.Index)
 }
 
-func writeRecords(path string, records []discordsim.Record) error {
+func writeNDJSON[T any](path string, records []T) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err

@@ -45,12 +45,21 @@ type Options struct {
 
 // Report is the one JSON line `synapse loadtest --json` prints.
 type Report struct {
-	Profile         string  `json:"profile"`
-	EventsSent      int     `json:"events_sent"`   // lake rows the dispatched events should produce
-	EventsStored    int     `json:"events_stored"` // lake rows present (synthetic voice rows excluded)
-	Lost            int     `json:"lost"`
-	Duplicates      int     `json:"duplicates"`
-	Undeliverable   int     `json:"undeliverable"` // dispatched while no session existed to receive them (Discord drops these too)
+	Profile       string `json:"profile"`
+	EventsSent    int    `json:"events_sent"`   // lake rows the dispatched events should produce
+	EventsStored  int    `json:"events_stored"` // lake rows present (synthetic voice rows excluded)
+	Lost          int    `json:"lost"`
+	Duplicates    int    `json:"duplicates"`
+	Undeliverable int    `json:"undeliverable"` // dispatched while no session existed to receive them (Discord drops these too), or unreplayed, or deleted in a gap
+	// Unreplayed counts events a session did receive that no client can get
+	// any more: after the sequence a successor asked to resume from, on a
+	// session the server had ended first (chaos: the SIGKILLed worker's
+	// session, invalidated before the takeover). Messages among them are
+	// still expected (channel history has them) unless deleted in the gap.
+	Unreplayed int `json:"unreplayed,omitempty"`
+	// DeletedInGap counts messages no client received that were deleted
+	// before their shard had a session again (included in Undeliverable).
+	DeletedInGap    int     `json:"deleted_in_gap,omitempty"`
 	EventsPerSec    float64 `json:"events_per_sec"`
 	IngestLagP50MS  float64 `json:"ingest_lag_p50_ms"`
 	IngestLagP99MS  float64 `json:"ingest_lag_p99_ms"`

@@ -76,9 +76,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := generate(ctx, o, sim, inject); err != nil {
 		return rep, err
 	}
-	records := sim.GroundTruth()
-	exp := gateway.ExpectFromGroundTruth(records)
-	rep.EventsSent, rep.Undeliverable = exp.Total(), exp.Undeliverable
+	records, received := expectable(sim, &rep)
+	exp := gateway.ExpectFromGroundTruth(received)
+	rep.EventsSent, rep.Undeliverable, rep.DeletedInGap = exp.Total(), exp.Undeliverable, exp.GoneInGap
 	// The naive writer cannot keep up with max traffic: give it as long
 	// again as the traffic took, and report what it managed.
 	wait := 10 * time.Minute
@@ -91,13 +91,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	// the ground truth as it stands once capture caught up, not as it was
 	// when generation ended, or those messages count as duplicates.
 	for i := 0; i < 3 && ctx.Err() == nil; i++ {
-		more := sim.GroundTruth()
-		if len(more) == len(records) {
+		if len(sim.GroundTruth()) == len(records) {
 			break
 		}
-		records = more
-		exp = gateway.ExpectFromGroundTruth(records)
-		rep.EventsSent, rep.Undeliverable = exp.Total(), exp.Undeliverable
+		records, received = expectable(sim, &rep)
+		exp = gateway.ExpectFromGroundTruth(received)
+		rep.EventsSent, rep.Undeliverable, rep.DeletedInGap = exp.Total(), exp.Undeliverable, exp.GoneInGap
 		lastCommit = waitCaughtUp(ctx, sc, exp.Total(), &lags, wait)
 	}
 	if c != nil {
@@ -106,7 +105,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := compare(ctx, sc, exp, &rep); err != nil {
 		return rep, err
 	}
-	if err := explain(ctx, sc, exp, records, &rep); err != nil {
+	if err := explain(ctx, sc, exp, records, sim.SessionLog(), &rep); err != nil {
 		return rep, err
 	}
 	if d := lastCommit.Sub(genStart).Seconds(); d > 0 {
@@ -193,6 +192,16 @@ func generate(ctx context.Context, o Options, sim *discordsim.Server, inject fun
 		err = ctx.Err()
 	}
 	return err
+}
+
+// expectable returns the ground truth as recorded, and as a client can
+// still have received it: without the deliveries on a session the server
+// ended before a successor could resume it (see
+// discordsim.WithoutUnreplayed), which no client can get any more.
+func expectable(sim *discordsim.Server, rep *Report) (records, received []discordsim.Record) {
+	records = sim.GroundTruth()
+	received, rep.Unreplayed = discordsim.WithoutUnreplayed(records, sim.SessionLog())
+	return records, received
 }
 
 // delivered keeps the records some session received, and every message

@@ -20,6 +20,9 @@ type Expected struct {
 	// messages, which capture backfills): Discord would not send them to
 	// anyone either.
 	Undeliverable int
+	// GoneInGap counts the messages among them that no session received
+	// and that were deleted before their shard had a session again.
+	GoneInGap int
 }
 
 // ExpectedItem is one expected non-message lake row.
@@ -74,6 +77,7 @@ func ExpectFromGroundTruth(records []discordsim.Record) Expected {
 		case "MESSAGE_CREATE":
 			if gone[r.Index] {
 				exp.Undeliverable++
+				exp.GoneInGap++
 				continue
 			}
 			id, _ := strconv.ParseInt(r.Key, 10, 64)
