@@ -3,6 +3,8 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
@@ -24,59 +26,94 @@ const backfillMargin = 30 * time.Second
 // logged.
 const maxBackfillPages = 1000
 
+// backfillChannels bounds how many channels of a guild are read at once.
+const backfillChannels = 8
+
 // backfill recovers the messages of a gap that Discord will not replay (a
 // session that could not be resumed), from each text channel's history.
 // The lake's unique index drops the messages capture already had. Only
 // messages can be recovered: reactions, voice and member events of the gap
 // are gone, as Discord keeps no history of them.
+//
+// Channels are read at the same time, each from its newest message back
+// to the margin before the gap: a message of the gap is in history only
+// until someone deletes it, and the gap is the newest part of the window.
+// Reading each channel from the margin forward, one channel after
+// another, reached the gap of the last channels only after every older
+// page — in the chaos load test, a message written in the gap and deleted
+// 26 ms after the new session's READY was gone by then, and lost.
 func (s *shardRun) backfill(ctx context.Context, gg discord.GatewayGuild, tenantID int64, since time.Time) {
 	if s.w.rest == nil {
 		return
 	}
 	after := snowflake.ID(lake.MintSnowflake(since.Add(-backfillMargin), 0))
-	recovered := 0
+	var wg sync.WaitGroup
+	var recovered atomic.Int64
+	slots := make(chan struct{}, backfillChannels)
 	for _, ch := range gg.Channels {
 		switch ch.Type() {
 		case discord.ChannelTypeGuildText, discord.ChannelTypeGuildNews:
 		default:
 			continue
 		}
-		cursor := after
-		for page := 0; page < maxBackfillPages; page++ {
-			msgs, err := s.w.rest.GetMessages(ch.ID(), 0, 0, cursor, 100, rest.WithCtx(ctx))
-			if err != nil {
-				s.log.Warn("backfill: channel history", slog.Int64("channel_id", int64(ch.ID())), slog.Any("err", err))
-				break
+		wg.Add(1)
+		go func(channelID snowflake.ID) {
+			defer wg.Done()
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
 			}
-			var events []lake.Event
-			for _, m := range msgs {
-				if m.ID > cursor {
-					cursor = m.ID
-				}
-				if m.GuildID == nil {
-					m.GuildID = &gg.ID // history omits it
-				}
-				if ev, ok := messageEvent(m, tenantID, false); ok {
-					ev.Flags |= lake.FlagBackfilled
-					events = append(events, ev)
-				}
+			defer func() { <-slots }()
+			recovered.Add(int64(s.backfillChannel(ctx, gg.ID, channelID, tenantID, after)))
+		}(ch.ID())
+	}
+	wg.Wait()
+	s.log.Info("backfilled a gap from channel history", slog.Int64("guild_id", int64(gg.ID)),
+		slog.Time("since", since), slog.Int64("messages", recovered.Load()))
+}
+
+// backfillChannel reads one channel's history from its newest message back
+// to after, and returns how many messages it handed to the pipeline.
+func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowflake.ID, tenantID int64, after snowflake.ID) int {
+	recovered := 0
+	var before snowflake.ID // zero: the newest page
+	for page := 0; page < maxBackfillPages; page++ {
+		msgs, err := s.w.rest.GetMessages(channelID, 0, before, 0, 100, rest.WithCtx(ctx))
+		if err != nil {
+			s.log.Warn("backfill: channel history", slog.Int64("channel_id", int64(channelID)), slog.Any("err", err))
+			return recovered
+		}
+		done := len(msgs) < 100
+		var events []lake.Event
+		for _, m := range msgs {
+			if before == 0 || m.ID < before {
+				before = m.ID
 			}
-			if len(events) > 0 {
-				// Sequence 0: backfilled rows move no checkpoint.
-				if err := s.w.pipe.submit(ctx, item{shard: s, events: events, received: time.Now()}); err != nil {
-					return
-				}
-				recovered += len(events)
+			if m.ID <= after {
+				done = true // older than the margin: capture had it
+				continue
 			}
-			if len(msgs) < 100 {
-				break
+			if m.GuildID == nil {
+				m.GuildID = &guildID // history omits it
 			}
-			if page == maxBackfillPages-1 {
-				s.log.Error("backfill: channel history longer than the backfill bound; later messages of the gap are not recovered",
-					slog.Int64("channel_id", int64(ch.ID())), slog.Int("pages", maxBackfillPages))
+			if ev, ok := messageEvent(m, tenantID, false); ok {
+				ev.Flags |= lake.FlagBackfilled
+				events = append(events, ev)
 			}
 		}
+		if len(events) > 0 {
+			// Sequence 0: backfilled rows move no checkpoint.
+			if err := s.w.pipe.submit(ctx, item{shard: s, events: events, received: time.Now()}); err != nil {
+				return recovered
+			}
+			recovered += len(events)
+		}
+		if done {
+			return recovered
+		}
 	}
-	s.log.Info("backfilled a gap from channel history", slog.Int64("guild_id", int64(gg.ID)),
-		slog.Time("since", since), slog.Int("messages", recovered))
+	s.log.Error("backfill: channel history longer than the backfill bound; the oldest messages of the margin are not recovered",
+		slog.Int64("channel_id", int64(channelID)), slog.Int("pages", maxBackfillPages))
+	return recovered
 }

@@ -1,0 +1,82 @@
+package gateway_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/disgoorg/disgo/rest"
+	"github.com/disgoorg/snowflake/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/lake"
+	"github.com/synapsehq/synapse/infra/discordsim"
+	"github.com/synapsehq/synapse/infra/testenv"
+	"github.com/synapsehq/synapse/workers/gateway"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
+)
+
+// afterFirstRead runs once, after the first channel-history page of one
+// channel has been answered.
+type afterFirstRead struct {
+	rest.Rest
+	channel snowflake.ID
+	once    sync.Once
+	then    func()
+}
+
+func (r *afterFirstRead) GetMessages(channelID, around, before, after snowflake.ID, limit int, opts ...rest.RequestOpt) ([]discord.Message, error) {
+	msgs, err := r.Rest.GetMessages(channelID, around, before, after, limit, opts...)
+	if channelID == r.channel && err == nil {
+		r.once.Do(r.then)
+	}
+	return msgs, err
+}
+
+// A message written while no session exists is in channel history only
+// until someone deletes it. In the chaos load test one was deleted 26 ms
+// after the new session's READY, and the backfill, which read each channel
+// from the margin before the gap forward (and one channel after another),
+// reached it only after that: it was lost. The backfill reads the gap, the
+// newest part of history, first: a message deleted as soon as its channel's
+// first page has been read is kept.
+func TestBackfillReadsTheGapBeforeTheMargin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards = 1, 1
+	db := testenv.DB(t)
+	sim := gatewaytest.Sim(t, cfg)
+	guild := sim.Guilds()[0]
+	channel := guild.Channels["general"]
+	require.NotZero(t, channel, "the synthetic guild has a #general")
+	var gap *discordsim.Message
+	hook := &afterFirstRead{Rest: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...)), channel: snowflake.ID(channel)}
+	hook.then = func() { require.NoError(t, sim.DeleteMessage(ctx, channel, gap.ID)) } // someone deletes it
+	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
+	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
+	send := func(n int) *discordsim.Message {
+		var m *discordsim.Message
+		for i := 0; i < n; i++ {
+			var err error
+			m, err = sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1+i%5], Content: "hello there"})
+			require.NoError(t, err)
+		}
+		return m
+	}
+	const margin = 150 // more than one page, all inside the 30 s margin
+	send(margin)
+	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == margin }, 20*time.Second, 20*time.Millisecond)
+
+	require.Equal(t, 1, sim.Faults().InvalidSession(0, false))
+	gap = send(1)
+	recs := sim.GroundTruth()
+	require.Empty(t, recs[len(recs)-1].Deliveries, "written while no session exists")
+	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == margin+1 }, 20*time.Second, 20*time.Millisecond,
+		"the gap's message is backfilled, though deleted once its channel's first page was read")
+	var flags int16
+	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT flags FROM event_lake WHERE source_id = $1", int64(gap.ID)).Scan(&flags))
+	require.NotZero(t, flags&int16(lake.FlagBackfilled))
+}
