@@ -132,6 +132,14 @@
 // Config.GroundTruthFile (NDJSON, complete) expose them; memory keeps the
 // latest Config.GroundTruthLimit records.
 //
+// SessionLog() records each session's life: identified, resumed (from the
+// seq the client named), resume_refused (the seq named, and the cause of the
+// session's end) and invalidated (fault, client_close, heartbeat_timeout or
+// expired). WithoutUnreplayed uses it to take away the deliveries no client
+// can get any more: after the seq of a refused resume, on a session the
+// server itself ended (a crashed client's session invalidated before its
+// successor resumed it).
+//
 // # Faults
 //
 // Faults() (or ApplyFault with a FaultRequest, a scenario `fault` step, POST
