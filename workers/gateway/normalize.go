@@ -32,12 +32,13 @@ func (n *normalizer) now() time.Time { return n.clock.now() }
 // discordClock tells the time on Discord's side for events Discord does not
 // timestamp (voice, reactions, leaves): the newest snowflake time seen,
 // advanced by the local time elapsed since. Against Discord it is the wall
-// clock corrected for skew; against the simulator it follows simulated
-// time, so voice durations and partitions agree with the messages around
-// them even when a day is replayed in a minute.
+// clock corrected for skew and for how far behind the stream runs; against
+// the simulator it follows simulated time, so voice durations and
+// partitions agree with the messages around them even when a day is
+// replayed in a minute.
 type discordClock struct {
 	wall   func() time.Time
-	anchor time.Time // a snowflake's time
+	anchor time.Time // the newest snowflake's time
 	seenAt time.Time // wall time when it arrived
 }
 
@@ -49,9 +50,19 @@ func (c *discordClock) now() time.Time {
 	return c.anchor.Add(w.Sub(c.seenAt))
 }
 
-// observe moves the clock forward to a snowflake's time (never back).
+// observe re-anchors the clock on a newer snowflake, even one older than
+// now(): when the stream falls behind (a backlog at Discord, a replay), a
+// snowflake arrives later after its time than the previous one did, and
+// the clock steps back to it. Measured from the old anchor instead,
+// reactions and voice events were stamped (and their ids minted) seconds
+// after the messages received with them, ever more as the backlog grew,
+// which also scattered the lake's inserts across its natural-key index.
+// Holding the clock until the stream caught up would be no better: events
+// minted meanwhile would share one millisecond, and their ids only the
+// low bits. A step back is as long as the stream fell behind since the
+// previous message (a voice duration spanning it is clamped at 0).
 func (c *discordClock) observe(t time.Time) {
-	if c.anchor.IsZero() || t.After(c.now()) {
+	if c.anchor.IsZero() || t.After(c.anchor) {
 		c.anchor, c.seenAt = t, c.wall()
 	}
 }
