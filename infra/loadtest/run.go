@@ -112,7 +112,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		rep.EventsPerSec = float64(rep.EventsStored) / d
 	}
 	rep.IngestLagP50MS, rep.IngestLagP99MS = lags.percentile(0.50), lags.percentile(0.99)
-	if rep.BytesPerEvent, err = bytesPerEvent(ctx, sc, rep.EventsStored); err != nil {
+	if rep.BytesPerEvent, rep.BytesPerEventAtRest, err = bytesPerEvent(ctx, sc, rep.EventsStored); err != nil {
 		return rep, err
 	}
 	rep.RSSMB = peakRSSMB()
@@ -302,22 +302,41 @@ func compare(ctx context.Context, sc *scratch, exp gateway.Expected, rep *Report
 	return rows.Err()
 }
 
-func bytesPerEvent(ctx context.Context, sc *scratch, stored int) (float64, error) {
+// bytesPerEvent is the lake's size on disk (every partition's heap, indexes
+// and their free-space and visibility maps) per stored event, as written
+// and once compacted.
+func bytesPerEvent(ctx context.Context, sc *scratch, stored int) (live, atRest float64, err error) {
 	if stored == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	if _, err := sc.db.Pool.Exec(ctx, "VACUUM ANALYZE event_lake"); err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	size := func() (float64, error) {
+		parts, err := lake.Partitions(ctx, sc.db.Pool)
+		if err != nil {
+			return 0, err
+		}
+		var b int64
+		for _, p := range parts {
+			b += p.Bytes
+		}
+		return float64(b) / float64(stored), nil
+	}
+	if live, err = size(); err != nil {
+		return 0, 0, err
 	}
 	parts, err := lake.Partitions(ctx, sc.db.Pool)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var b int64
 	for _, p := range parts {
-		b += p.Bytes
+		if _, _, err := lake.CompactPartition(ctx, sc.db.Pool, p.Name); err != nil {
+			return 0, 0, err
+		}
 	}
-	return float64(b) / float64(stored), nil
+	atRest, err = size()
+	return live, atRest, err
 }
 
 // peakRSSMB reads the process's high-water resident set size (Linux).

@@ -187,3 +187,37 @@ func TestRelayHoldsWhileRulesQueueIsBacklogged(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return outbox() == 0 }, 5*time.Second, 20*time.Millisecond)
 }
+
+// The hourly partitions job creates the coming days and compacts the
+// closed ones, once each.
+func TestPartitionsJobCreatesAheadAndCompactsClosedDays(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	m := maintenance(t, db)
+	_, err := lake.NewWriter(db.Pool).Write(ctx, lake.Batch{Events: []lake.Event{
+		ev(1, 10, 100, now.Add(-30*time.Hour), 1), ev(1, 10, 100, now.Add(-time.Hour), 2),
+	}})
+	require.NoError(t, err)
+	require.NoError(t, m.Partitions(ctx))
+	parts, err := lake.Partitions(ctx, db.Pool)
+	require.NoError(t, err)
+	require.Equal(t, lake.PartitionName(now.AddDate(0, 0, 7)), parts[len(parts)-1].Name)
+	var compacted []string
+	rows, err := db.Pool.Query(ctx, `SELECT partition FROM lake_compactions ORDER BY 1`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var p string
+		require.NoError(t, rows.Scan(&p))
+		compacted = append(compacted, p)
+	}
+	require.NoError(t, rows.Err())
+	// Yesterday (closed 12 h ago) is compacted; today is still being written.
+	require.Equal(t, []string{lake.PartitionName(now.Add(-24 * time.Hour))}, compacted)
+	require.NoError(t, m.Partitions(ctx))
+	var at1, at2 time.Time
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT compacted_at FROM lake_compactions`).Scan(&at1))
+	require.NoError(t, m.Partitions(ctx))
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT compacted_at FROM lake_compactions`).Scan(&at2))
+	require.Equal(t, at1, at2, "compacted once")
+}

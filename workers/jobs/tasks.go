@@ -64,6 +64,7 @@ type Maintenance struct {
 	now     func() time.Time
 	drift   prometheus.Counter
 	dropped prometheus.Counter
+	saved   prometheus.Counter
 }
 
 // NewMaintenance registers its metrics on reg.
@@ -71,8 +72,9 @@ func NewMaintenance(pool *pgxpool.Pool, log *slog.Logger, reg prometheus.Registe
 	m := &Maintenance{pool: pool, log: log, now: time.Now,
 		drift:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_counter_drift_total", Help: "Counter rows found out of step with the lake and repaired."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_partitions_dropped_total", Help: "Daily partitions dropped by retention."}),
+		saved:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_compaction_saved_bytes_total", Help: "Disk space freed by compacting closed days' indexes."}),
 	}
-	reg.MustRegister(m.drift, m.dropped)
+	reg.MustRegister(m.drift, m.dropped, m.saved)
 	return m
 }
 
@@ -92,12 +94,22 @@ func (m *Maintenance) Register(mux *asynq.ServeMux) {
 	})
 }
 
-// Partitions creates yesterday's through next week's daily partitions.
+// Partitions creates yesterday's through next week's daily partitions, and
+// compacts the days closed since the last run (see lake.CompactPartition).
 func (m *Maintenance) Partitions(ctx context.Context) error {
 	now := m.now().UTC()
 	created, err := lake.EnsurePartitions(ctx, m.pool, now.Add(-24*time.Hour), now.Add(7*24*time.Hour))
 	if len(created) > 0 {
 		m.log.Info("lake partitions created", slog.Any("partitions", created))
+	}
+	if err != nil {
+		return err
+	}
+	compacted, err := lake.CompactClosed(ctx, m.pool, now)
+	for _, c := range compacted {
+		m.log.Info("lake partition compacted", slog.String("partition", c.Partition),
+			slog.Int64("bytes_before", c.BytesBefore), slog.Int64("bytes_after", c.BytesAfter))
+		m.saved.Add(float64(max(c.BytesBefore-c.BytesAfter, 0)))
 	}
 	return err
 }
