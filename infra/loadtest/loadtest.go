@@ -64,6 +64,10 @@ type Report struct {
 	IngestLagP50MS  float64 `json:"ingest_lag_p50_ms"`
 	IngestLagP99MS  float64 `json:"ingest_lag_p99_ms"`
 	BytesPerEvent   float64 `json:"bytes_per_event"`
+	// BytesPerEventAtRest is BytesPerEvent once the days written are
+	// compacted, as the partitions job does after each day closes
+	// (lake.CompactPartition): what a day costs for its retention.
+	BytesPerEventAtRest float64 `json:"bytes_per_event_at_rest"`
 	RSSMB           float64 `json:"rss_mb"` // peak RSS of this process (simulator included)
 	WallSeconds     float64 `json:"wall_seconds"`
 	TakeoverSeconds float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
@@ -191,6 +195,11 @@ func simConfig(profile string) discordsim.Config {
 	switch profile {
 	case ProfileRoadmap500:
 		cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 500, 1
+		// The simulated day starts at a midnight (see discordsim's server
+		// day): starting the clock there, rather than jumping to the next
+		// one once connected, keeps the events of connecting (voice
+		// states, joins) on the day's partition, not alone on the one before.
+		cfg.SimStart = cfg.SimStart.Truncate(24 * time.Hour)
 	default:
 		cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 8, 300, 4
 		cfg.MaxConcurrency = 4
