@@ -3,11 +3,8 @@ package gateway
 import (
 	"context"
 	"log/slog"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 
@@ -29,11 +26,14 @@ const maxBackfillPages = 1000
 // backfillChannels bounds how many channels of a guild are read at once.
 const backfillChannels = 8
 
-// backfill recovers the messages of a gap that Discord will not replay (a
-// session that could not be resumed), from each text channel's history.
-// The lake's unique index drops the messages capture already had. Only
-// messages can be recovered: reactions, voice and member events of the gap
-// are gone, as Discord keeps no history of them.
+// backfillChannel reads one channel's history from its newest message back
+// to after, and returns how many messages it handed to the pipeline.
+//
+// A gap's backfill (see gapFill) recovers this way the messages of a
+// session that could not be resumed, which Discord will not replay, from
+// each text channel's history. The lake's unique index drops the messages capture
+// already had. Only messages can be recovered: reactions, voice and member
+// events of the gap are gone, as Discord keeps no history of them.
 //
 // Channels are read at the same time, each from its newest message back
 // to the margin before the gap: a message of the gap is in history only
@@ -42,39 +42,6 @@ const backfillChannels = 8
 // another, reached the gap of the last channels only after every older
 // page — in the chaos load test, a message written in the gap and deleted
 // 26 ms after the new session's READY was gone by then, and lost.
-func (s *shardRun) backfill(ctx context.Context, gg discord.GatewayGuild, tenantID int64, since time.Time) {
-	if s.w.rest == nil {
-		return
-	}
-	after := snowflake.ID(lake.MintSnowflake(since.Add(-backfillMargin), 0))
-	var wg sync.WaitGroup
-	var recovered atomic.Int64
-	slots := make(chan struct{}, backfillChannels)
-	for _, ch := range gg.Channels {
-		switch ch.Type() {
-		case discord.ChannelTypeGuildText, discord.ChannelTypeGuildNews:
-		default:
-			continue
-		}
-		wg.Add(1)
-		go func(channelID snowflake.ID) {
-			defer wg.Done()
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-slots }()
-			recovered.Add(int64(s.backfillChannel(ctx, gg.ID, channelID, tenantID, after)))
-		}(ch.ID())
-	}
-	wg.Wait()
-	s.log.Info("backfilled a gap from channel history", slog.Int64("guild_id", int64(gg.ID)),
-		slog.Time("since", since), slog.Int64("messages", recovered.Load()))
-}
-
-// backfillChannel reads one channel's history from its newest message back
-// to after, and returns how many messages it handed to the pipeline.
 func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowflake.ID, tenantID int64, after snowflake.ID) int {
 	recovered := 0
 	var before snowflake.ID // zero: the newest page

@@ -80,3 +80,108 @@ func TestBackfillReadsTheGapBeforeTheMargin(t *testing.T) {
 	require.NoError(t, db.Pool.QueryRow(ctx, "SELECT flags FROM event_lake WHERE source_id = $1", int64(gap.ID)).Scan(&flags))
 	require.NotZero(t, flags&int16(lake.FlagBackfilled))
 }
+
+// servedMessage signals once a channel-history page holding one message
+// has been answered.
+type servedMessage struct {
+	rest.Rest
+	mu      sync.Mutex
+	message snowflake.ID
+	served  chan struct{}
+}
+
+func (r *servedMessage) GetMessages(channelID, around, before, after snowflake.ID, limit int, opts ...rest.RequestOpt) ([]discord.Message, error) {
+	msgs, err := r.Rest.GetMessages(channelID, around, before, after, limit, opts...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range msgs {
+		if r.message != 0 && m.ID == r.message {
+			close(r.served)
+			r.message = 0
+		}
+	}
+	return msgs, err
+}
+
+func (r *servedMessage) watch(id discordsim.ID) {
+	r.mu.Lock()
+	r.message = snowflake.ID(id)
+	r.mu.Unlock()
+}
+
+// The backfill of a gap starts without waiting for the database. It used
+// to start after GUILD_CREATE had registered the guild (four round trips,
+// one guild after another on the read loop); in the chaos load test a
+// message written 24 ms before the new IDENTIFY and deleted 25-30 ms
+// after READY was gone by then. Here the guild's row is locked, so that
+// registering it waits, until the gap's message has been read from
+// history: in the same process (READY: the channels it saw before) and on
+// a worker taking the shard over after its resume was refused (the
+// channels from Discord's REST, or GUILD_CREATE before registering).
+func TestBackfillStartsBeforeTheGuildIsRegistered(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		takeover bool
+	}{
+		{name: "same process, invalid session", takeover: false},
+		{name: "taken over, resume refused", takeover: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			cfg := simConfig()
+			cfg.Guilds, cfg.Shards = 1, 1
+			db := testenv.DB(t)
+			sim := gatewaytest.Sim(t, cfg)
+			guild := sim.Guilds()[0]
+			channel := guild.Channels["general"]
+			hook := &servedMessage{Rest: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...)), served: make(chan struct{})}
+			w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
+			require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
+			send := func() *discordsim.Message {
+				m, err := sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1], Content: "hello there"})
+				require.NoError(t, err)
+				return m
+			}
+			last := send()
+			require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 1 }, 20*time.Second, 20*time.Millisecond)
+
+			// Registering the guild again waits for this transaction
+			// (FOR NO KEY UPDATE leaves the lake's foreign keys free).
+			tx, err := db.Pool.Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+			_, err = tx.Exec(ctx, "SELECT 1 FROM guilds WHERE id = $1 FOR NO KEY UPDATE", int64(guild.ID))
+			require.NoError(t, err)
+
+			var gap *discordsim.Message
+			if tc.takeover {
+				w.StopShard(ctx, 0, 1)
+				gap = send()
+				hook.watch(gap.ID)
+				w2, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
+				require.NoError(t, w2.StartShard(ctx, 0, 1, 0, &gateway.Resume{SessionID: "ended-by-discord", Seq: 3,
+					LastEventAt: snowflake.ID(last.ID).Time()}))
+			} else {
+				require.Equal(t, 1, sim.Faults().InvalidSession(0, false))
+				gap = send()
+				hook.watch(gap.ID)
+				recs := sim.GroundTruth()
+				require.Empty(t, recs[len(recs)-1].Deliveries, "written while no session exists")
+			}
+			select {
+			case <-hook.served:
+			case <-time.After(20 * time.Second):
+				t.Fatal("the gap's message was not read from history while the guild's registration waited on the database")
+			}
+			require.NoError(t, sim.DeleteMessage(ctx, channel, gap.ID)) // someone deletes it
+			require.NoError(t, tx.Rollback(ctx))
+			require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 2 }, 20*time.Second, 20*time.Millisecond,
+				"the gap's message is backfilled, though deleted right after")
+			var flags int16
+			require.NoError(t, db.Pool.QueryRow(ctx, "SELECT flags FROM event_lake WHERE source_id = $1", int64(gap.ID)).Scan(&flags))
+			require.NotZero(t, flags&int16(lake.FlagBackfilled))
+		})
+	}
+}

@@ -41,10 +41,12 @@ func (s *shardRun) followDirectory(ev gateway.EventData, now time.Time) {
 		}
 	case gateway.EventChannelCreate:
 		s.queueChannel(e.GuildChannel, false)
+		s.noteHistory(e.GuildChannel, false)
 	case gateway.EventChannelUpdate:
 		s.queueChannel(e.GuildChannel, false)
 	case gateway.EventChannelDelete:
 		s.queueChannel(e.GuildChannel, true)
+		s.noteHistory(e.GuildChannel, true)
 	case gateway.EventGuildRoleCreate:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), role: roleRow(int64(e.GuildID), e.Role)})

@@ -3,6 +3,8 @@ package gateway
 import (
 	"time"
 
+	"github.com/disgoorg/snowflake/v2"
+
 	"github.com/synapsehq/synapse/engine/lake"
 )
 
@@ -16,6 +18,9 @@ type guildState struct {
 	voice      map[int64]*voiceSession
 	memberSigs map[int64]uint64    // what this shard last recorded per member (see noteMember)
 	joins      map[int64]time.Time // joined_at of the joins this shard emitted lately (see memberJoin)
+	// history lists the channels with message history, as last seen by
+	// this process (none for a guild restored from the database).
+	history []snowflake.ID
 }
 
 // voiceSession is one member's current stretch in one voice channel.

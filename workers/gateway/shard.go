@@ -40,11 +40,13 @@ type shardRun struct {
 	committedCond *sync.Cond
 	lastSeq       int64 // last sequence handed to the pipeline (read loop only)
 	// Read loop only: the session being captured, when its last event
-	// happened (Discord time), and the guilds of a new session whose gap
-	// since the previous one must be backfilled.
+	// happened (Discord time), the backfill of the gap before it when it
+	// could not be resumed, and the guilds of that gap whose GUILD_CREATE
+	// has not come yet (it may name channels the backfill does not read
+	// yet).
 	session     string
 	lastEventAt time.Time
-	gapSince    time.Time
+	gap         *gapFill
 	gapGuilds   map[int64]bool
 	isFenced    atomic.Bool
 	// orphanClosing: the gateway of a run that is over is being closed
@@ -110,14 +112,21 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	case gateway.EventReady:
 		// A new session after another one: Discord will not replay the gap.
 		if s.session != "" && e.SessionID != s.session && !s.lastEventAt.IsZero() {
-			s.gapSince, s.gapGuilds = s.lastEventAt, map[int64]bool{}
-			for _, g := range e.Guilds {
-				s.gapGuilds[int64(g.ID)] = true
-			}
-			s.log.Warn("session could not be resumed; backfilling messages of the gap", slog.Time("since", s.gapSince))
+			s.log.Warn("session could not be resumed; backfilling messages of the gap", slog.Time("since", s.lastEventAt))
+			s.startGap(e.Guilds)
 		}
 		s.session = e.SessionID
 	case gateway.EventGuildCreate:
+		// The gap's backfill first: it needs no database round trip when
+		// the guild's tenant is known (restored by LoadShard or seen
+		// before), and a message of the gap is in history only until
+		// someone deletes it.
+		gapUnfilled := s.gapGuilds[int64(e.ID)]
+		delete(s.gapGuilds, int64(e.ID))
+		if g := s.norm.guilds[int64(e.ID)]; gapUnfilled && g != nil {
+			go s.gap.fill(s.ctx, e.ID, g.tenantID, historyChannels(e.Channels))
+			gapUnfilled = false
+		}
 		var afk int64
 		if e.AfkChannelID != nil {
 			afk = int64(*e.AfkChannelID)
@@ -128,14 +137,14 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
+		s.norm.guilds[int64(e.ID)].history = historyChannels(e.Channels)
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), guild: guildListsOf(e.GatewayGuild)})
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), members: e.Members})
 		if needsMemberList(e.GatewayGuild) {
 			s.queueMemberRequest(int64(e.ID))
 		}
-		if s.gapGuilds[int64(e.ID)] {
-			delete(s.gapGuilds, int64(e.ID))
-			go s.backfill(s.ctx, e.GatewayGuild, entry.tenantID, s.gapSince)
+		if gapUnfilled { // a guild of the gap this shard had not seen: its tenant is known now
+			go s.gap.fill(s.ctx, e.ID, entry.tenantID, historyChannels(e.Channels))
 		}
 	case gateway.EventInteractionCreate:
 		if ai, ok := e.Interaction.(discord.ApplicationCommandInteraction); ok && s.w.cfg.Commands != nil {
@@ -170,6 +179,25 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	}
 	if err := s.w.pipe.submit(s.ctx, it); err != nil {
 		s.log.Warn("shard stopping with a dispatch not handed over; it will be replayed on resume", slog.Int("seq", seq))
+	}
+}
+
+// startGap starts backfilling the gap before a new session (READY), for
+// every guild whose tenant is known: from the channels this process last
+// saw of it, or else from Discord's list of them. GUILD_CREATE adds the
+// channels neither knew of, and the guilds of unknown tenant.
+func (s *shardRun) startGap(guilds []discord.UnavailableGuild) {
+	s.gap, s.gapGuilds = newGapFill(s, s.lastEventAt), map[int64]bool{}
+	for _, ug := range guilds {
+		s.gapGuilds[int64(ug.ID)] = true
+		g := s.norm.guilds[int64(ug.ID)]
+		switch {
+		case g == nil:
+		case len(g.history) > 0:
+			go s.gap.fill(s.ctx, ug.ID, g.tenantID, g.history)
+		default:
+			go s.gap.fillFromREST(s.ctx, ug.ID, g.tenantID)
+		}
 	}
 }
 
