@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/disgoorg/disgo/discord"
+	"github.com/uptrace/bun"
 
 	"github.com/synapsehq/synapse/tenants"
 )
@@ -65,8 +66,36 @@ func (s *shardRun) syncMembers(ctx context.Context, updates <-chan memberUpdate)
 }
 
 // applyDirectory applies a batch in order, merging runs of member upserts
-// for the same guild.
+// for the same guild, in one transaction: joins and leaves interleave, so
+// a batch is many statements, and committing each on its own cost a WAL
+// flush apiece, the database's busiest wait at max rate. The transaction
+// commits asynchronously (synchronous_commit off): the directory mirrors
+// Discord, and what a crash loses of its last moments the next
+// GUILD_CREATE and member sync put back. Should a statement fail, the
+// batch is applied again one update at a time, so one bad update costs
+// only itself.
 func (s *shardRun) applyDirectory(ctx context.Context, batch []memberUpdate) {
+	err := s.w.dir.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
+			return err
+		}
+		return s.eachDirectoryUpdate(batch, func(u memberUpdate) error { return applyOne(ctx, tx, u) })
+	})
+	if err == nil || ctx.Err() != nil {
+		return
+	}
+	s.log.Info("directory batch failed; applying its updates one by one", slog.Int("updates", len(batch)), slog.Any("err", err))
+	_ = s.eachDirectoryUpdate(batch, func(u memberUpdate) error {
+		if err := applyOne(ctx, s.w.dir.db, u); err != nil && ctx.Err() == nil {
+			s.log.Warn("directory sync failed", slog.Int64("guild_id", u.guildID), slog.Any("err", err))
+		}
+		return nil
+	})
+}
+
+// eachDirectoryUpdate calls apply for the batch's updates in order, runs of
+// member upserts for one guild merged into one; it stops at an error.
+func (s *shardRun) eachDirectoryUpdate(batch []memberUpdate, apply func(memberUpdate) error) error {
 	for i := 0; i < len(batch); {
 		u := batch[i]
 		j := i + 1
@@ -82,15 +111,16 @@ func (s *shardRun) applyDirectory(ctx context.Context, batch []memberUpdate) {
 				u.members = ms
 			}
 		}
-		if err := s.applyOne(ctx, u); err != nil && ctx.Err() == nil {
-			s.log.Warn("directory sync failed", slog.Int64("guild_id", u.guildID), slog.Any("err", err))
+		if err := apply(u); err != nil {
+			return err
 		}
 		i = j
 	}
+	return nil
 }
 
-func (s *shardRun) applyOne(ctx context.Context, u memberUpdate) error {
-	scope := tenants.NewStore(s.w.dir.db).ForTenant(u.tenantID)
+func applyOne(ctx context.Context, db bun.IDB, u memberUpdate) error {
+	scope := tenants.NewStore(db).ForTenant(u.tenantID)
 	switch {
 	case u.left != 0:
 		return scope.Members().MarkLeft(ctx, u.guildID, u.left, u.at)
