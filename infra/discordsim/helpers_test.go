@@ -12,16 +12,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testWriter routes slog output to t.Log.
-type testWriter struct{ t testing.TB }
+// testWriter routes slog output to t.Log until the test ends. disgo's
+// read goroutine can outlive gateway.Close and log on its way out; t.Log
+// after the test completed panics, so that output is dropped.
+type testWriter struct {
+	t    testing.TB
+	mu   sync.Mutex
+	done bool
+}
 
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(string(p))
+	}
 	return len(p), nil
 }
 
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	w := &testWriter{t: t}
+	t.Cleanup(func() {
+		w.mu.Lock()
+		w.done = true
+		w.mu.Unlock()
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
 // testConfig is small and fast: short heartbeats and identify windows.
