@@ -63,6 +63,15 @@ type Config struct {
 	MaxGuildsPerShard int
 	// HeartbeatInterval is sent in HELLO (41.25 s on Discord).
 	HeartbeatInterval time.Duration
+	// HeartbeatACKDelay is how long after a heartbeat its ACK goes out:
+	// the round trip of a real network, tens of milliseconds to Discord.
+	// Answered at once, over loopback, an ACK can reach disgo v0.19.6
+	// before its heartbeat goroutine stamps the beat as sent (it does so
+	// after the write returns): the beat then reads as unanswered, and the
+	// next tick closes a healthy connection as a zombie and resumes it a
+	// second later. No bot talking to Discord over a network sees that.
+	// Negative: no delay (tests of the race itself).
+	HeartbeatACKDelay time.Duration
 	// SendLimit payloads per SendWindow per connection, else close 4008 (120 / 60 s).
 	SendLimit  int
 	SendWindow time.Duration
@@ -108,6 +117,7 @@ func DefaultConfig() Config {
 		PrivilegedIntents:   IntentGuildMembers | IntentMessageContent,
 		MaxGuildsPerShard:   2500,
 		HeartbeatInterval:   41250 * time.Millisecond,
+		HeartbeatACKDelay:   20 * time.Millisecond,
 		SendLimit:           120,
 		SendWindow:          60 * time.Second,
 		ResumeBufferSize:    10000,
@@ -152,6 +162,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = d.HeartbeatInterval
+	}
+	if c.HeartbeatACKDelay == 0 {
+		c.HeartbeatACKDelay = min(d.HeartbeatACKDelay, c.HeartbeatInterval/10)
 	}
 	if c.SendLimit == 0 {
 		c.SendLimit = d.SendLimit

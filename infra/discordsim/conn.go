@@ -92,6 +92,21 @@ func (c *gwConn) enqueueDispatch(seq int, typ string, d []byte) {
 
 func (c *gwConn) sendRaw(b []byte) { c.enqueue(outItem{kind: itemRaw, d: b}) }
 
+// sendACK answers a heartbeat after Config.HeartbeatACKDelay (a network's
+// round trip). A connection made a zombie meanwhile sends none.
+func (c *gwConn) sendACK() {
+	d := c.srv.cfg.HeartbeatACKDelay
+	if d <= 0 {
+		c.sendRaw(frameACK)
+		return
+	}
+	time.AfterFunc(d, func() {
+		if !c.zombie.Load() {
+			c.sendRaw(frameACK)
+		}
+	})
+}
+
 // closeWith sends a close frame with code and then closes the socket.
 func (c *gwConn) closeWith(code int, reason string) {
 	c.srv.stats.closeSent(code)

@@ -82,7 +82,7 @@ func (c *gwConn) handlePayload(data []byte) {
 		c.srv.stats.heartbeat()
 		c.armWatchdog()
 		if !c.zombie.Load() {
-			c.sendRaw(frameACK)
+			c.sendACK()
 		}
 	case opIdentify:
 		if c.authed {
