@@ -79,6 +79,13 @@ type Config struct {
 	ResumeBufferSize int
 	// SessionTTL is how long a disconnected session stays resumable.
 	SessionTTL time.Duration
+	// GenerateMaxBacklog bounds how far Generate runs ahead of a connected
+	// client: it waits while a connection holds this many dispatches not
+	// yet written to its socket. Discord would drop a client that far
+	// behind; a load generator waits instead, so "as fast as possible" is
+	// as fast as the slowest connected client reads (and a heartbeat ACK
+	// never queues behind minutes of dispatches).
+	GenerateMaxBacklog int
 	// Profile is the background activity started by Run (see Profile* constants).
 	Profile string
 	// Rate is events/s for ProfileSteady.
@@ -121,6 +128,7 @@ func DefaultConfig() Config {
 		SendLimit:           120,
 		SendWindow:          60 * time.Second,
 		ResumeBufferSize:    10000,
+		GenerateMaxBacklog:  4096,
 		SessionTTL:          5 * time.Minute,
 		Profile:             ProfileNone,
 		Rate:                10,
@@ -171,6 +179,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendWindow == 0 {
 		c.SendWindow = d.SendWindow
+	}
+	if c.GenerateMaxBacklog == 0 {
+		c.GenerateMaxBacklog = d.GenerateMaxBacklog
 	}
 	if c.ResumeBufferSize == 0 {
 		c.ResumeBufferSize = d.ResumeBufferSize

@@ -51,6 +51,9 @@ type gwConn struct {
 	queue   []outItem
 	closing bool
 	wake    chan struct{}
+	// unwritten counts dispatches queued or being written (Generate's
+	// back-pressure, see Config.GenerateMaxBacklog).
+	unwritten atomic.Int64
 
 	readerDone chan struct{}
 	done       chan struct{}
@@ -76,6 +79,9 @@ func (c *gwConn) enqueue(it outItem) {
 	} else {
 		if it.kind == itemClose || it.kind == itemDrop {
 			c.closing = true
+		}
+		if it.kind == itemDispatch {
+			c.unwritten.Add(1)
 		}
 		c.queue = append(c.queue, it)
 	}
@@ -148,6 +154,7 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 			case itemDispatch:
 				scratch = appendDispatch(scratch[:0], it.seq, it.typ, it.d)
 				err = c.fw.writeMessage(scratch)
+				c.unwritten.Add(-1)
 			case itemRaw:
 				err = c.fw.writeMessage(it.d)
 			case itemPong:
@@ -176,6 +183,7 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 		if err := bw.Flush(); err != nil {
 			return
 		}
+		c.srv.signalWritten()
 	}
 }
 
@@ -195,7 +203,9 @@ func (c *gwConn) finish() {
 	c.qmu.Lock()
 	c.closing = true
 	c.queue = nil
+	c.unwritten.Store(0)
 	c.qmu.Unlock()
+	c.srv.signalWritten()
 	_ = c.nc.Close()
 	c.fw.release()
 	if s := c.sess.Load(); s != nil {

@@ -92,8 +92,12 @@ func (s *Server) newGenerator(o GenerateOptions) (*generator, error) {
 	return g, nil
 }
 
-// step performs one random action and reports whether an event was dispatched.
+// step performs one random action and reports whether an event was
+// dispatched; it first waits for clients that fell too far behind.
 func (g *generator) step(ctx context.Context) bool {
+	if g.s.awaitClients(ctx) != nil {
+		return false
+	}
 	gs := g.guilds[g.rng.IntN(len(g.guilds))]
 	if len(gs.members) == 0 || len(gs.text) == 0 {
 		return false

@@ -51,6 +51,9 @@ type Server struct {
 	connMu sync.Mutex
 	conns  map[*gwConn]struct{}
 	closed bool
+	// written wakes a generator waiting for clients to read (capacity 1:
+	// a wake-up sent between its check and its wait is kept).
+	written chan struct{}
 
 	ln      net.Listener
 	httpSrv *http.Server
@@ -82,6 +85,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		restLimits: newRESTLimiter(cfg.RESTBucketLimit, cfg.RESTBucketWindow),
 		rng:        rand.New(rand.NewPCG(cfg.Seed, 0xac7)),
 		conns:      map[*gwConn]struct{}{},
+		written:    make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		upgrader:   websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
@@ -211,6 +215,37 @@ func (s *Server) untrackConn(c *gwConn) {
 	s.connMu.Lock()
 	delete(s.conns, c)
 	s.connMu.Unlock()
+}
+
+func (s *Server) signalWritten() {
+	select {
+	case s.written <- struct{}{}:
+	default:
+	}
+}
+
+// awaitClients returns once every connection holds fewer than
+// Config.GenerateMaxBacklog unwritten dispatches (or ctx ends).
+func (s *Server) awaitClients(ctx context.Context) error {
+	for {
+		behind := false
+		s.connMu.Lock()
+		for c := range s.conns {
+			if c.unwritten.Load() >= int64(s.cfg.GenerateMaxBacklog) {
+				behind = true
+				break
+			}
+		}
+		s.connMu.Unlock()
+		if !behind {
+			return nil
+		}
+		select {
+		case <-s.written:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (s *Server) newSessionID() string {
