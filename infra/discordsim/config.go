@@ -77,6 +77,11 @@ type Config struct {
 	SendWindow time.Duration
 	// ResumeBufferSize is how many dispatches a session keeps for RESUME.
 	ResumeBufferSize int
+	// MaxHistoryPerChannel bounds memory on long runs: between this and
+	// twice this many recent messages are kept per channel, and older ones
+	// are gone from history as they never are on Discord. Negative: all of
+	// them (load tests, whose gap backfills must find every message).
+	MaxHistoryPerChannel int
 	// SessionTTL is how long a disconnected session stays resumable.
 	SessionTTL time.Duration
 	// GenerateMaxBacklog bounds how far Generate runs ahead of a connected
@@ -112,32 +117,33 @@ type Config struct {
 // DefaultConfig returns a small, Discord-faithful deployment.
 func DefaultConfig() Config {
 	return Config{
-		ListenAddr:          "127.0.0.1:0",
-		Seed:                1,
-		Guilds:              4,
-		MembersPerGuild:     50,
-		PendingGuilds:       2,
-		Shards:              2,
-		MaxConcurrency:      1,
-		DailyIdentifyBudget: 1000,
-		IdentifyInterval:    5 * time.Second,
-		PrivilegedIntents:   IntentGuildMembers | IntentMessageContent,
-		MaxGuildsPerShard:   2500,
-		HeartbeatInterval:   41250 * time.Millisecond,
-		HeartbeatACKDelay:   20 * time.Millisecond,
-		SendLimit:           120,
-		SendWindow:          60 * time.Second,
-		ResumeBufferSize:    10000,
-		GenerateMaxBacklog:  4096,
-		SessionTTL:          5 * time.Minute,
-		Profile:             ProfileNone,
-		Rate:                10,
-		TimeAcceleration:    1,
-		SimStart:            time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC),
-		ClientSecret:        "sim-client-secret",
-		RESTBucketLimit:     50,
-		RESTBucketWindow:    time.Second,
-		GroundTruthLimit:    2_000_000,
+		ListenAddr:           "127.0.0.1:0",
+		Seed:                 1,
+		Guilds:               4,
+		MembersPerGuild:      50,
+		PendingGuilds:        2,
+		Shards:               2,
+		MaxConcurrency:       1,
+		DailyIdentifyBudget:  1000,
+		IdentifyInterval:     5 * time.Second,
+		PrivilegedIntents:    IntentGuildMembers | IntentMessageContent,
+		MaxGuildsPerShard:    2500,
+		HeartbeatInterval:    41250 * time.Millisecond,
+		HeartbeatACKDelay:    20 * time.Millisecond,
+		SendLimit:            120,
+		SendWindow:           60 * time.Second,
+		ResumeBufferSize:     10000,
+		MaxHistoryPerChannel: 5000,
+		GenerateMaxBacklog:   4096,
+		SessionTTL:           5 * time.Minute,
+		Profile:              ProfileNone,
+		Rate:                 10,
+		TimeAcceleration:     1,
+		SimStart:             time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC),
+		ClientSecret:         "sim-client-secret",
+		RESTBucketLimit:      50,
+		RESTBucketWindow:     time.Second,
+		GroundTruthLimit:     2_000_000,
 	}
 }
 
@@ -185,6 +191,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResumeBufferSize == 0 {
 		c.ResumeBufferSize = d.ResumeBufferSize
+	}
+	if c.MaxHistoryPerChannel == 0 {
+		c.MaxHistoryPerChannel = d.MaxHistoryPerChannel
 	}
 	if c.SessionTTL == 0 {
 		c.SessionTTL = d.SessionTTL

@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// maxHistoryPerChannel bounds memory on long runs: between this and twice
-// this many recent messages are kept per channel.
-const maxHistoryPerChannel = 5000
-
 // world is the simulated Discord state. All access holds mu.
 type world struct {
 	mu sync.RWMutex
+
+	// maxHistory bounds memory on long runs: between this and twice this
+	// many recent messages are kept per channel (0: all of them).
+	maxHistory int
 
 	appID    ID
 	botUser  *User
@@ -29,8 +29,9 @@ type world struct {
 	guildCommands  map[ID][]map[string]any
 }
 
-func newWorld() *world {
+func newWorld(maxHistory int) *world {
 	return &world{
+		maxHistory:    maxHistory,
 		users:         map[ID]*User{},
 		guilds:        map[ID]*Guild{},
 		channels:      map[ID]*Channel{},
@@ -55,9 +56,9 @@ func (w *world) addChannelLocked(g *Guild, c *Channel) {
 
 func (w *world) addMessageLocked(m *Message) {
 	h := append(w.history[m.ChannelID], m)
-	if len(h) > 2*maxHistoryPerChannel {
+	if w.maxHistory > 0 && len(h) > 2*w.maxHistory {
 		// Trim in bulk so the cost is amortised O(1) per message.
-		cut := len(h) - maxHistoryPerChannel
+		cut := len(h) - w.maxHistory
 		for _, old := range h[:cut] {
 			delete(w.messages, old.ID)
 		}

@@ -20,7 +20,7 @@ var (
 // generateWorld builds cfg.Guilds guilds with the bot and cfg.PendingGuilds
 // without it. Everything derives from cfg.Seed.
 func generateWorld(cfg Config, clock *simClock) *world {
-	w := newWorld()
+	w := newWorld(max(cfg.MaxHistoryPerChannel, 0))
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
 	start := cfg.SimStart
 

@@ -192,6 +192,9 @@ func simConfig(profile string) discordsim.Config {
 	cfg.IdentifyInterval = 200 * time.Millisecond // shards connect quickly; the 5 s window is tested elsewhere
 	cfg.HeartbeatInterval = 5 * time.Second
 	cfg.ResumeBufferSize = 200000
+	// Every message stays in history, as on Discord: a gap's backfill at
+	// max rate reads further back than the default bound keeps.
+	cfg.MaxHistoryPerChannel = -1
 	switch profile {
 	case ProfileRoadmap500:
 		cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 500, 1
