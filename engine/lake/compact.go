@@ -63,8 +63,14 @@ func CompactPartition(ctx context.Context, pool *pgxpool.Pool, name string) (c C
 	return c, true, nil
 }
 
-// CompactClosed compacts every partition whose day ended CompactGrace or
-// more before now and that was not compacted yet, oldest first.
+// CompactPerRun bounds the partitions one CompactClosed call rebuilds: the
+// first run after an upgrade finds every closed day uncompacted, and works
+// through them over the following runs instead of all at once.
+const CompactPerRun = 2
+
+// CompactClosed compacts the partitions whose day ended CompactGrace or
+// more before now and that were not compacted yet, oldest first, at most
+// CompactPerRun of them.
 func CompactClosed(ctx context.Context, pool *pgxpool.Pool, now time.Time) ([]Compaction, error) {
 	parts, err := Partitions(ctx, pool)
 	if err != nil {
@@ -84,6 +90,9 @@ func CompactClosed(ctx context.Context, pool *pgxpool.Pool, now time.Time) ([]Co
 	}
 	var out []Compaction
 	for _, p := range parts {
+		if len(out) == CompactPerRun {
+			break
+		}
 		if done[p.Name] || p.Day.Add(24*time.Hour+CompactGrace).After(now) {
 			continue
 		}

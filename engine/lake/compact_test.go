@@ -72,3 +72,27 @@ func TestCompactClosedPacksAClosedDayOnce(t *testing.T) {
 		require.NotEqual(t, lake.PartitionName(day), c.Partition)
 	}
 }
+
+// A backlog of closed days (the first run after an upgrade) is worked
+// through CompactPerRun days a run, oldest first.
+func TestCompactClosedWorksThroughABacklog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	day := day0.Truncate(24 * time.Hour)
+	_, err := lake.EnsurePartitions(ctx, db.Pool, day.AddDate(0, 0, -4), day)
+	require.NoError(t, err)
+	now := day.Add(lake.CompactGrace) // day-1 and older are closed
+	var order []string
+	for run := 0; run < 4; run++ {
+		got, err := lake.CompactClosed(ctx, db.Pool, now)
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(got), lake.CompactPerRun)
+		for _, c := range got {
+			order = append(order, c.Partition)
+		}
+	}
+	want := []string{lake.PartitionName(day.AddDate(0, 0, -4)), lake.PartitionName(day.AddDate(0, 0, -3)),
+		lake.PartitionName(day.AddDate(0, 0, -2)), lake.PartitionName(day.AddDate(0, 0, -1))}
+	require.Equal(t, want, order)
+}
