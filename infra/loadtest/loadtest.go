@@ -59,19 +59,19 @@ type Report struct {
 	Unreplayed int `json:"unreplayed,omitempty"`
 	// DeletedInGap counts messages no client received that were deleted
 	// before their shard had a session again (included in Undeliverable).
-	DeletedInGap    int     `json:"deleted_in_gap,omitempty"`
-	EventsPerSec    float64 `json:"events_per_sec"`
-	IngestLagP50MS  float64 `json:"ingest_lag_p50_ms"`
-	IngestLagP99MS  float64 `json:"ingest_lag_p99_ms"`
-	BytesPerEvent   float64 `json:"bytes_per_event"`
+	DeletedInGap   int     `json:"deleted_in_gap,omitempty"`
+	EventsPerSec   float64 `json:"events_per_sec"`
+	IngestLagP50MS float64 `json:"ingest_lag_p50_ms"`
+	IngestLagP99MS float64 `json:"ingest_lag_p99_ms"`
+	BytesPerEvent  float64 `json:"bytes_per_event"`
 	// BytesPerEventAtRest is BytesPerEvent once the days written are
 	// compacted, as the partitions job does after each day closes
 	// (lake.CompactPartition): what a day costs for its retention.
 	BytesPerEventAtRest float64 `json:"bytes_per_event_at_rest"`
-	RSSMB           float64 `json:"rss_mb"` // peak RSS of this process (simulator included)
-	WallSeconds     float64 `json:"wall_seconds"`
-	TakeoverSeconds float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
-	Faults          int     `json:"faults,omitempty"`
+	RSSMB               float64 `json:"rss_mb"` // peak RSS of this process (simulator included)
+	WallSeconds         float64 `json:"wall_seconds"`
+	TakeoverSeconds     float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
+	Faults              int     `json:"faults,omitempty"`
 	// Rules profiles: lake events evaluated by rules:evaluate tasks (per
 	// second of the run, or of the drain for rules-max), credits and
 	// postings the ledger committed, and dispatch→credited latency of the
