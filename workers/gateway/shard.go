@@ -52,6 +52,7 @@ type shardRun struct {
 	// orphanClosing: the gateway of a run that is over is being closed
 	orphanClosing atomic.Bool
 	lastEvent     atomic.Int64 // unix ms of the last dispatch
+	live          atomic.Bool  // the session delivered its first dispatch (see markLive)
 	members       chan memberUpdate
 	// guilds whose member list to request (see requestMembers)
 	memberRequests chan int64
@@ -107,6 +108,9 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	}
 	now := time.Now()
 	s.lastEvent.Store(now.UnixMilli())
+	if t != gateway.EventTypeHeartbeatAck && s.live.CompareAndSwap(false, true) {
+		go s.markLive()
+	}
 	var reconciled []lake.Event
 	switch e := ev.(type) {
 	case gateway.EventReady:
@@ -237,4 +241,24 @@ func (s *shardRun) stop(ctx context.Context) {
 		s.log.Warn("shard stopped before its last events were committed", slog.Int64("last_seq", s.lastSeq))
 	}
 	s.cancel()
+}
+
+// markLive records the shard as running as soon as its session delivers:
+// READY, or the first replayed event of a RESUME Discord accepted. disgo's
+// Open returns only at RESUMED, which Discord sends after replaying
+// everything the session missed; after a takeover at full load that
+// replay (the dead owner's uncommitted events and the outage) took
+// seconds, and the shard, capturing all along, showed as starting.
+func (s *shardRun) markLive() {
+	if s.w == nil || s.w.dir == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 5*time.Second)
+	defer cancel()
+	// Only from starting, and only for this lease: a start that failed
+	// meanwhile (failed) or a newer owner (another fence) is left alone.
+	if _, err := s.w.dir.pool.Exec(ctx, `UPDATE shard_sessions SET state = 'running', updated_at = now()
+		WHERE shard_count = $1 AND shard_id = $2 AND fence = $3 AND state = 'starting'`, s.count, s.id, s.fence); err != nil {
+		s.log.Warn("mark shard running", slog.Any("err", err))
+	}
 }
