@@ -11,9 +11,11 @@ import (
 
 // ShardInfo is one shard as the fleet sees it.
 type ShardInfo struct {
-	ShardID     int        `json:"shard_id"`
-	ShardCount  int        `json:"shard_count"`
-	Owner       string     `json:"owner"`
+	ShardID    int    `json:"shard_id"`
+	ShardCount int    `json:"shard_count"`
+	Owner      string `json:"owner"`
+	// State: starting (leased, connecting), running (its session
+	// delivers: READY, or a resume's replay under way), released, failed.
 	State       string     `json:"state"`
 	Fence       int64      `json:"fence"`
 	Seq         int64      `json:"seq"`
