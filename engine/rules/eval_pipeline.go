@@ -6,12 +6,13 @@ import "context"
 const maxPipeline = 64
 
 // evaluateInOrder evaluates events[i] for i in idx, in that order, into
-// results[i], reusing its storage (see EvaluateInto). With a pipelineState, consecutive events are prepared (see
-// prepareBatch) and their State calls sent in one pipeline, which Redis
-// runs in order, so each event sees the state its predecessors left as it
-// would one round trip each: preparing an event reads no state. An event
-// that plans an internal event ends the pipeline, so the chained events
-// run before the next one, as they would alone.
+// results[i], reusing its storage (see EvaluateInto). With a
+// pipelineState, consecutive events are prepared (see prepareBatch) and
+// their State calls sent in one pipeline, which Redis runs in order, so
+// each event sees the state its predecessors left as it would one round
+// trip each: preparing an event reads no state. An event that plans an
+// internal event ends the pipeline, so the chained events run before the
+// next one, as they would alone.
 func (e *Engine) evaluateInOrder(ctx context.Context, m evalMode, setOf func(i int) (*RuleSet, error), events []Event, idx []int, results []Result) error {
 	ps, ok := m.state.(pipelineState)
 	if !ok || e.oneCallEach || m.trace {
