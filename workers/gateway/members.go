@@ -79,13 +79,13 @@ func (s *shardRun) applyDirectory(ctx context.Context, batch []memberUpdate) {
 		if _, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = off"); err != nil {
 			return err
 		}
-		return s.eachDirectoryUpdate(batch, func(u memberUpdate) error { return applyOne(ctx, tx, u) })
+		return eachDirectoryUpdate(batch, func(u memberUpdate) error { return applyOne(ctx, tx, u) })
 	})
 	if err == nil || ctx.Err() != nil {
 		return
 	}
 	s.log.Info("directory batch failed; applying its updates one by one", slog.Int("updates", len(batch)), slog.Any("err", err))
-	_ = s.eachDirectoryUpdate(batch, func(u memberUpdate) error {
+	_ = eachDirectoryUpdate(batch, func(u memberUpdate) error {
 		if err := applyOne(ctx, s.w.dir.db, u); err != nil && ctx.Err() == nil {
 			s.log.Warn("directory sync failed", slog.Int64("guild_id", u.guildID), slog.Any("err", err))
 		}
@@ -95,7 +95,7 @@ func (s *shardRun) applyDirectory(ctx context.Context, batch []memberUpdate) {
 
 // eachDirectoryUpdate calls apply for the batch's updates in order, runs of
 // member upserts for one guild merged into one; it stops at an error.
-func (s *shardRun) eachDirectoryUpdate(batch []memberUpdate, apply func(memberUpdate) error) error {
+func eachDirectoryUpdate(batch []memberUpdate, apply func(memberUpdate) error) error {
 	for i := 0; i < len(batch); {
 		u := batch[i]
 		j := i + 1
