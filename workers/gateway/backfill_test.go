@@ -13,7 +13,6 @@ import (
 
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/discordsim"
-	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/workers/gateway"
 	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
@@ -45,33 +44,19 @@ func (r *afterFirstRead) GetMessages(channelID, around, before, after snowflake.
 func TestBackfillReadsTheGapBeforeTheMargin(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := simConfig()
-	cfg.Guilds, cfg.Shards = 1, 1
-	db := testenv.DB(t)
-	sim := gatewaytest.Sim(t, cfg)
-	guild := sim.Guilds()[0]
-	channel := guild.Channels["general"]
-	require.NotZero(t, channel, "the synthetic guild has a #general")
+	g := newOneGuild(t)
+	db, sim := g.db, g.sim
 	var gap *discordsim.Message
-	hook := &afterFirstRead{Rest: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...)), channel: snowflake.ID(channel)}
-	hook.then = func() { require.NoError(t, sim.DeleteMessage(ctx, channel, gap.ID)) } // someone deletes it
+	hook := &afterFirstRead{Rest: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...)), channel: snowflake.ID(g.channel)}
+	hook.then = func() { require.NoError(t, sim.DeleteMessage(ctx, g.channel, gap.ID)) } // someone deletes it
 	w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
-	send := func(n int) *discordsim.Message {
-		var m *discordsim.Message
-		for i := 0; i < n; i++ {
-			var err error
-			m, err = sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1+i%5], Content: "hello there"})
-			require.NoError(t, err)
-		}
-		return m
-	}
 	const margin = 150 // more than one page, all inside the 30 s margin
-	send(margin)
+	g.post(t, margin)
 	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == margin }, 20*time.Second, 20*time.Millisecond)
 
 	require.Equal(t, 1, sim.Faults().InvalidSession(0, false))
-	gap = send(1)
+	gap = g.post(t, 1)
 	recs := sim.GroundTruth()
 	require.Empty(t, recs[len(recs)-1].Deliveries, "written while no session exists")
 	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == margin+1 }, 20*time.Second, 20*time.Millisecond,
@@ -130,21 +115,12 @@ func TestBackfillStartsBeforeTheGuildIsRegistered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			cfg := simConfig()
-			cfg.Guilds, cfg.Shards = 1, 1
-			db := testenv.DB(t)
-			sim := gatewaytest.Sim(t, cfg)
-			guild := sim.Guilds()[0]
-			channel := guild.Channels["general"]
+			g := newOneGuild(t)
+			db, sim := g.db, g.sim
 			hook := &servedMessage{Rest: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...)), served: make(chan struct{})}
 			w, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
 			require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
-			send := func() *discordsim.Message {
-				m, err := sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1], Content: "hello there"})
-				require.NoError(t, err)
-				return m
-			}
-			last := send()
+			last := g.post(t, 1)
 			require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 1 }, 20*time.Second, 20*time.Millisecond)
 
 			// Registering the guild again waits for this transaction
@@ -152,20 +128,20 @@ func TestBackfillStartsBeforeTheGuildIsRegistered(t *testing.T) {
 			tx, err := db.Pool.Begin(ctx)
 			require.NoError(t, err)
 			defer func() { _ = tx.Rollback(ctx) }()
-			_, err = tx.Exec(ctx, "SELECT 1 FROM guilds WHERE id = $1 FOR NO KEY UPDATE", int64(guild.ID))
+			_, err = tx.Exec(ctx, "SELECT 1 FROM guilds WHERE id = $1 FOR NO KEY UPDATE", int64(g.guild.ID))
 			require.NoError(t, err)
 
 			var gap *discordsim.Message
 			if tc.takeover {
 				w.StopShard(ctx, 0, 1)
-				gap = send()
+				gap = g.post(t, 1)
 				hook.watch(gap.ID)
 				w2, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: hook})
 				require.NoError(t, w2.StartShard(ctx, 0, 1, 0, &gateway.Resume{SessionID: "ended-by-discord", Seq: 3,
 					LastEventAt: snowflake.ID(last.ID).Time()}))
 			} else {
 				require.Equal(t, 1, sim.Faults().InvalidSession(0, false))
-				gap = send()
+				gap = g.post(t, 1)
 				hook.watch(gap.ID)
 				recs := sim.GroundTruth()
 				require.Empty(t, recs[len(recs)-1].Deliveries, "written while no session exists")
@@ -175,7 +151,7 @@ func TestBackfillStartsBeforeTheGuildIsRegistered(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("the gap's message was not read from history while the guild's registration waited on the database")
 			}
-			require.NoError(t, sim.DeleteMessage(ctx, channel, gap.ID)) // someone deletes it
+			require.NoError(t, sim.DeleteMessage(ctx, g.channel, gap.ID)) // someone deletes it
 			require.NoError(t, tx.Rollback(ctx))
 			require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 2 }, 20*time.Second, 20*time.Millisecond,
 				"the gap's message is backfilled, though deleted right after")

@@ -230,3 +230,36 @@ func TestVoiceEventsAlikeInTheSameMillisecondAreKept(t *testing.T) {
 		return c[lake.VoiceJoin] == 2 && c[lake.VoiceLeave] == 2
 	}, 10*time.Second, 20*time.Millisecond, "two joins and two leaves, though alike and in one millisecond")
 }
+
+// oneGuild is a simulated Discord with one guild on one shard, and a
+// database to capture it into.
+type oneGuild struct {
+	db      *postgres.DB
+	sim     *discordsim.Server
+	guild   discordsim.GuildInfo
+	channel discordsim.ID // its #general
+}
+
+func newOneGuild(t *testing.T) oneGuild {
+	t.Helper()
+	cfg := simConfig()
+	cfg.Guilds, cfg.Shards = 1, 1
+	g := oneGuild{db: testenv.DB(t), sim: gatewaytest.Sim(t, cfg)}
+	g.guild = g.sim.Guilds()[0]
+	g.channel = g.guild.Channels["general"]
+	require.NotZero(t, g.channel, "the synthetic guild has a #general")
+	return g
+}
+
+// post sends n messages to #general from the first members in turn and
+// returns the last.
+func (g oneGuild) post(t *testing.T, n int) *discordsim.Message {
+	t.Helper()
+	var m *discordsim.Message
+	for i := 0; i < n; i++ {
+		var err error
+		m, err = g.sim.SendMessage(context.Background(), discordsim.MessageOptions{ChannelID: g.channel, AuthorID: g.guild.Members[1+i%5], Content: "hello there"})
+		require.NoError(t, err)
+	}
+	return m
+}

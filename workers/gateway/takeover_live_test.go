@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/lake"
-	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/workers/gateway"
@@ -37,18 +36,8 @@ func (g gatedWriter) Write(ctx context.Context, b lake.Batch) (lake.Result, erro
 func TestResumedShardIsRunningOnceItsReplayStarts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	cfg := simConfig()
-	cfg.Guilds, cfg.Shards = 1, 1
-	db := testenv.DB(t)
-	sim := gatewaytest.Sim(t, cfg)
-	guild := sim.Guilds()[0]
-	channel := guild.Channels["general"]
-	send := func(n int) {
-		for i := 0; i < n; i++ {
-			_, err := sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: channel, AuthorID: guild.Members[1+i%5], Content: "hello there"})
-			require.NoError(t, err)
-		}
-	}
+	g := newOneGuild(t)
+	db, sim := g.db, g.sim
 	_, err := db.Pool.Exec(ctx, `INSERT INTO shard_sessions (shard_id, shard_count, fence, owner, state) VALUES (0, 1, 1, 'first', 'running')`)
 	require.NoError(t, err)
 
@@ -56,10 +45,10 @@ func TestResumedShardIsRunningOnceItsReplayStarts(t *testing.T) {
 	// still resumable (close 1012), and the session misses some messages.
 	first, _ := gatewaytest.Capture(t, db, sim, gateway.Config{})
 	require.NoError(t, first.StartShard(ctx, 0, 1, 1, nil))
-	send(5)
+	g.post(t, 5)
 	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 5 }, 20*time.Second, 20*time.Millisecond)
 	first.DropShard(ctx, 0, 1)
-	send(20)
+	g.post(t, 20)
 	var resume gateway.Resume
 	require.NoError(t, db.Pool.QueryRow(ctx, `UPDATE shard_sessions SET fence = 2, owner = 'second', state = 'starting'
 		WHERE shard_id = 0 AND shard_count = 1 RETURNING session_id, resume_url, seq`).Scan(&resume.SessionID, &resume.ResumeURL, &resume.Seq))
