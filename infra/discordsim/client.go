@@ -12,25 +12,30 @@ func (s *Server) RESTClientOptions() []rest.ClientConfigOpt {
 	return []rest.ClientConfigOpt{rest.WithURL(s.RESTURL())}
 }
 
-// GatewayOptions points a single disgo gateway at the simulator. disgo
-// v0.19 defaults to zstd-stream transport compression, which the simulator
-// speaks, so no compression option is needed.
+// GatewayOptions points a single disgo gateway at the simulator, without
+// transport compression. The simulator speaks zstd-stream (disgo v0.19's
+// default), but disgo v0.19.6's zstd transport can crash the process: its
+// Close frees the zstd decoder while the read loop may still be inside it
+// (nil dereference in zstd.(*Decoder).nextBlockSync). The gateway worker
+// turns compression off for the same reason; pass
+// gateway.WithCompression after these options to test a transport.
 func (s *Server) GatewayOptions() []gateway.ConfigOpt {
-	return []gateway.ConfigOpt{gateway.WithURL(s.GatewayURL())}
+	return []gateway.ConfigOpt{gateway.WithURL(s.GatewayURL()), gateway.WithCompression(gateway.CompressionNone)}
 }
 
 // BotOptions configures bot.New / disgo.New against the simulator: REST
-// base URL plus gateway URL. When sharding, bot.BuildClient takes the URL,
+// base URL plus GatewayOptions. When sharding, bot.BuildClient takes the URL,
 // shard count and max_concurrency from GET /gateway/bot, which the
-// simulator serves, so only the REST URL matters there.
+// simulator serves, and not these gateway options: add
+// bot.WithShardManagerConfigOpts(s.ShardingOptions()...) for them.
 func (s *Server) BotOptions() []bot.ConfigOpt {
 	return []bot.ConfigOpt{
 		bot.WithRestClientConfigOpts(rest.WithURL(s.RESTURL())),
-		bot.WithGatewayConfigOpts(gateway.WithURL(s.GatewayURL())),
+		bot.WithGatewayConfigOpts(s.GatewayOptions()...),
 	}
 }
 
 // ShardingOptions returns sharding options that dial the simulator.
 func (s *Server) ShardingOptions() []sharding.ConfigOpt {
-	return []sharding.ConfigOpt{sharding.WithGatewayConfigOpts(gateway.WithURL(s.GatewayURL()))}
+	return []sharding.ConfigOpt{sharding.WithGatewayConfigOpts(s.GatewayOptions()...)}
 }

@@ -34,7 +34,7 @@ func TestDisgoBotClients(t *testing.T) {
 		{"single gateway", []bot.ConfigOpt{bot.WithGatewayConfigOpts(gateway.WithShardID(0), gateway.WithShardCount(1),
 			gateway.WithIntents(gateway.IntentGuilds|gateway.IntentGuildMessages))},
 			func(c *bot.Client) error { return c.OpenGateway(context.Background()) }},
-		{"shard manager", []bot.ConfigOpt{bot.WithDefaultShardManager()},
+		{"shard manager", []bot.ConfigOpt{bot.WithDefaultShardManager(), bot.WithShardManagerConfigOpts(s.ShardingOptions()...)},
 			func(c *bot.Client) error { return c.OpenShardManager(context.Background()) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

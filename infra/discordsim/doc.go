@@ -41,7 +41,9 @@
 // Compression: the simulator speaks zstd-stream (disgo v0.19's default),
 // zlib-stream and none, selected by the `compress` query parameter exactly
 // as Discord does; per-payload zlib (identify `compress: true`) is accepted
-// and answered uncompressed, which disgo reads. No client option is needed.
+// and answered uncompressed, which disgo reads. The client options above
+// ask for none: disgo v0.19.6's zstd transport can crash on Close (see
+// Server.GatewayOptions).
 //
 // Note for client authors: with short test heartbeat intervals, lift disgo's
 // own 120-commands-per-minute limiter

@@ -149,6 +149,7 @@ func openGatewayIntents(t testing.TB, s *Server, shard, count int, intents gatew
 		gateway.WithShardID(shard),
 		gateway.WithShardCount(count),
 		gateway.WithIntents(intents),
+		gateway.WithCompression(gateway.CompressionNone), // see Server.GatewayOptions
 		gateway.WithLogger(testLogger(t).With("client_shard", shard)),
 		// Test heartbeats are fast; lift disgo's own 120/min send limiter.
 		gateway.WithDefaultRateLimiterConfigOpts(gateway.WithCommandsPerMinute(10000)),
