@@ -32,7 +32,7 @@ var _ rules.MilestoneChecker = (*Adapter)(nil)
 func (a *Adapter) Check(ctx context.Context, tenantID int64, checks []rules.MilestoneCheck) error {
 	reqs := make([]CheckRequest, len(checks))
 	for i, c := range checks {
-		reqs[i] = CheckRequest{GuildID: c.GuildID, UserID: c.UserID, Key: c.Milestone, Source: c.IdempotencyKey}
+		reqs[i] = CheckRequest{GuildID: c.GuildID, UserID: c.UserID, Key: c.Milestone, Source: c.IdempotencyKey()}
 	}
 	m := a.Service.ForTenant(tenantID)
 	awards, err := m.CheckMany(ctx, reqs)
@@ -150,7 +150,7 @@ func RoleRewards(awards []Award) []rules.DiscordAction {
 		}
 		for i, r := range aw.Rewards {
 			if r.Type == RewardRole {
-				out = append(out, rules.GrantRole{Origin: rules.Origin{GuildID: aw.GuildID, IdempotencyKey: aw.RewardKey(i)},
+				out = append(out, rules.GrantRole{Origin: rules.Origin{GuildID: aw.GuildID, FixedKey: aw.RewardKey(i)},
 					UserID: aw.UserID, RoleID: r.RoleID})
 			}
 		}

@@ -30,8 +30,8 @@ func TestAdapterIsIdempotentOnTheCheckKey(t *testing.T) {
 	}}
 	var checker rules.MilestoneChecker = ad
 	checks := []rules.MilestoneCheck{
-		{Origin: rules.Origin{GuildID: g, IdempotencyKey: "r1.v1.message_create.99.e0"}, UserID: u, Milestone: "first"},
-		{Origin: rules.Origin{GuildID: g, IdempotencyKey: "r1.v1.message_create.99.e1"}, UserID: u, Milestone: "deleted_since"},
+		{Origin: rules.Origin{GuildID: g, RuleID: 1, RuleVersion: 1, Event: "message_create", SourceID: 99}, UserID: u, Milestone: "first"},
+		{Origin: rules.Origin{GuildID: g, RuleID: 1, RuleVersion: 1, Event: "message_create", SourceID: 99, Index: 1}, UserID: u, Milestone: "deleted_since"},
 	}
 	for range 3 { // a retried task delivers the same effects again
 		require.NoError(t, checker.Check(b.ctx, b.tenant, checks))

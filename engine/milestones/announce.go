@@ -124,7 +124,7 @@ func announceReward(t Template) (Reward, bool) {
 }
 
 func origin(a Award, what string) rules.Origin {
-	return rules.Origin{GuildID: a.GuildID, IdempotencyKey: fmt.Sprintf("ms.a%d.%s", a.ID, what)}
+	return rules.Origin{GuildID: a.GuildID, FixedKey: fmt.Sprintf("ms.a%d.%s", a.ID, what)}
 }
 
 func embedFor(n Notice, dm bool) *rules.Embed {
@@ -157,7 +157,7 @@ func digest(ch int64, ns []Notice) rules.SendMessage {
 	for _, n := range ns {
 		first, last = min(first, n.Award.ID), max(last, n.Award.ID)
 	}
-	o := rules.Origin{GuildID: ns[0].Award.GuildID, IdempotencyKey: fmt.Sprintf("ms.digest.%d.%d-%d.n%d", ch, first, last, len(ns))}
+	o := rules.Origin{GuildID: ns[0].Award.GuildID, FixedKey: fmt.Sprintf("ms.digest.%d.%d-%d.n%d", ch, first, last, len(ns))}
 	return rules.SendMessage{Origin: o, ChannelID: ch, Embed: &rules.Embed{
 		Title:       fmt.Sprintf("🏅 %d more achievements unlocked", len(ns)),
 		Description: strings.TrimSuffix(b.String(), "\n"),

@@ -64,7 +64,7 @@ func TestPlanAnnouncements(t *testing.T) {
 			plan := PlanAnnouncements(tc.notices, tc.throttle, now)
 			var got []string
 			for _, m := range plan.Messages {
-				got = append(got, m.IdempotencyKey+" "+m.Embed.Title+" "+hexColor(m.Embed.Color))
+				got = append(got, m.IdempotencyKey()+" "+m.Embed.Title+" "+hexColor(m.Embed.Color))
 			}
 			require.Equal(t, tc.want, got)
 			var dms []int64

@@ -2,8 +2,8 @@ package rules
 
 import "unsafe"
 
-// arena hands out copies of slices carved from shared chunks, as keyArena
-// does for keys: one allocation per chunk instead of one or two per event.
+// arena hands out copies of slices carved from shared chunks: one
+// allocation per chunk instead of one or two per event.
 // A chunk's elements are written once, when copied in, and never again: a
 // copy's capacity ends at its length, so appending to it reallocates
 // rather than writing over the next copy. A chunk lives as long as one of

@@ -1,30 +1,21 @@
 package rules
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
-// Keys carved from the arena equal idempotencyKey's, and stay equal after
-// many more keys (and chunks) were handed out.
-func TestKeyArenaKeysAreStable(t *testing.T) {
+// An Origin's key is its fixed key when it has one, the rule effect's
+// key when it has a source event, and empty (refused by sinks) otherwise.
+func TestOriginIdempotencyKey(t *testing.T) {
 	t.Parallel()
-	var a keyArena
-	type made struct {
-		key, want string
-	}
-	var all []made
-	for i := 0; i < 2000; i++ {
-		rule, ver, src := int64(i%37+1), i%5+1, int64(1_000_000_000_000+i)
-		event := []string{"message_create", "reaction_add", "custom." + string(rune('a'+i%26))}[i%3]
-		prefix := "r" + strconv.FormatInt(rule, 10) + ".v" + strconv.Itoa(ver) + "."
-		all = append(all, made{a.key(prefix, event, src, i%16), idempotencyKey(rule, ver, event, src, i%16)})
-	}
-	for _, m := range all {
-		require.Equal(t, m.want, m.key)
-	}
+	o := Origin{RuleID: 12, RuleVersion: 3, Index: 1, Event: "reaction_add", SourceID: 99}
+	require.Equal(t, "r12.v3.reaction_add.99.e1", o.IdempotencyKey())
+	require.Equal(t, idempotencyKey(12, 3, "reaction_add", 99, 1), o.IdempotencyKey())
+	o.FixedKey = "ms.a7.dm"
+	require.Equal(t, "ms.a7.dm", o.IdempotencyKey())
+	require.Empty(t, Origin{RuleID: 12, RuleVersion: 3}.IdempotencyKey())
 }
 
 // The default chance rolls the same over the scratch buffer as over the key.

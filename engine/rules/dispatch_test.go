@@ -30,8 +30,8 @@ func (l *fakeLedger) Post(_ context.Context, _ int64, credits []rules.Credit, de
 		return l.fail
 	}
 	for _, c := range credits {
-		if !l.seen[c.IdempotencyKey] {
-			l.seen[c.IdempotencyKey] = true
+		if !l.seen[c.IdempotencyKey()] {
+			l.seen[c.IdempotencyKey()] = true
 			l.balances[c.UserID] += c.Amount
 		}
 	}

@@ -39,7 +39,7 @@
 //
 // The pipeline implements Facts (member roles, bot flag, join time, DM
 // opt-out, wallet balances, counters), LedgerPoster, DiscordActions and
-// MilestoneChecker. Every effect carries an IdempotencyKey derived from
+// MilestoneChecker. Every effect has an IdempotencyKey derived from
 // (rule id, rule version, event name, source id, effect index): sinks must
 // apply a key once, which makes at-least-once task delivery safe. Credits
 // that come back from the ledger are fed in again with CreditedEvent, which

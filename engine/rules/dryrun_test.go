@@ -41,7 +41,7 @@ func TestDryRunHasNoSideEffects(t *testing.T) {
 		require.Len(t, out, 2)
 		first := out[0]
 		require.Len(t, first.Fired, 2, "message XP and Gold")
-		require.Equal(t, "credit 18 xp to 5 ["+first.Effects[0].Effect.Meta().IdempotencyKey+"]", first.Effects[0].Summary)
+		require.Equal(t, "credit 18 xp to 5 ["+first.Effects[0].Effect.Meta().IdempotencyKey()+"]", first.Effects[0].Summary)
 		require.Len(t, first.Failures, 1)
 		require.False(t, first.Failures[0].Disabled, "dry runs never disable")
 		var outcomes []string

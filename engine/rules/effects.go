@@ -5,7 +5,6 @@ import (
 	"hash/fnv"
 	"strconv"
 	"time"
-	"unsafe"
 )
 
 // Effect is one planned effect: what a rule decided should happen. The
@@ -17,21 +16,43 @@ type Effect interface {
 	Kind() string
 }
 
-// Origin identifies a planned effect. IdempotencyKey is derived from
-// (rule id, rule version, source event, effect index): the same rule version
-// evaluated against the same event plans the same key, however often the
-// task runs, so sinks apply it once.
+// Origin identifies a planned effect: the rule (id, version) and effect
+// index that planned it, and the source event (trigger name and id) it was
+// planned for. Its IdempotencyKey is derived from them: the same rule
+// version evaluated against the same event plans the same key, however
+// often the task runs, so sinks apply it once.
+//
+// The key is built when a sink asks for it, not by the engine: evaluation
+// plans ~10 effects per event, and their key strings were most of what it
+// allocated (and so most of its GC cycles, which set its latency tail).
 type Origin struct {
-	RuleID         int64   `json:"rule_id,string"`
-	RuleVersion    int     `json:"rule_version"`
-	Index          int     `json:"index"`
-	GuildID        int64   `json:"guild_id,string"`
-	IdempotencyKey string  `json:"idempotency_key"`
-	Chain          []int64 `json:"chain,omitempty"`
+	RuleID      int64  `json:"rule_id,string"`
+	RuleVersion int    `json:"rule_version"`
+	Index       int    `json:"index"`
+	GuildID     int64  `json:"guild_id,string"`
+	Event       string `json:"event,omitempty"`
+	SourceID    int64  `json:"source_id,string,omitempty"`
+	// FixedKey is the idempotency key of an effect no rule planned for an
+	// event (a milestone's announcement, say); empty for rule effects.
+	FixedKey string  `json:"fixed_key,omitempty"`
+	Chain    []int64 `json:"chain,omitempty"`
 }
 
 // Meta implements Effect for every type embedding Origin.
 func (o Origin) Meta() Origin { return o }
+
+// IdempotencyKey is FixedKey when set, else the rule effect's key
+// "r<rule>.v<version>.<event>.<source>.e<index>"; empty for an Origin
+// that has neither (sinks refuse an empty key: the ledger does).
+func (o Origin) IdempotencyKey() string {
+	switch {
+	case o.FixedKey != "":
+		return o.FixedKey
+	case o.Event == "":
+		return ""
+	}
+	return idempotencyKey(o.RuleID, o.RuleVersion, o.Event, o.SourceID, o.Index)
+}
 
 // idempotencyKey is "r<rule>.v<version>.<event>.<source>.e<index>". The
 // event name is part of it because a thread and its starter message share
@@ -54,30 +75,6 @@ func appendKeyTail(b []byte, event string, sourceID int64, index int) []byte {
 	b = strconv.AppendInt(b, sourceID, 10)
 	b = append(b, ".e"...)
 	return strconv.AppendInt(b, int64(index), 10)
-}
-
-// keyArena hands out idempotency keys carved from shared chunks: one
-// allocation per chunk instead of one per key. Bytes of a chunk are
-// written once, before the string over them is made, and never again (new
-// keys go after the last one; a full chunk is replaced, never reused), so
-// the strings are as immutable as any other. A chunk lives as long as one
-// of its keys does: a batch's effects, in practice.
-type keyArena struct{ buf []byte }
-
-const keyChunk = 4096
-
-// key is idempotencyKey(rule, version, event, source, index) for a rule's
-// keyPrefix "r<rule>.v<version>.".
-func (a *keyArena) key(prefix, event string, sourceID int64, index int) string {
-	need := len(prefix) + len(event) + 1 + 20 + 2 + 20
-	if cap(a.buf)-len(a.buf) < need {
-		a.buf = make([]byte, 0, max(keyChunk, need))
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, prefix...)
-	a.buf = appendKeyTail(a.buf, event, sourceID, index)
-	k := a.buf[start:]
-	return unsafe.String(&k[0], len(k))
 }
 
 // derivedID is a stable positive source id for an internal event produced
@@ -203,5 +200,5 @@ func Describe(e Effect) string {
 	default:
 		s = e.Kind()
 	}
-	return s + " [" + o.IdempotencyKey + "]"
+	return s + " [" + o.IdempotencyKey() + "]"
 }

@@ -355,7 +355,7 @@ func compileEmit(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 			}
 		}
 		chain := append(append(make([]int64, 0, len(ec.ev.Chain)+1), ec.ev.Chain...), ec.rule.ID)
-		child := Event{Name: name, TenantID: ec.ev.TenantID, GuildID: ec.ev.GuildID, SourceID: derivedID(o.IdempotencyKey),
+		child := Event{Name: name, TenantID: ec.ev.TenantID, GuildID: ec.ev.GuildID, SourceID: derivedID(o.IdempotencyKey()),
 			OccurredAt: ec.ev.OccurredAt, UserID: ec.recipient(to), ChannelID: ec.ev.ChannelID, Data: data, Chain: chain}
 		return Emit{Origin: o, Event: child}, nil
 	}), nil

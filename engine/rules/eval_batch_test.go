@@ -166,7 +166,7 @@ func (p *postings) Post(_ context.Context, _ int64, credits []rules.Credit, debi
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, c := range credits {
-		p.lines = append(p.lines, fmt.Sprintf("%s %d %s to %d", c.IdempotencyKey, c.Amount, c.Currency, c.UserID))
+		p.lines = append(p.lines, fmt.Sprintf("%s %d %s to %d", c.IdempotencyKey(), c.Amount, c.Currency, c.UserID))
 	}
 	return nil
 }

@@ -53,7 +53,6 @@ type evalCtx struct {
 	actVars  bool
 	rule     *CompiledRule
 	evCopy   Event
-	keys     keyArena // survives resets: its strings are never overwritten
 	chanceBf [128]byte
 }
 
@@ -216,7 +215,7 @@ func (ec *evalCtx) planEffects(r *CompiledRule, out []Effect) ([]Effect, error) 
 	mark := len(out)
 	for i, p := range r.effects {
 		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
-			IdempotencyKey: ec.keys.key(r.keyPrefix, ec.ev.Name, ec.ev.SourceID, i), Chain: ec.ev.Chain}
+			Event: ec.ev.Name, SourceID: ec.ev.SourceID, Chain: ec.ev.Chain}
 		queued := len(ec.ops)
 		eff, err := p.plan(ec, o)
 		if err != nil {

@@ -72,22 +72,22 @@ func TestIdempotencyKeys(t *testing.T) {
 	again := eval(t, e, set, ev) // the task ran twice: the cooldown it set does not refuse it
 	require.Len(t, first.Effects, 2)
 	require.Equal(t, first.Effects, again.Effects, "a retried event plans the same effects with the same keys")
-	require.NotEqual(t, first.Effects[0].Meta().IdempotencyKey, first.Effects[1].Meta().IdempotencyKey)
+	require.NotEqual(t, first.Effects[0].Meta().IdempotencyKey(), first.Effects[1].Meta().IdempotencyKey())
 
 	cr, err := c.Compile(rules.Rule{ID: 1, Version: 2, Enabled: true, Document: d})
 	require.NoError(t, err)
 	v2 := eval(t, e, rules.NewRuleSet(1, 42, []*rules.CompiledRule{cr}, nil), ev)
 	require.Len(t, v2.Effects, 2)
-	require.NotEqual(t, first.Effects[0].Meta().IdempotencyKey, v2.Effects[0].Meta().IdempotencyKey, "a new rule version is a new key")
+	require.NotEqual(t, first.Effects[0].Meta().IdempotencyKey(), v2.Effects[0].Meta().IdempotencyKey(), "a new rule version is a new key")
 
-	require.Equal(t, "r1.v1.message_create."+itoa(ev.SourceID)+".e0", first.Effects[0].Meta().IdempotencyKey)
+	require.Equal(t, "r1.v1.message_create."+itoa(ev.SourceID)+".e0", first.Effects[0].Meta().IdempotencyKey())
 
 	// A thread shares its starter message's snowflake: the event name keeps their keys apart.
 	both := ruleSet(t, c, nil, doc(t, `{"name":"any","trigger":{"events":["message_create","thread_create"]},"effects":[{"type":"credit","currency":"xp","amount":"5"}]}`))
 	thread := ev
 	thread.Name = "thread_create"
-	km := eval(t, e, both, ev).Effects[0].Meta().IdempotencyKey
-	kt := eval(t, e, both, thread).Effects[0].Meta().IdempotencyKey
+	km := eval(t, e, both, ev).Effects[0].Meta().IdempotencyKey()
+	kt := eval(t, e, both, thread).Effects[0].Meta().IdempotencyKey()
 	require.NotEqual(t, km, kt)
 }
 
@@ -141,7 +141,7 @@ func TestChaining(t *testing.T) {
 		set := ruleSet(t, c, nil,
 			doc(t, `{"name":"bonus","trigger":{"events":["ledger.credited"]},"effects":[{"type":"credit","currency":"xp","amount":"1"}]}`))
 		e := engine(t, rules.StaticFacts{}, nil)
-		credited := rules.CreditedEvent(rules.Credit{Origin: rules.Origin{RuleID: 1, GuildID: 42, IdempotencyKey: "k"}, UserID: 1, Currency: "xp", Amount: 1}, 1, t0)
+		credited := rules.CreditedEvent(rules.Credit{Origin: rules.Origin{RuleID: 1, GuildID: 42, FixedKey: "k"}, UserID: 1, Currency: "xp", Amount: 1}, 1, t0)
 		require.Empty(t, eval(t, e, set, credited).Fired, "the bonus rule's own credit does not trigger it again")
 	})
 }

@@ -101,7 +101,7 @@ func FromLake(e lake.Event) Event {
 func CreditedEvent(c Credit, tenantID int64, at time.Time) Event {
 	return Event{
 		Name: EventLedgerCredited, TenantID: tenantID, GuildID: c.GuildID,
-		SourceID: derivedID(c.IdempotencyKey), OccurredAt: at, UserID: c.UserID,
+		SourceID: derivedID(c.IdempotencyKey()), OccurredAt: at, UserID: c.UserID,
 		Data:  map[string]any{"currency": c.Currency, "amount": c.Amount},
 		Chain: append(append([]int64(nil), c.Chain...), c.RuleID),
 	}

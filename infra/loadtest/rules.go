@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,9 +60,9 @@ func (r *rulesRun) onCredited(cs []rules.Credit) {
 	defer r.mu.Unlock()
 	r.credits += len(cs)
 	for _, c := range cs {
-		if id, ok := messageSource(c.IdempotencyKey); ok {
-			if _, seen := r.credited[id]; !seen {
-				r.credited[id] = now
+		if c.Event == "message_create" {
+			if _, seen := r.credited[c.SourceID]; !seen {
+				r.credited[c.SourceID] = now
 			}
 		}
 	}
@@ -94,21 +93,6 @@ func (r *rulesRun) snapshot() (evaluated int, last time.Time, progress int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.evaluated, r.lastEval, r.evaluated + r.credits
-}
-
-// messageSource reads the message id out of a credit's idempotency key,
-// "r<rule>.v<version>.message_create.<source>.e<index>".
-func messageSource(key string) (int64, bool) {
-	_, rest, ok := strings.Cut(key, ".message_create.")
-	if !ok {
-		return 0, false
-	}
-	src, _, ok := strings.Cut(rest, ".")
-	if !ok {
-		return 0, false
-	}
-	id, err := strconv.ParseInt(src, 10, 64)
-	return id, err == nil
 }
 
 // rulesWorker is the worker role's rules half, in process.

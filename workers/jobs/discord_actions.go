@@ -52,7 +52,7 @@ var _ rules.DiscordActions = (*ActionQueue)(nil)
 // Enqueue implements rules.DiscordActions.
 func (q *ActionQueue) Enqueue(ctx context.Context, tenantID int64, actions []rules.DiscordAction) error {
 	for _, a := range actions {
-		key := a.Meta().IdempotencyKey
+		key := a.Meta().IdempotencyKey()
 		if err := q.enqueue(ctx, tenantID, a, key); err != nil {
 			return err
 		}

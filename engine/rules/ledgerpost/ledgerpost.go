@@ -41,11 +41,11 @@ func New(l *ledger.Service, logger *slog.Logger) *Poster {
 func (p *Poster) Post(ctx context.Context, tenantID int64, credits []rules.Credit, debits []rules.Debit) error {
 	ops := make([]ledger.Op, 0, len(credits)+len(debits))
 	for _, c := range credits {
-		ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: c.IdempotencyKey, GuildID: c.GuildID,
+		ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: c.IdempotencyKey(), GuildID: c.GuildID,
 			CurrencyCode: c.Currency, To: c.UserID, Amount: c.Amount, Source: source(c.Origin)})
 	}
 	for _, d := range debits {
-		ops = append(ops, ledger.Op{Kind: ledger.KindDebit, Key: d.IdempotencyKey, GuildID: d.GuildID,
+		ops = append(ops, ledger.Op{Kind: ledger.KindDebit, Key: d.IdempotencyKey(), GuildID: d.GuildID,
 			CurrencyCode: d.Currency, From: d.UserID, Amount: d.Amount, Source: source(d.Origin)})
 	}
 	l := p.ledger.ForTenant(tenantID)
