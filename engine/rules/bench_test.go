@@ -3,6 +3,7 @@ package rules_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -90,16 +91,24 @@ func benchmarkEvaluate(b *testing.B, reuse bool) {
 		events[i] = ev
 	}
 	var res rules.Result
-	// A guild in steady state: its members were seen before, so their
-	// cooldown, velocity and cap state exists (the first event of each
-	// member, creating it, is not what the benchmark measures).
-	for i, ev := range events {
+	// A guild in steady state: the same traffic ran for the hour before,
+	// so its members' cooldown, velocity and cap state exists and the
+	// cooldown marks are at their retention length (kept an hour, then
+	// dropped), as in a worker that has been running. The first event of
+	// each member, creating its state, is not what the benchmark measures.
+	const warm = int(rules.Retention / (10 * time.Millisecond))
+	for i := 0; i < warm; i++ {
+		ev := events[i%len(events)]
 		ev.SourceID = -int64(i + 1)
-		ev.OccurredAt = base.Add(-time.Hour + time.Duration(i)*10*time.Millisecond)
+		ev.OccurredAt = base.Add(time.Duration(i-warm) * 10 * time.Millisecond)
 		if err := e.EvaluateInto(ctx, set, ev, &res); err != nil {
 			b.Fatal(err)
 		}
 	}
+	// The warm-up's garbage is an hour's, made in a second: collect it
+	// now, as testing does before every benchmark, rather than in the
+	// measured evaluations.
+	runtime.GC()
 	lat := make([]time.Duration, 0, b.N)
 	fired, effects := 0, 0
 	b.ReportAllocs()
