@@ -325,7 +325,9 @@ func compileVoiceNotAFK(cc *compileCtx, raw []byte, path string) (Condition, err
 		if ec.ev.Flags&lake.FlagAFK != 0 {
 			return false, nil
 		}
-		return ec.ev.Name != "voice_leave" || ec.ev.Magnitude >= minS, nil
+		// A leave or a move closes a stretch (Magnitude seconds): a session
+		// with moves earns per stretch, each long enough on its own.
+		return ec.ev.Name == "voice_join" || ec.ev.Magnitude >= minS, nil
 	}), nil
 }
 

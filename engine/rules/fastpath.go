@@ -26,19 +26,9 @@ type fastBool func(a *activation) (bool, bool)
 func eventNumField(name string) (func(ev *Event) float64, bool) {
 	switch name {
 	case "length":
-		return func(ev *Event) float64 {
-			if ev.Name == "message_create" {
-				return float64(ev.Magnitude)
-			}
-			return 0
-		}, true
+		return (*Event).length, true
 	case "duration":
-		return func(ev *Event) float64 {
-			if ev.Name == "voice_leave" {
-				return float64(ev.Magnitude)
-			}
-			return 0
-		}, true
+		return (*Event).duration, true
 	case "magnitude":
 		return func(ev *Event) float64 { return float64(ev.Magnitude) }, true
 	case "code_blocks":

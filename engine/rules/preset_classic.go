@@ -14,7 +14,7 @@ const ClassicKey = "classic"
 //	message Gold   5 × zone for messages of quality ≥ 1.5 from accounts ≥ 7 days old, 10 min cooldown, 50/day
 //	reaction XP    3 × zone to the author of a reacted message (not self), ≤ 3 per reactor→author per hour, 100/day
 //	thread         25 XP × zone and 1 Star per thread, 15 min cooldown
-//	voice XP       2 × zone per whole non-AFK minute of a session of ≥ 60 s, 300/day
+//	voice XP       2 × zone per whole non-AFK minute of each stretch of ≥ 60 s in one channel (a leave or a move ends one), 300/day
 //	milestones     every XP credit asks the milestone engine to check; an awarded milestone pays its Stars
 func Classic() Preset {
 	t := func(b bool) *bool { return &b }
@@ -76,7 +76,7 @@ func Classic() Preset {
 			},
 			{
 				Key: "classic.voice_xp", Name: "XP for voice minutes", Module: ClassicKey, Group: "xp", Priority: 60,
-				Trigger: Trigger{Events: []string{"voice_leave"}},
+				Trigger: Trigger{Events: []string{"voice_leave", "voice_move"}},
 				Conditions: []ConditionSpec{
 					cond(CondNotBot, nil),
 					cond(CondVoiceNotAFK, map[string]any{"min_seconds": 60}),

@@ -39,15 +39,9 @@ func eventMap(ev *Event, z *Zone) ref.Val {
 		case "zone":
 			return types.String(zoneName), true
 		case "length":
-			if ev.Name == "message_create" {
-				return types.Double(ev.Magnitude), true
-			}
-			return types.Double(0), true
+			return types.Double(ev.length()), true
 		case "duration":
-			if ev.Name == "voice_leave" {
-				return types.Double(ev.Magnitude), true
-			}
-			return types.Double(0), true
+			return types.Double(ev.duration()), true
 		case "magnitude":
 			return types.Double(ev.Magnitude), true
 		case "code_blocks":
@@ -134,4 +128,21 @@ func memberAge(m *MemberFacts, t time.Time) time.Duration {
 		return 0
 	}
 	return t.Sub(m.JoinedAt)
+}
+
+// length is event.length: a message's length in characters, else 0.
+func (ev *Event) length() float64 {
+	if ev.Name == "message_create" {
+		return float64(ev.Magnitude)
+	}
+	return 0
+}
+
+// duration is event.duration: the seconds of the voice stretch a leave or
+// a move closes, else 0.
+func (ev *Event) duration() float64 {
+	if ev.Name == "voice_leave" || ev.Name == "voice_move" {
+		return float64(ev.Magnitude)
+	}
+	return 0
 }

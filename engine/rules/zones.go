@@ -64,8 +64,13 @@ func newZoneIndex(zones []Zone) *zoneIndex {
 }
 
 // of returns the zone of an event's channel (for thread_create the lake
-// puts the parent channel there). Nil means the channel is in no zone.
+// puts the parent channel there). A voice_move's zone is the channel it
+// moved from, where the stretch it closes (its duration) was spent. Nil
+// means the channel is in no zone.
 func (zi *zoneIndex) of(ev *Event) *Zone {
+	if ev.Name == "voice_move" {
+		return zi.byChannel[ev.TargetID]
+	}
 	return zi.byChannel[ev.ChannelID]
 }
 
