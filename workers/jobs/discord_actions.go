@@ -49,10 +49,22 @@ func NewActionQueue(client *asynq.Client) *ActionQueue { return &ActionQueue{cli
 
 var _ rules.DiscordActions = (*ActionQueue)(nil)
 
-// Enqueue implements rules.DiscordActions.
+// ErrNoIdempotencyKey refuses an action whose Origin names neither a rule
+// effect nor a fixed key: its task id would be "discord:" for every such
+// action, and all but the first would be dropped as duplicates.
+var ErrNoIdempotencyKey = errors.New("discord action has no idempotency key")
+
+// Enqueue implements rules.DiscordActions. An action without an
+// idempotency key is refused (ErrNoIdempotencyKey) after the others are
+// queued, so one bad action does not hold back the rest.
 func (q *ActionQueue) Enqueue(ctx context.Context, tenantID int64, actions []rules.DiscordAction) error {
+	var refused []error
 	for _, a := range actions {
 		key := a.Meta().IdempotencyKey()
+		if key == "" {
+			refused = append(refused, fmt.Errorf("%s in guild %d (tenant %d): %w", a.Kind(), a.Meta().GuildID, tenantID, ErrNoIdempotencyKey))
+			continue
+		}
 		if err := q.enqueue(ctx, tenantID, a, key); err != nil {
 			return err
 		}
@@ -63,7 +75,7 @@ func (q *ActionQueue) Enqueue(ctx context.Context, tenantID int64, actions []rul
 			}
 		}
 	}
-	return nil
+	return errors.Join(refused...)
 }
 
 func (q *ActionQueue) enqueue(ctx context.Context, tenantID int64, a rules.DiscordAction, key string, opts ...asynq.Option) error {
