@@ -2,6 +2,7 @@ package lake_test
 
 import (
 	"context"
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -101,12 +102,35 @@ func TestWriteRefusesAStaleFenceAndCommitsNothing(t *testing.T) {
 
 func TestEventCodecRoundTrip(t *testing.T) {
 	t.Parallel()
-	in := []lake.Event{msg(1, 2, 3, 4, day0, 5, 6), {TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: -1, Type: lake.VoiceLeave, Magnitude: 3600, Flags: lake.FlagAFK | lake.FlagSynthetic}}
+	in := []lake.Event{msg(1, 2, 3, 4, day0, 5, 6), {TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: -1, Type: lake.VoiceLeave, Magnitude: 3600, Flags: lake.FlagAFK | lake.FlagSynthetic},
+		{TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: 77, Type: lake.ReactionAdd, UserID: 1, ChannelID: 2, TargetID: 3, MessageID: 1 << 60}}
 	out, err := lake.DecodeEvents(lake.EncodeEvents(in))
 	require.NoError(t, err)
 	require.Equal(t, in, out)
 	_, err = lake.DecodeEvents(lake.EncodeEvents(in)[:10])
 	require.Error(t, err)
+	empty, err := lake.DecodeEvents(lake.EncodeEvents(nil))
+	require.NoError(t, err)
+	require.Empty(t, empty)
+}
+
+// Payloads written by the version-1 encoder (no MessageID), as an outbox
+// may hold across an upgrade, still decode.
+func TestEventCodecReadsVersion1(t *testing.T) {
+	t.Parallel()
+	v1 := []byte{1} // one event
+	for _, v := range []int64{9, 8, day0.UnixMicro(), 77, int64(lake.ReactionAdd), 1, 2, 3} {
+		v1 = binary.AppendVarint(v1, v)
+	}
+	v1 = binary.AppendUvarint(v1, 0) // counts
+	v1 = binary.AppendVarint(v1, 0)  // magnitude
+	v1 = binary.AppendVarint(v1, 0)  // flags
+	out, err := lake.DecodeEvents(v1)
+	require.NoError(t, err)
+	require.Equal(t, []lake.Event{{TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: 77, Type: lake.ReactionAdd, UserID: 1, ChannelID: 2, TargetID: 3}}, out)
+	empty, err := lake.DecodeEvents([]byte{0})
+	require.NoError(t, err)
+	require.Empty(t, empty)
 }
 
 func TestRetentionDropsWholeDays(t *testing.T) {

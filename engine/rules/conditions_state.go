@@ -80,14 +80,42 @@ func compileReactionVelocity(cc *compileCtx, raw []byte, path string) (Condition
 	if err := cc.requireTriggers(path, CondReactionVelocity, "reaction_add"); err != nil {
 		return nil, err
 	}
-	limit, window := p.Limit, time.Duration(p.WindowSeconds)*time.Second
-	return stateCall(func(ec *evalCtx) stateOp {
-		// Keyed by (reactor, author): lake reactions carry no message id, so
-		// removing and re-adding a reaction spends the same allowance.
-		key := Key{Kind: "vel", Guild: ec.set.GuildID, Rule: ec.rule.ID, A: ec.ev.UserID, B: ec.ev.TargetID}
-		return stateOp{kind: opVelocity, key: key, token: ec.token, at: ec.ev.OccurredAt, window: window, limit: int64(limit)}
-	}), nil
+	return reactionVelocity{limit: int64(p.Limit), window: time.Duration(p.WindowSeconds) * time.Second}, nil
 }
+
+// reactionVelocity passes a reaction when its reactor has not reacted to
+// the same message within the window (removing and re-adding a reaction,
+// or adding a second emoji, earns nothing twice), and has given the
+// message's author fewer than limit reactions within it. The message
+// check comes first, so a toggle does not spend the author allowance; it
+// is skipped when the message is unknown (events replayed from lake
+// history, which does not keep it).
+type reactionVelocity struct {
+	limit  int64
+	window time.Duration
+}
+
+func (v reactionVelocity) ops(ec *evalCtx, ops []stateOp) []stateOp {
+	ev := ec.ev
+	if ev.MessageID != 0 {
+		key := Key{Kind: "velmsg", Guild: ec.set.GuildID, Rule: ec.rule.ID, A: ev.UserID, B: ev.MessageID}
+		ops = append(ops, stateOp{kind: opCooldown, key: key, token: ec.token, at: ev.OccurredAt, window: v.window, limit: 1})
+	}
+	key := Key{Kind: "vel", Guild: ec.set.GuildID, Rule: ec.rule.ID, A: ev.UserID, B: ev.TargetID}
+	return append(ops, stateOp{kind: opVelocity, key: key, token: ec.token, at: ev.OccurredAt, window: v.window, limit: v.limit})
+}
+
+func (v reactionVelocity) Eval(ec *evalCtx) (bool, error) {
+	var buf [2]stateOp
+	for _, op := range v.ops(ec, buf[:0]) {
+		if ok, err := op.run(ec); !ok || err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+func (v reactionVelocity) appendOps(ec *evalCtx, ops []stateOp) []stateOp { return v.ops(ec, ops) }
 
 // --- cap
 

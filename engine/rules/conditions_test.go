@@ -131,4 +131,21 @@ func TestVoiceAndReactionConditions(t *testing.T) {
 		require.Len(t, eval(t, e, set, react(3, 7, 2, time.Second)).Effects, 1, "another reactor has their own allowance")
 		require.Len(t, eval(t, e, set, react(4, 1, 2, 10*time.Minute)).Effects, 1, "after the window")
 	})
+	t.Run("reaction velocity: once per message, and a toggle spends no allowance", func(t *testing.T) {
+		t.Parallel()
+		set := ruleSet(t, c, nil, oneCondition(t, []string{"reaction_add"}, `{"type":"reaction_velocity","limit":2,"window_seconds":600}`))
+		e := engine(t, rules.StaticFacts{}, nil)
+		react := func(src, msg int64, at time.Duration) rules.Event {
+			return rules.Event{Name: "reaction_add", GuildID: 42, SourceID: src, OccurredAt: t0.Add(at), UserID: 1, ChannelID: 5, TargetID: 2, MessageID: msg}
+		}
+		require.Len(t, eval(t, e, set, react(1, 100, 0)).Effects, 1, "first reaction to a message earns")
+		require.Empty(t, eval(t, e, set, react(2, 100, time.Second)).Effects, "re-added (or a second emoji) on the same message earns nothing")
+		require.Empty(t, eval(t, e, set, react(3, 100, 2*time.Second)).Effects, "nor a third time")
+		require.Len(t, eval(t, e, set, react(1, 100, 0)).Effects, 1, "the first one retried is still allowed")
+		require.Len(t, eval(t, e, set, react(4, 101, 3*time.Second)).Effects, 1, "another message of the author: the toggles spent nothing")
+		require.Empty(t, eval(t, e, set, react(5, 102, 4*time.Second)).Effects, "a third message: the author allowance (2) is spent")
+		require.Len(t, eval(t, e, set, react(6, 100, 11*time.Minute)).Effects, 1, "after the window the message earns again")
+		unknown := react(7, 0, 22*time.Minute)
+		require.Len(t, eval(t, e, set, unknown).Effects, 1, "message unknown (lake history): only the author allowance applies")
+	})
 }

@@ -67,7 +67,7 @@ func statefulEvents() []rules.Event {
 		user := int64(i%4 + 1)
 		if i%3 == 2 {
 			evs = append(evs, rules.Event{Name: "reaction_add", TenantID: 1, GuildID: 42, SourceID: int64(10_000 + i), OccurredAt: at,
-				UserID: user, ChannelID: 100, TargetID: int64((i/3)%3 + 1)})
+				UserID: user, ChannelID: 100, TargetID: int64((i/3)%3 + 1), MessageID: int64(500 + (i/3)%5)})
 			continue
 		}
 		ev := msg(user, at, int64(i%17))

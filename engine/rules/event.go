@@ -75,9 +75,12 @@ type Event struct {
 	UserID     int64
 	ChannelID  int64
 	TargetID   int64
-	Magnitude  int64
-	Counts     lake.Counts
-	Flags      lake.Flags
+	// MessageID is a reaction's message (0 when unknown: the lake table
+	// does not keep it, so events replayed from history lack it).
+	MessageID int64
+	Magnitude int64
+	Counts    lake.Counts
+	Flags     lake.Flags
 	// Data is an internal event's payload (strings, int64, float64, bool).
 	Data map[string]any
 	// Chain holds the ids of the rules that led to this event (emit effects,
@@ -90,7 +93,7 @@ type Event struct {
 func FromLake(e lake.Event) Event {
 	return Event{
 		Name: e.Type.String(), TenantID: e.TenantID, GuildID: e.GuildID, SourceID: e.SourceID,
-		OccurredAt: e.OccurredAt, UserID: e.UserID, ChannelID: e.ChannelID, TargetID: e.TargetID,
+		OccurredAt: e.OccurredAt, UserID: e.UserID, ChannelID: e.ChannelID, TargetID: e.TargetID, MessageID: e.MessageID,
 		Magnitude: int64(e.Magnitude), Counts: e.Counts, Flags: e.Flags,
 	}
 }

@@ -101,6 +101,31 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM event_lake WHERE event_type = $1 AND target_id <> 0 AND target_id <> user_id", int16(lake.ReactionAdd)).Scan(&givenToOthers))
 	require.Equal(t, givenToOthers, received, "each reaction on someone else's message counts as received by its author")
 
+	// Reactions reach the rules (the outbox) with the message reacted to,
+	// which the lake table does not keep: a message the lake holds.
+	rows, err := b.db.Pool.Query(ctx, "SELECT events FROM lake_outbox")
+	require.NoError(t, err)
+	reactions := 0
+	for rows.Next() {
+		var raw []byte
+		require.NoError(t, rows.Scan(&raw))
+		evs, err := lake.DecodeEvents(raw)
+		require.NoError(t, err)
+		for _, e := range evs {
+			if e.Type != lake.ReactionAdd && e.Type != lake.ReactionRemove {
+				continue
+			}
+			reactions++
+			var known bool
+			require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM event_lake WHERE event_type = $1 AND source_id = $2)",
+				int16(lake.MessageCreate), e.MessageID).Scan(&known))
+			require.True(t, known, "reaction %d names message %d", e.SourceID, e.MessageID)
+		}
+	}
+	require.NoError(t, rows.Err())
+	require.Positive(t, reactions)
+	require.Equal(t, exp.ByType[lake.ReactionAdd]+exp.ByType[lake.ReactionRemove], reactions)
+
 	// Every guild got a tenant of its own (no operator claimed them yet).
 	var tenantsN, guildsN int
 	require.NoError(t, b.db.Pool.QueryRow(ctx, "SELECT count(*) FROM tenants WHERE status = 'unclaimed'").Scan(&tenantsN))
@@ -126,7 +151,7 @@ func TestCaptureMatchesGroundTruth(t *testing.T) {
 
 	// Message text is never stored: only lengths and counts.
 	var msgIDs []int64
-	rows, err := b.db.Pool.Query(ctx, "SELECT source_id FROM event_lake WHERE event_type = $1", int16(lake.MessageCreate))
+	rows, err = b.db.Pool.Query(ctx, "SELECT source_id FROM event_lake WHERE event_type = $1", int16(lake.MessageCreate))
 	require.NoError(t, err)
 	for rows.Next() {
 		var id int64

@@ -106,7 +106,7 @@ func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
 		if e.GuildID == nil {
 			return nil
 		}
-		ev := lake.Event{Type: lake.ReactionAdd, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID)}
+		ev := lake.Event{Type: lake.ReactionAdd, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID)}
 		if e.MessageAuthorID != nil {
 			ev.TargetID = int64(*e.MessageAuthorID)
 		}
@@ -118,7 +118,7 @@ func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
 		if e.GuildID == nil {
 			return nil
 		}
-		ev := lake.Event{Type: lake.ReactionRemove, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID)}
+		ev := lake.Event{Type: lake.ReactionRemove, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID)}
 		return n.stamped(int64(*e.GuildID), ev, int64(e.MessageID), int64(seq))
 	case gateway.EventThreadCreate:
 		return n.thread(e)
