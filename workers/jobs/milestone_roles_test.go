@@ -38,7 +38,7 @@ func TestMilestoneRoleRewardIsGrantedOnce(t *testing.T) {
 		Rewards:     []milestones.Reward{{Type: milestones.RewardRole, RoleID: veteran}}})
 	require.NoError(t, err)
 
-	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), NewActionQueue(asynq.NewClientFromRedisClient(rdb)), rdb, log, ops.NewRegistry())
+	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), NewActionQueue(asynq.NewClientFromRedisClient(rdb), rdb), rdb, log, ops.NewRegistry())
 	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), log: log, onAwards: announcer.OnAwards}
 	n, err := sweep.Run(ctx)
 	require.NoError(t, err)

@@ -57,7 +57,7 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	if err != nil {
 		return nil, err
 	}
-	actions := NewActionQueue(asynq.NewClientFromRedisClient(rdb))
+	actions := NewActionQueue(asynq.NewClientFromRedisClient(rdb), rdb)
 	ms := milestones.New(db, svc, log)
 	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), actions, rdb, log, reg)
 	hooks := &Hooks{}
@@ -80,7 +80,7 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	// Backtests evaluate in dry-run mode with their own in-memory state:
 	// the live engine's Redis state and ledger are never touched.
 	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
-	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, log, reg), Sweep: sweep, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
+	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, rdb, log, reg), Sweep: sweep, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
 }
 
 // Register mounts the rules and action handlers.
