@@ -17,13 +17,17 @@ type Adapter struct {
 	Service *Service
 	// CreditRewards credits currency rewards through the ledger's
 	// ApplyBatch, keyed by award (Award.RewardKey), so each pays once
-	// however often it is reported. Leave it off when the guild's rules pay
-	// rewards from milestone.awarded events (the Classic rules' Stars).
+	// however often it is reported. Leave it off when the caller pays them
+	// after the rules have seen the awards (OnAwarded).
 	CreditRewards bool
-	// OnAwards receives the awards of each call, new and replayed (emit
-	// milestone.awarded, plan announcements, grant roles); it must be
-	// idempotent on the award id.
+	// OnAwards receives the awards of each call, new and replayed (plan
+	// announcements, grant roles); it must be idempotent on the award id.
 	OnAwards func(ctx context.Context, tenantID int64, awards []Award) error
+	// OnAwarded, after OnAwards, receives the same awards with their
+	// milestone.awarded events, chained after the rule whose check made
+	// each (a rule that checks milestones on milestone.awarded does not
+	// loop), for the caller to feed into the rules.
+	OnAwarded func(ctx context.Context, tenantID int64, awarded []Awarded) error
 }
 
 var _ rules.MilestoneChecker = (*Adapter)(nil)
@@ -48,18 +52,76 @@ func (a *Adapter) Check(ctx context.Context, tenantID int64, checks []rules.Mile
 		}
 	}
 	if a.OnAwards != nil {
-		return a.OnAwards(ctx, tenantID, awards)
+		if err := a.OnAwards(ctx, tenantID, awards); err != nil {
+			return err
+		}
 	}
-	return nil
+	if a.OnAwarded == nil {
+		return nil
+	}
+	chains := make(map[string][]int64, len(checks))
+	for _, c := range checks {
+		// An award remembers the source of the first check that asked.
+		if k := c.IdempotencyKey(); chains[k] == nil {
+			chains[k] = append(append([]int64(nil), c.Chain...), c.RuleID)
+		}
+	}
+	awarded, err := m.AwardedEvents(ctx, awards, chains)
+	if err != nil {
+		return err
+	}
+	return a.OnAwarded(ctx, tenantID, awarded)
+}
+
+// Awarded is an award with the milestone.awarded event the rules receive
+// for it.
+type Awarded struct {
+	Award Award
+	Event rules.Event
+}
+
+// AwardedEvents builds each award's milestone.awarded event (reading the
+// awards' templates for their rarity, one query per guild); chains maps an
+// award's Source to the rule chain its event carries (none: a root event,
+// as for the sweep's awards).
+func (m *Milestones) AwardedEvents(ctx context.Context, awards []Award, chains map[string][]int64) ([]Awarded, error) {
+	ids := map[int64][]int64{}
+	for _, aw := range awards {
+		ids[aw.GuildID] = append(ids[aw.GuildID], aw.TemplateID)
+	}
+	rarity := map[int64]string{}
+	for guildID, tids := range ids {
+		ts, err := m.GetMany(ctx, guildID, tids)
+		if err != nil {
+			return nil, err
+		}
+		for id, t := range ts {
+			rarity[id] = t.Rarity
+		}
+	}
+	out := make([]Awarded, len(awards))
+	for i, aw := range awards {
+		ev := AwardedEvent(m.tenantID, aw, rarity[aw.TemplateID])
+		ev.Chain = chains[aw.Source]
+		out[i] = Awarded{Award: aw, Event: ev}
+	}
+	return out, nil
 }
 
 // CreditRewards applies the awards' currency rewards in one ledger batch,
 // each op keyed by its award and reward index (idempotent).
 func (m *Milestones) CreditRewards(ctx context.Context, awards []Award) error {
+	return m.CreditRewardsExcept(ctx, awards, nil)
+}
+
+// CreditRewardsExcept is CreditRewards leaving out the currency rewards
+// paidElsewhere reports (a rule on milestone.awarded paid that currency
+// for the award); nil leaves none out.
+func (m *Milestones) CreditRewardsExcept(ctx context.Context, awards []Award, paidElsewhere func(aw Award, currency string) bool) error {
 	var ops []ledger.Op
 	for _, aw := range awards {
 		for i, r := range aw.Rewards {
-			if r.Type != RewardCurrency {
+			if r.Type != RewardCurrency || (paidElsewhere != nil && paidElsewhere(aw, r.Currency)) {
 				continue
 			}
 			ops = append(ops, ledger.Op{Kind: ledger.KindCredit, Key: aw.RewardKey(i), GuildID: aw.GuildID,
@@ -85,12 +147,15 @@ func (m *Milestones) CreditRewards(ctx context.Context, awards []Award) error {
 }
 
 // AwardedEvent is the internal event the rules engine's milestone.awarded
-// trigger expects: data carries the milestone key, rarity and the Stars it
-// pays (Classic's "Stars for milestones" rule reads event.data.stars).
+// trigger expects, for the award's member: data carries the milestone key,
+// the award id and number, the rarity and the amount of each currency
+// reward (Classic's "Stars for milestones" rule reads event.data.stars).
+// Its source id derives from the award id, so a replayed award is the
+// same event.
 func AwardedEvent(tenantID int64, aw Award, rarity string) rules.Event {
 	h := fnv.New64a()
 	_, _ = fmt.Fprintf(h, "milestone.award.%d", aw.ID)
-	data := map[string]any{"milestone": aw.TemplateKey, "rarity": rarity, "award_no": int64(aw.AwardNo)}
+	data := map[string]any{"milestone": aw.TemplateKey, "award_id": aw.ID, "rarity": rarity, "award_no": int64(aw.AwardNo)}
 	for _, r := range aw.Rewards {
 		if r.Type == RewardCurrency {
 			data[r.Currency] = r.Amount
