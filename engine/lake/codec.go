@@ -7,8 +7,8 @@ import (
 )
 
 // The outbox and rules-task encoding: varints, about 40 bytes an event
-// instead of ~300 as JSON. Version 2 adds each event's MessageID, which
-// the lake table does not store; it opens with a zero byte and the
+// instead of ~300 as JSON. Version 2 adds each event's MessageID and
+// ParentID, which the lake table does not store; it opens with a zero byte and the
 // version, which no version-1 payload does except an empty one (a lone
 // zero), so payloads written before an upgrade still decode.
 const codecVersion = 2
@@ -33,6 +33,7 @@ func EncodeEvents(events []Event) []byte {
 		buf = binary.AppendVarint(buf, int64(e.Magnitude))
 		buf = binary.AppendVarint(buf, int64(e.Flags))
 		buf = binary.AppendVarint(buf, e.MessageID)
+		buf = binary.AppendVarint(buf, e.ParentID)
 	}
 	return buf
 }
@@ -46,7 +47,7 @@ func DecodeEvents(b []byte) ([]Event, error) {
 		if b[1] != codecVersion {
 			return nil, errCorrupt
 		}
-		b, fields = b[2:], 12
+		b, fields = b[2:], 13
 	}
 	n, k := binary.Uvarint(b)
 	if k <= 0 || n > uint64(len(b)) {
@@ -55,7 +56,7 @@ func DecodeEvents(b []byte) ([]Event, error) {
 	b = b[k:]
 	out := make([]Event, n)
 	for i := range out {
-		var f [12]int64
+		var f [13]int64
 		for j := 0; j < fields; j++ {
 			var v int64
 			var k int
@@ -73,7 +74,7 @@ func DecodeEvents(b []byte) ([]Event, error) {
 		}
 		out[i] = Event{TenantID: f[0], GuildID: f[1], OccurredAt: time.UnixMicro(f[2]).UTC(), SourceID: f[3], Type: Type(f[4]),
 			UserID: f[5], ChannelID: f[6], TargetID: f[7], Counts: Counts(f[8]), Magnitude: int32(f[9]), Flags: Flags(f[10]),
-			MessageID: f[11]}
+			MessageID: f[11], ParentID: f[12]}
 	}
 	if len(b) != 0 {
 		return nil, errCorrupt

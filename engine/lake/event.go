@@ -112,6 +112,11 @@ type Event struct {
 	// travels with the event to the rules (EncodeEvents) but is not a
 	// lake column: eight more bytes on every row for one rule condition.
 	MessageID int64
+	// ParentID is the parent channel when the event happened in a thread
+	// (ChannelID is the thread), for the rules' zones; carried and not
+	// stored like MessageID. 0 outside threads, or in a thread the gateway
+	// has not seen created.
+	ParentID int64
 	// StaysInVoice marks a synthetic voice_leave written when a shard
 	// stops: the stretch so far is closed but the member is still in voice,
 	// so the open session continues from that moment. A synthetic leave

@@ -103,7 +103,7 @@ func TestWriteRefusesAStaleFenceAndCommitsNothing(t *testing.T) {
 func TestEventCodecRoundTrip(t *testing.T) {
 	t.Parallel()
 	in := []lake.Event{msg(1, 2, 3, 4, day0, 5, 6), {TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: -1, Type: lake.VoiceLeave, Magnitude: 3600, Flags: lake.FlagAFK | lake.FlagSynthetic},
-		{TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: 77, Type: lake.ReactionAdd, UserID: 1, ChannelID: 2, TargetID: 3, MessageID: 1 << 60}}
+		{TenantID: 9, GuildID: 8, OccurredAt: day0, SourceID: 77, Type: lake.ReactionAdd, UserID: 1, ChannelID: 2, TargetID: 3, MessageID: 1 << 60, ParentID: 4}}
 	out, err := lake.DecodeEvents(lake.EncodeEvents(in))
 	require.NoError(t, err)
 	require.Equal(t, in, out)

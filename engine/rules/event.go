@@ -78,6 +78,9 @@ type Event struct {
 	// MessageID is a reaction's message (0 when unknown: the lake table
 	// does not keep it, so events replayed from history lack it).
 	MessageID int64
+	// ParentID is the thread's parent channel for events in a thread (0
+	// otherwise, or unknown: events replayed from history lack it).
+	ParentID  int64
 	Magnitude int64
 	Counts    lake.Counts
 	Flags     lake.Flags
@@ -93,7 +96,7 @@ type Event struct {
 func FromLake(e lake.Event) Event {
 	return Event{
 		Name: e.Type.String(), TenantID: e.TenantID, GuildID: e.GuildID, SourceID: e.SourceID,
-		OccurredAt: e.OccurredAt, UserID: e.UserID, ChannelID: e.ChannelID, TargetID: e.TargetID, MessageID: e.MessageID,
+		OccurredAt: e.OccurredAt, UserID: e.UserID, ChannelID: e.ChannelID, TargetID: e.TargetID, MessageID: e.MessageID, ParentID: e.ParentID,
 		Magnitude: int64(e.Magnitude), Counts: e.Counts, Flags: e.Flags,
 	}
 }

@@ -19,6 +19,7 @@ type EventJSON struct {
 	ChannelID   Snowflake      `json:"channel_id,omitempty"`
 	TargetID    Snowflake      `json:"target_id,omitempty"`
 	MessageID   Snowflake      `json:"message_id,omitempty"`
+	ParentID    Snowflake      `json:"parent_id,omitempty"`
 	Magnitude   int64          `json:"magnitude,omitempty"`
 	CodeBlocks  int            `json:"code_blocks,omitempty"`
 	Links       int            `json:"links,omitempty"`
@@ -58,7 +59,7 @@ func (j EventJSON) Event(tenantID, guildID int64) (Event, error) {
 		return Event{}, apperr.Invalid("event.occurred_at", "must be an RFC 3339 time")
 	}
 	ev := Event{Name: j.Type, TenantID: tenantID, GuildID: guildID, SourceID: int64(j.SourceID), OccurredAt: j.OccurredAt,
-		UserID: int64(j.UserID), ChannelID: int64(j.ChannelID), TargetID: int64(j.TargetID), MessageID: int64(j.MessageID), Magnitude: j.Magnitude,
+		UserID: int64(j.UserID), ChannelID: int64(j.ChannelID), TargetID: int64(j.TargetID), MessageID: int64(j.MessageID), ParentID: int64(j.ParentID), Magnitude: j.Magnitude,
 		Counts: lake.PackCounts(j.CodeBlocks, j.Links, j.Emoji, j.Attachments, j.Mentions)}
 	for i, f := range j.Flags {
 		found := false
@@ -90,7 +91,7 @@ func (j EventJSON) Event(tenantID, guildID int64) (Event, error) {
 // ToJSON is the inverse of EventJSON.Event.
 func ToJSON(ev Event) EventJSON {
 	j := EventJSON{Type: ev.Name, SourceID: Snowflake(ev.SourceID), OccurredAt: ev.OccurredAt, UserID: Snowflake(ev.UserID),
-		ChannelID: Snowflake(ev.ChannelID), TargetID: Snowflake(ev.TargetID), MessageID: Snowflake(ev.MessageID), Magnitude: ev.Magnitude,
+		ChannelID: Snowflake(ev.ChannelID), TargetID: Snowflake(ev.TargetID), MessageID: Snowflake(ev.MessageID), ParentID: Snowflake(ev.ParentID), Magnitude: ev.Magnitude,
 		CodeBlocks: ev.Counts.CodeBlocks(), Links: ev.Counts.Links(), Emoji: ev.Counts.Emoji(),
 		Attachments: ev.Counts.Attachments(), Mentions: ev.Counts.Mentions(), Data: ev.Data}
 	for _, fn := range flagNames {

@@ -64,14 +64,18 @@ func newZoneIndex(zones []Zone) *zoneIndex {
 }
 
 // of returns the zone of an event's channel (for thread_create the lake
-// puts the parent channel there). A voice_move's zone is the channel it
-// moved from, where the stretch it closes (its duration) was spent. Nil
-// means the channel is in no zone.
+// puts the parent channel there). An event in a thread is in its parent's
+// zone unless the thread is in a zone itself. A voice_move's zone is the
+// channel it moved from, where the stretch it closes (its duration) was
+// spent. Nil means the channel is in no zone.
 func (zi *zoneIndex) of(ev *Event) *Zone {
 	if ev.Name == "voice_move" {
 		return zi.byChannel[ev.TargetID]
 	}
-	return zi.byChannel[ev.ChannelID]
+	if z := zi.byChannel[ev.ChannelID]; z != nil || ev.ParentID == 0 {
+		return z
+	}
+	return zi.byChannel[ev.ParentID]
 }
 
 // celValue is the zone variable for an amount in currency: {name,

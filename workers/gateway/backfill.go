@@ -64,7 +64,7 @@ func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowf
 			if m.GuildID == nil {
 				m.GuildID = &guildID // history omits it
 			}
-			if ev, ok := messageEvent(m, tenantID, false); ok {
+			if ev, ok := messageEvent(m, tenantID, false, 0); ok {
 				ev.Flags |= lake.FlagBackfilled
 				events = append(events, ev)
 			}

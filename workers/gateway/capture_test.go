@@ -288,3 +288,48 @@ func (g oneGuild) post(t *testing.T, n int) *discordsim.Message {
 	}
 	return m
 }
+
+// Events in a thread reach the rules with the thread's parent channel (a
+// thread is in its parent's zone), which the lake does not store either.
+func TestThreadEventsCarryTheirParentToTheRules(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	g := newOneGuild(t)
+	w, _ := gatewaytest.Capture(t, g.db, g.sim, gateway.Config{})
+	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
+	thread, err := g.sim.CreateThread(ctx, g.channel, g.guild.Members[1], "help me")
+	require.NoError(t, err)
+	m, err := g.sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: thread.ID, AuthorID: g.guild.Members[2], Content: "in the thread"})
+	require.NoError(t, err)
+	require.NoError(t, g.sim.AddReaction(ctx, thread.ID, m.ID, g.guild.Members[3], "👍"))
+	outbox := func() (all []lake.Event) {
+		rows, err := g.db.Pool.Query(ctx, "SELECT events FROM lake_outbox ORDER BY id")
+		require.NoError(t, err)
+		defer rows.Close()
+		for rows.Next() {
+			var raw []byte
+			require.NoError(t, rows.Scan(&raw))
+			evs, err := lake.DecodeEvents(raw)
+			require.NoError(t, err)
+			all = append(all, evs...)
+		}
+		require.NoError(t, rows.Err())
+		return all
+	}
+	var got map[lake.Type]lake.Event
+	require.Eventually(t, func() bool {
+		got = map[lake.Type]lake.Event{}
+		for _, e := range outbox() {
+			got[e.Type] = e
+		}
+		return len(got) >= 3
+	}, 10*time.Second, 20*time.Millisecond)
+	msg, react := got[lake.MessageCreate], got[lake.ReactionAdd]
+	require.Equal(t, int64(thread.ID), msg.ChannelID)
+	require.NotZero(t, msg.Flags&lake.FlagInThread)
+	require.Equal(t, int64(g.channel), msg.ParentID)
+	require.Equal(t, int64(thread.ID), react.ChannelID)
+	require.Equal(t, int64(g.channel), react.ParentID)
+	require.Equal(t, int64(m.ID), react.MessageID)
+	require.Equal(t, int64(g.channel), got[lake.ThreadCreate].ChannelID, "thread_create is on the parent already")
+}

@@ -14,7 +14,7 @@ import (
 type guildState struct {
 	*guildEntry
 	afkChannel int64
-	threads    map[int64]bool // active thread channels
+	threads    map[int64]int64 // active thread channels, to their parent channel
 	voice      map[int64]*voiceSession
 	memberSigs map[int64]uint64    // what this shard last recorded per member (see noteMember)
 	joins      map[int64]time.Time // joined_at of the joins this shard emitted lately (see memberJoin)
@@ -33,7 +33,7 @@ type voiceSession struct {
 }
 
 func newGuildState(e *guildEntry) *guildState {
-	return &guildState{guildEntry: e, threads: map[int64]bool{}, voice: map[int64]*voiceSession{}, memberSigs: map[int64]uint64{}, joins: map[int64]time.Time{}}
+	return &guildState{guildEntry: e, threads: map[int64]int64{}, voice: map[int64]*voiceSession{}, memberSigs: map[int64]uint64{}, joins: map[int64]time.Time{}}
 }
 
 func (g *guildState) captures(t lake.Type) bool { return g.settings().Captures(t) }

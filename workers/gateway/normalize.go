@@ -6,6 +6,7 @@ import (
 
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
 
 	"github.com/synapsehq/synapse/engine/lake"
 )
@@ -106,7 +107,8 @@ func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
 		if e.GuildID == nil {
 			return nil
 		}
-		ev := lake.Event{Type: lake.ReactionAdd, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID)}
+		ev := lake.Event{Type: lake.ReactionAdd, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID),
+			ParentID: n.threadParent(int64(*e.GuildID), int64(e.ChannelID))}
 		if e.MessageAuthorID != nil {
 			ev.TargetID = int64(*e.MessageAuthorID)
 		}
@@ -118,7 +120,8 @@ func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
 		if e.GuildID == nil {
 			return nil
 		}
-		ev := lake.Event{Type: lake.ReactionRemove, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID)}
+		ev := lake.Event{Type: lake.ReactionRemove, UserID: int64(e.UserID), ChannelID: int64(e.ChannelID), MessageID: int64(e.MessageID),
+			ParentID: n.threadParent(int64(*e.GuildID), int64(e.ChannelID))}
 		return n.stamped(int64(*e.GuildID), ev, int64(e.MessageID), int64(seq))
 	case gateway.EventThreadCreate:
 		return n.thread(e)
@@ -136,6 +139,14 @@ func (n *normalizer) normalize(ev gateway.EventData, seq int) []lake.Event {
 		return nil
 	}
 	return nil
+}
+
+// threadParent is the parent channel of a thread the shard knows, else 0.
+func (n *normalizer) threadParent(guildID, channelID int64) int64 {
+	if g := n.guilds[guildID]; g != nil {
+		return g.threads[channelID]
+	}
+	return 0
 }
 
 // stamped fills tenant, guild, time and a minted source id, and applies
@@ -160,7 +171,8 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 		return nil
 	}
 	n.clock.observe(m.ID.Time())
-	ev, ok := messageEvent(m, g.tenantID, g.threads[int64(m.ChannelID)])
+	parent, inThread := g.threads[int64(m.ChannelID)]
+	ev, ok := messageEvent(m, g.tenantID, inThread, parent)
 	if !ok {
 		return nil
 	}
@@ -169,7 +181,9 @@ func (n *normalizer) message(m discord.Message) []lake.Event {
 
 // messageEvent turns a guild message into its lake row; false for system
 // messages (joins, pins, boosts). The text is measured and dropped here.
-func messageEvent(m discord.Message, tenantID int64, inThread bool) (lake.Event, bool) {
+// inThread says m was posted in a thread the shard knows, and parent is
+// that thread's parent channel.
+func messageEvent(m discord.Message, tenantID int64, inThread bool, parent int64) (lake.Event, bool) {
 	if m.GuildID == nil || (m.Type != discord.MessageTypeDefault && m.Type != discord.MessageTypeReply) {
 		return lake.Event{}, false
 	}
@@ -196,6 +210,7 @@ func messageEvent(m discord.Message, tenantID int64, inThread bool) (lake.Event,
 	}
 	if inThread {
 		ev.Flags |= lake.FlagInThread
+		ev.ParentID = parent
 	}
 	if len(m.Embeds) > 0 {
 		ev.Flags |= lake.FlagEmbeds
@@ -211,7 +226,7 @@ func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
 	if g == nil {
 		return nil
 	}
-	g.threads[int64(e.ID())] = true
+	g.threads[int64(e.ID())] = idOf(e.ParentID())
 	n.clock.observe(e.ID().Time())
 	if !e.NewlyCreated || !g.captures(lake.ThreadCreate) {
 		return nil // also sent when the bot is added to an existing private thread
@@ -276,4 +291,12 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 		ev.Flags |= lake.FlagBot
 	}
 	return []lake.Event{ev}
+}
+
+// idOf is *id, or 0 for nil.
+func idOf(id *snowflake.ID) int64 {
+	if id == nil {
+		return 0
+	}
+	return int64(*id)
 }

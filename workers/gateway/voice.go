@@ -116,7 +116,7 @@ func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) []lake.Ev
 		g.afkChannel = int64(*gg.AfkChannelID)
 	}
 	for _, t := range gg.Threads {
-		g.threads[int64(t.ID())] = true
+		g.threads[int64(t.ID())] = idOf(t.ParentID())
 	}
 	now := n.now().UTC()
 	inVoice := map[int64]discord.VoiceState{}
