@@ -17,8 +17,11 @@ type MemberFacts struct {
 	// snowflake (imports, tests).
 	AccountCreatedAt time.Time
 	DMOptOut         bool
-	// Wallet holds balances by currency; Counters holds named activity
-	// counters (messages_today, voice_minutes_week, ...).
+	// Wallet holds balances by currency; Counters holds the member's
+	// activity from the lake's counters, each as _today and _week (the
+	// UTC day, and the week from Monday 00:00 UTC, like caps): messages,
+	// reactions (given), reactions_received, threads and voice_minutes
+	// (non-AFK), 0 when none (tenants.MemberStore.Activity).
 	Wallet   map[string]float64
 	Counters map[string]float64
 }
