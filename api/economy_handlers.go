@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -244,12 +246,36 @@ func (r CurrencyRequest) curve() (**levels.Curve, error) {
 	return &cv, nil
 }
 
+// bindJSON decodes a request body. A value of the wrong type is reported
+// at its path ("requirement.min"), as encoding/json names it; routes that
+// take rule documents use the stricter bindDocumentJSON.
 func bindJSON(c *gin.Context, dst any) bool {
-	if err := json.NewDecoder(c.Request.Body).Decode(dst); err != nil {
-		writeError(c, apperr.Invalid("", "request body must be valid JSON for this route: %v", err))
+	err := json.NewDecoder(c.Request.Body).Decode(dst)
+	if err == nil {
+		return true
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		want := "of another type"
+		switch te.Type.Kind() {
+		case reflect.String:
+			want = "a string"
+		case reflect.Bool:
+			want = "a boolean"
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			want = "an integer"
+		case reflect.Float32, reflect.Float64:
+			want = "a number"
+		case reflect.Slice, reflect.Array:
+			want = "a list"
+		case reflect.Map, reflect.Struct:
+			want = "an object"
+		}
+		writeError(c, apperr.Invalid(te.Field, "must be %s", want))
 		return false
 	}
-	return true
+	writeError(c, apperr.Invalid("", "request body must be valid JSON for this route: %v", err))
+	return false
 }
 
 func (s *Server) createCurrency(c *gin.Context) {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -91,11 +92,29 @@ func (s *Server) checkDocument(c *gin.Context, doc rules.Document) ([]rules.Zone
 	return zones, nil
 }
 
+// bindDocumentJSON reads a request that carries a rule document. Unlike
+// bindJSON it refuses unknown fields anywhere, at their JSON path
+// ("document.condtions"): dropping a misspelt "conditions" would save a
+// rule that pays on every event.
+func bindDocumentJSON(c *gin.Context, dst any) bool {
+	body, err := io.ReadAll(c.Request.Body)
+	if err == nil {
+		err = rules.DecodeStrict(body, dst)
+	} else {
+		err = apperr.Invalid("", "request body could not be read: %v", err)
+	}
+	if err != nil {
+		writeError(c, err)
+		return false
+	}
+	return true
+}
+
 // bindRule reads a RuleRequest and checks its document against the guild,
 // answering the error itself when there is one.
 func (s *Server) bindRule(c *gin.Context) (RuleRequest, bool) {
 	var req RuleRequest
-	if !bindJSON(c, &req) {
+	if !bindDocumentJSON(c, &req) {
 		return req, false
 	}
 	doc, err := req.doc()
@@ -181,7 +200,7 @@ const maxDryRunEvents = 500
 // returns what each event would do, with a trace of each rule's decision.
 func (s *Server) postDryRun(c *gin.Context) {
 	var req DryRunRequest
-	if !bindJSON(c, &req) {
+	if !bindDocumentJSON(c, &req) {
 		return
 	}
 	if req.Document == nil {
@@ -339,7 +358,7 @@ type BacktestRequest struct {
 // GET backtests/:backtest for progress and the outcome.
 func (s *Server) postBacktest(c *gin.Context) {
 	var req BacktestRequest
-	if !bindJSON(c, &req) {
+	if !bindDocumentJSON(c, &req) {
 		return
 	}
 	if req.Document == nil {
