@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 
@@ -78,4 +79,37 @@ func TestRuleDocumentsAreDecodedStrictly(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code, body)
 	require.Equal(t, "name", errField(body))
 	require.Equal(t, "must be a string", body["error"].(map[string]any)["message"])
+}
+
+// TestZoneNamedByARuleIsKept: deleting or renaming a zone a rule names is
+// a conflict that lists the rules.
+func TestZoneNamedByARuleIsKept(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	g := b.gA
+	code, body := b.do(t, op, http.MethodPost, guildPath(g, "/currencies"), map[string]any{"code": "xp", "name": "XP"})
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/zones"), map[string]any{"name": "help", "channels": []string{"11"}})
+	require.Equal(t, http.StatusCreated, code, body)
+	zone := "/zones/" + body["id"].(string)
+	d := ruleDoc("Help XP")
+	d["conditions"] = []any{map[string]any{"type": "channel_in_zone", "zones": []string{"help"}}}
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules"), map[string]any{"document": d})
+	require.Equal(t, http.StatusCreated, code, body)
+	rule := body["id"].(string)
+
+	code, body = b.do(t, op, http.MethodDelete, guildPath(g, zone), nil)
+	require.Equal(t, http.StatusConflict, code, body)
+	require.Equal(t, fmt.Sprintf(`cannot delete zone "help": rules name it: %s ("Help XP"); change or delete them first`, rule),
+		body["error"].(map[string]any)["message"])
+	code, body = b.do(t, op, http.MethodPut, guildPath(g, zone), map[string]any{"name": "support", "channels": []string{"11"}})
+	require.Equal(t, http.StatusConflict, code, body)
+	code, body = b.do(t, op, http.MethodPut, guildPath(g, zone), map[string]any{"name": "help", "channels": []string{"11", "12"}})
+	require.Equal(t, http.StatusOK, code, "the channels may change: %v", body)
+
+	code, _ = b.do(t, op, http.MethodDelete, guildPath(g, "/rules/"+rule), nil)
+	require.Equal(t, http.StatusNoContent, code)
+	code, body = b.do(t, op, http.MethodDelete, guildPath(g, zone), nil)
+	require.Equal(t, http.StatusNoContent, code, body)
 }

@@ -298,10 +298,22 @@ func (s *TenantStore) RuleVersions(ctx context.Context, guildID, ruleID int64) (
 }
 
 // validateIn checks a valid document against the guild (zones it names).
+// The zones are read FOR SHARE: a zone being deleted or renamed is waited
+// for (and then missing), and one read here cannot be deleted or renamed
+// before this rule commits (DeleteZone would miss the rule naming it).
 func (s *TenantStore) validateIn(ctx context.Context, tx bun.IDB, guildID int64, doc Document) error {
-	zones, err := s.listZones(ctx, tx, guildID)
-	if err != nil {
-		return err
+	var rows []zoneRow
+	if err := tx.NewSelect().Model(&rows).Where("tenant_id = ? AND guild_id = ?", s.tenantID, guildID).
+		For("SHARE").Scan(ctx); err != nil {
+		return fmt.Errorf("list zones: %w", err)
+	}
+	zones := make([]Zone, 0, len(rows))
+	for i := range rows {
+		z, err := rows[i].zone()
+		if err != nil {
+			return err
+		}
+		zones = append(zones, z)
 	}
 	return s.compiler.ValidateIn(doc, zones)
 }

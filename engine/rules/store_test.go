@@ -256,6 +256,62 @@ func TestZones(t *testing.T) {
 	require.Len(t, audit(t, b), 3)
 }
 
+// A zone that rules name can be neither deleted nor renamed: their
+// channel_in_zone conditions would silently never match again.
+func TestZoneNamedByRulesIsKept(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupStore(t)
+	help, err := b.rules.CreateZone(ctx, b.actor, rules.Zone{GuildID: b.guild, Name: "help", Channels: []rules.Snowflake{1}})
+	require.NoError(t, err)
+	spare, err := b.rules.CreateZone(ctx, b.actor, rules.Zone{GuildID: b.guild, Name: "spare"})
+	require.NoError(t, err)
+	inHelp := func(name string) rules.Document {
+		return doc(t, `{"name":"`+name+`","trigger":{"events":["message_create"]},
+			"conditions":[{"type":"channel_in_zone","zones":["spare","help"]}],"effects":[{"type":"milestone_check"}]}`)
+	}
+	on, err := b.rules.CreateRule(ctx, b.actor, b.guild, inHelp("Help XP"))
+	require.NoError(t, err)
+	off, err := b.rules.CreateRule(ctx, b.actor, b.guild, inHelp("Help gold"))
+	require.NoError(t, err)
+	_, err = b.rules.SetRuleEnabled(ctx, b.actor, b.guild, off.ID, false)
+	require.NoError(t, err)
+	auditBefore := len(audit(t, b))
+
+	err = b.rules.DeleteZone(ctx, b.actor, b.guild, help.ID)
+	var inUse *rules.ZoneInUseError
+	require.ErrorAs(t, err, &inUse)
+	require.ErrorIs(t, err, apperr.ErrConflict)
+	require.Equal(t, []rules.RuleRef{{ID: on.ID, Name: "Help XP"}, {ID: off.ID, Name: "Help gold"}}, inUse.Rules, "disabled rules count too")
+	require.Contains(t, err.Error(), `cannot delete zone "help"`)
+	require.Contains(t, err.Error(), `"Help gold"`)
+
+	renamed := help
+	renamed.Name = "support"
+	_, err = b.rules.UpdateZone(ctx, b.actor, renamed)
+	require.ErrorAs(t, err, &inUse)
+	require.Equal(t, "rename", inUse.Action)
+	zs, err := b.rules.ListZones(ctx, b.guild)
+	require.NoError(t, err)
+	require.Equal(t, "help", zs[0].Name, "nothing changed")
+	require.Len(t, audit(t, b), auditBefore, "a refused change is not audited")
+
+	// Changing its channels keeps the name: allowed.
+	help.Channels = []rules.Snowflake{1, 2}
+	_, err = b.rules.UpdateZone(ctx, b.actor, help)
+	require.NoError(t, err)
+
+	// Once no rule names it, it goes.
+	require.NoError(t, b.rules.DeleteRule(ctx, b.actor, b.guild, off.ID))
+	_, err = b.rules.UpdateRule(ctx, b.actor, b.guild, on.ID, doc(t, `{"name":"Spare XP","trigger":{"events":["message_create"]},
+		"conditions":[{"type":"channel_in_zone","zones":["spare"]}],"effects":[{"type":"milestone_check"}]}`), 0)
+	require.NoError(t, err)
+	require.NoError(t, b.rules.DeleteZone(ctx, b.actor, b.guild, help.ID))
+	err = b.rules.DeleteZone(ctx, b.actor, b.guild, spare.ID)
+	require.ErrorAs(t, err, &inUse)
+	require.Equal(t, []rules.RuleRef{{ID: on.ID, Name: "Spare XP"}}, inUse.Rules)
+}
+
 func TestInstallClassicIsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

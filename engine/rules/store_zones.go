@@ -152,6 +152,11 @@ func (s *TenantStore) UpdateZone(ctx context.Context, actor tenants.Actor, z Zon
 		if err := s.checkOverlap(ctx, tx, z, z.ID); err != nil {
 			return err
 		}
+		if z.Name != before.Name {
+			if err := s.refuseIfNamed(ctx, tx, z.GuildID, before.Name, "rename"); err != nil {
+				return err
+			}
+		}
 		row, err := rowFromZone(s.tenantID, z)
 		if err != nil {
 			return err
@@ -168,7 +173,7 @@ func (s *TenantStore) UpdateZone(ctx context.Context, actor tenants.Actor, z Zon
 	return out, err
 }
 
-// DeleteZone removes a zone; rules naming it simply stop matching it.
+// DeleteZone removes a zone no rule names (ZoneInUseError otherwise).
 func (s *TenantStore) DeleteZone(ctx context.Context, actor tenants.Actor, guildID, zoneID int64) error {
 	return inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
 		var cur zoneRow
@@ -178,6 +183,9 @@ func (s *TenantStore) DeleteZone(ctx context.Context, actor tenants.Actor, guild
 		}
 		before, err := cur.zone()
 		if err != nil {
+			return err
+		}
+		if err := s.refuseIfNamed(ctx, tx, guildID, before.Name, "delete"); err != nil {
 			return err
 		}
 		if _, err := tx.NewDelete().Model((*zoneRow)(nil)).Where("tenant_id = ? AND guild_id = ? AND id = ?", s.tenantID, guildID, zoneID).Exec(ctx); err != nil {
@@ -206,4 +214,69 @@ func (s *TenantStore) listZones(ctx context.Context, db bun.IDB, guildID int64) 
 		out = append(out, z)
 	}
 	return out, nil
+}
+
+// ZoneInUseError refuses to delete or rename a zone that rules name: a
+// channel_in_zone condition naming a zone that is gone never matches, and
+// nothing would say so. It is a conflict (409).
+type ZoneInUseError struct {
+	Zone   string
+	Action string    // "delete" or "rename"
+	Rules  []RuleRef // the guild's rules naming the zone, enabled or not
+}
+
+// RuleRef names a rule in an error.
+type RuleRef struct {
+	ID   int64  `json:"id,string"`
+	Name string `json:"name"`
+}
+
+func (e *ZoneInUseError) Error() string {
+	refs := make([]string, len(e.Rules))
+	for i, r := range e.Rules {
+		refs[i] = fmt.Sprintf("%d (%q)", r.ID, r.Name)
+	}
+	return fmt.Sprintf("cannot %s zone %q: rules name it: %s; change or delete them first", e.Action, e.Zone, strings.Join(refs, ", "))
+}
+
+func (e *ZoneInUseError) Unwrap() error { return apperr.ErrConflict }
+
+// refuseIfNamed returns a ZoneInUseError if a rule of the guild names the
+// zone. The caller holds the zone's row lock, and rule writes read zones
+// FOR SHARE (validateIn), so no rule can start naming it meanwhile.
+func (s *TenantStore) refuseIfNamed(ctx context.Context, tx bun.IDB, guildID int64, zone, action string) error {
+	rs, err := (&TenantStore{db: tx, tenantID: s.tenantID, compiler: s.compiler}).ListRules(ctx, guildID)
+	if err != nil {
+		return err
+	}
+	var users []RuleRef
+	for _, r := range rs {
+		if contains(s.compiler.zonesNamed(r.Document), zone) {
+			users = append(users, RuleRef{ID: r.ID, Name: r.Name})
+		}
+	}
+	if len(users) == 0 {
+		return nil
+	}
+	return &ZoneInUseError{Zone: zone, Action: action, Rules: users}
+}
+
+// zonesNamed lists the zones a document's channel_in_zone conditions name.
+// It reads the stored params directly rather than compiling, so a rule
+// that no longer compiles still counts.
+func (c *Compiler) zonesNamed(doc Document) []string {
+	var out []string
+	for _, cs := range doc.Conditions {
+		ct, ok := c.reg.condition(cs.Type)
+		if !ok || ct.ID != CondChannelInZone || len(cs.Params) == 0 {
+			continue
+		}
+		var p struct {
+			Zones []string `json:"zones"`
+		}
+		if json.Unmarshal(cs.Params, &p) == nil {
+			out = append(out, p.Zones...)
+		}
+	}
+	return out
 }
