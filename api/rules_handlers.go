@@ -184,27 +184,64 @@ func (s *Server) putRuleEnabled(c *gin.Context) {
 	respond(c, http.StatusOK, r, err)
 }
 
-// DryRunRequest is a draft document and, optionally, the events to replay;
-// without events the guild's latest events (up to sample, default 50) are
+// DryRunRequest says which rule set to evaluate and on which events.
+//
+// Against picks the set:
+//   - "draft" (the default): the document alone;
+//   - "live": the guild's stored rules as the workers run them (enabled
+//     ones), with no document;
+//   - "live+draft": the stored rules plus the document, which replaces the
+//     stored rule rule_id names (an edit tried among the rules it runs
+//     with) or, without rule_id, is added to them.
+//
+// Without events the guild's latest events (up to sample, default 50) are
 // replayed.
 type DryRunRequest struct {
 	Document *rules.Document   `json:"document"`
+	Against  string            `json:"against"`
+	RuleID   int64             `json:"rule_id,string"`
 	Events   []rules.EventJSON `json:"events"`
 	Sample   int               `json:"sample"`
 }
 
+// Dry run sets.
+const (
+	againstDraft     = "draft"
+	againstLive      = "live"
+	againstLiveDraft = "live+draft"
+)
+
 // maxDryRunEvents bounds a dry run's work per request.
 const maxDryRunEvents = 500
 
-// postDryRun evaluates a draft against events with no side effects and
-// returns what each event would do, with a trace of each rule's decision.
+// postDryRun evaluates a draft, the live rules, or both against events
+// with no side effects and returns what each event would do, with a trace
+// of each rule's decision.
 func (s *Server) postDryRun(c *gin.Context) {
 	var req DryRunRequest
 	if !bindDocumentJSON(c, &req) {
 		return
 	}
-	if req.Document == nil {
-		writeError(c, apperr.Invalid("document", "is required"))
+	if req.Against == "" {
+		req.Against = againstDraft
+	}
+	switch req.Against {
+	case againstDraft, againstLiveDraft:
+		if req.Document == nil {
+			writeError(c, apperr.Invalid("document", "is required against %q", req.Against))
+			return
+		}
+	case againstLive:
+		if req.Document != nil {
+			writeError(c, apperr.Invalid("document", "is not used against %q (use %q to add it)", againstLive, againstLiveDraft))
+			return
+		}
+	default:
+		writeError(c, apperr.Invalid("against", "must be %q, %q or %q", againstDraft, againstLive, againstLiveDraft))
+		return
+	}
+	if req.RuleID != 0 && req.Against != againstLiveDraft {
+		writeError(c, apperr.Invalid("rule_id", "only applies against %q", againstLiveDraft))
 		return
 	}
 	if len(req.Events) > maxDryRunEvents || req.Sample < 0 || req.Sample > maxDryRunEvents {
@@ -213,15 +250,10 @@ func (s *Server) postDryRun(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	tenantID := c.GetInt64(ctxTenant)
-	guildID := c.GetInt64(ctxGuild)
-	zones, err := s.checkDocument(c, *req.Document)
+	st, guildID := s.guildRules(c)
+	set, leftOut, err := s.dryRunSet(c, st, req)
 	if err != nil {
 		writeError(c, err)
-		return
-	}
-	cr, err := s.eng.compiler.Compile(rules.Rule{GuildID: guildID, Version: 1, Enabled: true, Name: req.Document.Name, Document: *req.Document})
-	if err != nil {
-		writeError(c, documentError(err))
 		return
 	}
 	events := make([]rules.Event, 0, len(req.Events))
@@ -253,7 +285,6 @@ func (s *Server) postDryRun(c *gin.Context) {
 			events = append(events, rules.FromLake(e))
 		}
 	}
-	set := rules.NewRuleSet(tenantID, guildID, []*rules.CompiledRule{cr}, zones)
 	results, err := s.eng.dryRun.DryRun(ctx, set, events)
 	if err != nil {
 		writeError(c, err)
@@ -265,7 +296,50 @@ func (s *Server) postDryRun(c *gin.Context) {
 			fired++
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"source": source, "events": len(events), "fired": fired, "results": results})
+	out := gin.H{"against": req.Against, "source": source, "events": len(events), "fired": fired, "results": results}
+	if len(leftOut) > 0 {
+		out["left_out"] = leftOut // stored rules that no longer compile: the workers skip them too
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// dryRunSet builds the rule set a dry run evaluates (see DryRunRequest).
+// The draft is compiled as an enabled rule: with rule_id it takes that
+// rule's id and its next version, else id 0.
+func (s *Server) dryRunSet(c *gin.Context, st *rules.TenantStore, req DryRunRequest) (*rules.RuleSet, []rules.RuleRef, error) {
+	ctx := c.Request.Context()
+	guildID := c.GetInt64(ctxGuild)
+	var set *rules.RuleSet
+	var leftOut []rules.RuleRef
+	if req.Against != againstDraft {
+		var err error
+		if set, leftOut, err = st.LiveSet(ctx, guildID); err != nil {
+			return nil, nil, err
+		}
+	}
+	if req.Document == nil {
+		return set, leftOut, nil
+	}
+	zones, err := s.checkDocument(c, *req.Document)
+	if err != nil {
+		return nil, nil, err
+	}
+	draft := rules.Rule{GuildID: guildID, Version: 1, Enabled: true, Name: req.Document.Name, Document: *req.Document}
+	if req.RuleID != 0 {
+		cur, err := st.GetRule(ctx, guildID, req.RuleID)
+		if err != nil {
+			return nil, nil, err
+		}
+		draft.ID, draft.Version = cur.ID, cur.Version+1
+	}
+	cr, err := s.eng.compiler.Compile(draft)
+	if err != nil {
+		return nil, nil, documentError(err)
+	}
+	if set == nil {
+		return rules.NewRuleSet(c.GetInt64(ctxTenant), guildID, []*rules.CompiledRule{cr}, zones), nil, nil
+	}
+	return set.With(cr), leftOut, nil
 }
 
 // documentError prefixes a validation error's field with "document." so

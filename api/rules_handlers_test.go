@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"sort"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -79,6 +80,93 @@ func TestRuleDocumentsAreDecodedStrictly(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code, body)
 	require.Equal(t, "name", errField(body))
 	require.Equal(t, "must be a string", body["error"].(map[string]any)["message"])
+}
+
+// TestDryRunAgainstLiveRules: a dry run evaluates the draft alone (the
+// default), the guild's live rules, or the live rules with the draft
+// added or in place of the rule it edits.
+func TestDryRunAgainstLiveRules(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	g := b.gA
+	code, body := b.do(t, op, http.MethodPost, guildPath(g, "/currencies"), map[string]any{"code": "xp", "name": "XP"})
+	require.Equal(t, http.StatusCreated, code, body)
+	credit := func(name string, amount int) map[string]any {
+		d := ruleDoc(name)
+		d["effects"] = []any{map[string]any{"type": "credit", "currency": "xp", "amount": fmt.Sprint(amount)}}
+		return d
+	}
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules"), map[string]any{"document": credit("live five", 5)})
+	require.Equal(t, http.StatusCreated, code, body)
+	five := body["id"].(string)
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules"), map[string]any{"document": credit("live seven", 7)})
+	require.Equal(t, http.StatusCreated, code, body)
+	seven := body["id"].(string)
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules"), map[string]any{"document": credit("switched off", 100)})
+	require.Equal(t, http.StatusCreated, code, body)
+	code, body = b.do(t, op, http.MethodPut, guildPath(g, "/rules/"+body["id"].(string)+"/enabled"), map[string]any{"enabled": false})
+	require.Equal(t, http.StatusOK, code, body)
+
+	events := []any{map[string]any{"type": "message_create", "user_id": "7", "channel_id": "8", "magnitude": 40}}
+	// fired returns, for the one pasted event, "rule id:version=amount" per credit.
+	fired := func(req map[string]any) []string {
+		t.Helper()
+		req["events"] = events
+		code, body := b.do(t, op, http.MethodPost, guildPath(g, "/rules/dry-run"), req)
+		require.Equal(t, http.StatusOK, code, body)
+		require.Equal(t, "pasted", body["source"])
+		res := body["results"].([]any)[0].(map[string]any)
+		var out []string
+		for _, e := range res["effects"].([]any) {
+			eff := e.(map[string]any)["effect"].(map[string]any)
+			out = append(out, fmt.Sprintf("%v:%v=%v", eff["rule_id"], eff["rule_version"], eff["amount"]))
+		}
+		sort.Strings(out)
+		return out
+	}
+	sorted := func(ss ...string) []string { sort.Strings(ss); return ss }
+
+	tests := []struct {
+		name string
+		req  map[string]any
+		want []string
+	}{
+		{"the draft alone by default", map[string]any{"document": credit("draft", 3)}, []string{"0:1=3"}},
+		{"the draft alone", map[string]any{"against": "draft", "document": credit("draft", 3)}, []string{"0:1=3"}},
+		{"the live rules, enabled ones", map[string]any{"against": "live"}, sorted(five+":1=5", seven+":1=7")},
+		{"the live rules and the draft", map[string]any{"against": "live+draft", "document": credit("draft", 3)},
+			sorted("0:1=3", five+":1=5", seven+":1=7")},
+		{"the draft in place of the rule it edits", map[string]any{"against": "live+draft", "rule_id": five, "document": credit("live five, edited", 50)},
+			sorted(five+":2=50", seven+":1=7")},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, fired(tc.req))
+		})
+	}
+
+	refused := []struct {
+		name   string
+		req    map[string]any
+		status int
+		field  string
+	}{
+		{"no document against the draft", map[string]any{}, 400, "document"},
+		{"no document against live+draft", map[string]any{"against": "live+draft"}, 400, "document"},
+		{"a document against live", map[string]any{"against": "live", "document": credit("x", 1)}, 400, "document"},
+		{"an unknown set", map[string]any{"against": "staging"}, 400, "against"},
+		{"rule_id without live+draft", map[string]any{"rule_id": five, "document": credit("x", 1)}, 400, "rule_id"},
+		{"rule_id of no rule", map[string]any{"against": "live+draft", "rule_id": "999999999", "document": credit("x", 1)}, 404, ""},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req["events"] = events
+			code, body := b.do(t, op, http.MethodPost, guildPath(g, "/rules/dry-run"), tc.req)
+			require.Equal(t, tc.status, code, body)
+			require.Equal(t, tc.field, errField(body), "%v", body)
+		})
+	}
 }
 
 // TestZoneNamedByARuleIsKept: deleting or renaming a zone a rule names is

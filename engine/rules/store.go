@@ -276,6 +276,30 @@ func (s *TenantStore) ListRules(ctx context.Context, guildID int64) ([]Rule, err
 	return out, nil
 }
 
+// LiveSet compiles the guild's stored rules and zones as the workers' cache
+// does, for dry runs against the live set. A stored rule that no longer
+// compiles is left out, as the workers leave it out; leftOut names them.
+func (s *TenantStore) LiveSet(ctx context.Context, guildID int64) (set *RuleSet, leftOut []RuleRef, err error) {
+	rs, err := s.ListRules(ctx, guildID)
+	if err != nil {
+		return nil, nil, err
+	}
+	zs, err := s.ListZones(ctx, guildID)
+	if err != nil {
+		return nil, nil, err
+	}
+	list := make([]*CompiledRule, 0, len(rs))
+	for _, r := range rs {
+		cr, err := s.compiler.Compile(r)
+		if err != nil {
+			leftOut = append(leftOut, RuleRef{ID: r.ID, Name: r.Name})
+			continue
+		}
+		list = append(list, cr)
+	}
+	return NewRuleSet(s.tenantID, guildID, list, zs), leftOut, nil
+}
+
 // RuleVersions returns a rule's versions, newest first.
 func (s *TenantStore) RuleVersions(ctx context.Context, guildID, ruleID int64) ([]RuleVersion, error) {
 	if _, err := s.GetRule(ctx, guildID, ruleID); err != nil {
