@@ -2,12 +2,14 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/synapsehq/synapse/api/auth"
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -453,4 +455,106 @@ func (s *Server) postBacktest(c *gin.Context) {
 func (s *Server) getBacktest(c *gin.Context) {
 	run, err := s.eng.backtests.Get(c.Request.Context(), c.GetInt64(ctxTenant), c.GetInt64(ctxGuild), c.Param("backtest"))
 	respond(c, http.StatusOK, run, err)
+}
+
+// PresetInstall says what installing a preset created; Changed is false
+// when the guild had everything already.
+type PresetInstall struct {
+	Preset            string   `json:"preset"`
+	Changed           bool     `json:"changed"`
+	CurrenciesCreated []string `json:"currencies_created"`
+	MilestonesCreated []string `json:"milestones_created"`
+	ZonesCreated      []string `json:"zones_created"`
+	RulesCreated      []string `json:"rules_created"`
+	RulesKept         []string `json:"rules_kept"`
+}
+
+// postClassicPreset installs the Classic Gamification preset in one call:
+// its currencies (XP, Gold, Stars) and milestones, then its zones and
+// rules. Each step keeps what the guild has (by code, key or name) and
+// audits what it creates, so a second call changes nothing and says so.
+// The steps commit one by one (they belong to three stores): after a
+// failure, calling again completes the install.
+func (s *Server) postClassicPreset(c *gin.Context) {
+	// Beyond the route's guild.rules, it writes currencies and milestones.
+	if err := s.authorizeAlso(c, actWrite, objGuildEconomy, objGuildMilesto); err != nil {
+		writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	actor := principalOf(c).actor(c)
+	tenantID := c.GetInt64(ctxTenant)
+	l, guildID := s.guildLedger(c)
+	before, err := l.Currencies(ctx, guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	made, err := s.eng.milestones.ForTenant(tenantID).InstallClassic(ctx, actor, guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	after, err := l.Currencies(ctx, guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, _ := s.guildRules(c)
+	rep, err := st.InstallPreset(ctx, actor, guildID, rules.Classic())
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := PresetInstall{Preset: rules.ClassicKey, CurrenciesCreated: []string{}, MilestonesCreated: []string{},
+		ZonesCreated: nonNil(rep.ZonesCreated), RulesCreated: nonNil(rep.RulesCreated), RulesKept: nonNil(rep.RulesKept)}
+	had := map[string]bool{}
+	for _, cur := range before {
+		had[cur.Code] = true
+	}
+	for _, cur := range after {
+		if !had[cur.Code] {
+			out.CurrenciesCreated = append(out.CurrenciesCreated, cur.Code)
+		}
+	}
+	for _, m := range made {
+		out.MilestonesCreated = append(out.MilestonesCreated, m.Key)
+	}
+	out.Changed = len(out.CurrenciesCreated)+len(out.MilestonesCreated) > 0 || rep.Changed()
+	c.JSON(http.StatusOK, out)
+}
+
+func nonNil(ss []string) []string {
+	if ss == nil {
+		return []string{}
+	}
+	return ss
+}
+
+// authorizeAlso checks permissions a handler needs beyond its route's, as
+// authorize does: the token's scopes, then the caller's roles in the
+// route's domains.
+func (s *Server) authorizeAlso(c *gin.Context, act string, objs ...string) error {
+	p := principalOf(c)
+	doms, _, err := s.domains(c)
+	if err != nil {
+		return err
+	}
+	az, err := s.authz()
+	if err != nil {
+		return err
+	}
+	for _, obj := range objs {
+		if p.kind == kindToken && !scopesAllow(p.token.Scopes, obj, act) {
+			return fmt.Errorf("token scopes do not cover %s:%s: %w", obj, act, apperr.ErrForbidden)
+		}
+		d, err := az.Check(p.subject(), doms, obj, act)
+		if err != nil {
+			return err
+		}
+		if d != auth.Allowed {
+			return fmt.Errorf("this also needs %s:%s: %w", obj, act, apperr.ErrForbidden)
+		}
+	}
+	return nil
 }

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/engine/rules"
 )
 
 // TestRuleDocumentsAreDecodedStrictly: a misspelt field anywhere in a rule
@@ -200,4 +203,76 @@ func TestZoneNamedByARuleIsKept(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code)
 	code, body = b.do(t, op, http.MethodDelete, guildPath(g, zone), nil)
 	require.Equal(t, http.StatusNoContent, code, body)
+}
+
+// TestInstallClassicPreset installs the currencies, milestones, zones and
+// rules of the Classic preset in one call; a second call changes nothing
+// and says so. A token must cover every area the install writes.
+func TestInstallClassicPreset(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	g := b.gA
+	path := guildPath(g, "/rules/presets/classic")
+
+	// A token scoped to rules alone may not create currencies through it.
+	owner := b.plainMember(t, 0, 1)
+	code, body := b.do(t, op, http.MethodPut, tenantPath(b.tA, fmt.Sprintf("/members/%d", owner)), map[string]any{"role": "owner"})
+	require.Equal(t, http.StatusOK, code, body)
+	s, _ := b.login(t, owner)
+	code, tok := b.do(t, caller{session: &s}, http.MethodPost, "/api/v1/me/tokens", map[string]any{"name": "rules", "scopes": []string{"guild.rules:*"}})
+	require.Equal(t, http.StatusCreated, code, tok)
+	code, body = b.do(t, caller{bearer: tok["secret"].(string)}, http.MethodPost, path, nil)
+	require.Equal(t, http.StatusForbidden, code, body)
+
+	// The guild already has XP: it is kept.
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/currencies"), map[string]any{"code": "xp", "name": "Experience"})
+	require.Equal(t, http.StatusCreated, code, body)
+
+	code, body = b.do(t, op, http.MethodPost, path, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, true, body["changed"])
+	require.Equal(t, "classic", body["preset"])
+	require.Equal(t, []any{"gold", "stars"}, body["currencies_created"])
+	require.Len(t, body["milestones_created"], len(milestones.Classic()))
+	require.Len(t, body["zones_created"], len(rules.Classic().Zones))
+	require.Len(t, body["rules_created"], len(rules.Classic().Rules))
+	require.Empty(t, body["rules_kept"])
+
+	code, audit := b.do(t, op, http.MethodGet, guildPath(g, "/audit?limit=200"), nil)
+	require.Equal(t, http.StatusOK, code, audit)
+	entries := len(audit["items"].([]any))
+	var actions []string
+	for _, e := range audit["items"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	require.Contains(t, actions, "rules.preset.install")
+	require.Contains(t, actions, "rule.create")
+	require.Contains(t, actions, "rules.zone.create")
+
+	code, body = b.do(t, op, http.MethodPost, path, nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, false, body["changed"], "%v", body)
+	for _, k := range []string{"currencies_created", "milestones_created", "zones_created", "rules_created"} {
+		require.Equal(t, []any{}, body[k], k)
+	}
+	require.Len(t, body["rules_kept"], len(rules.Classic().Rules))
+	code, audit = b.do(t, op, http.MethodGet, guildPath(g, "/audit?limit=200"), nil)
+	require.Equal(t, http.StatusOK, code, audit)
+	require.Len(t, audit["items"], entries, "a call that changes nothing writes nothing")
+
+	code, body = b.do(t, op, http.MethodGet, guildPath(g, "/currencies"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	names := map[string]any{}
+	for _, c := range body["items"].([]any) {
+		names[c.(map[string]any)["code"].(string)] = c.(map[string]any)["name"]
+	}
+	require.Equal(t, map[string]any{"xp": "Experience", "gold": "Gold", "stars": "Stars"}, names, "what the guild had is kept")
+
+	// What was installed runs: the live set pays XP for a message.
+	code, body = b.do(t, op, http.MethodPost, guildPath(g, "/rules/dry-run"), map[string]any{"against": "live",
+		"events": []any{map[string]any{"type": "message_create", "user_id": "7", "channel_id": "8", "magnitude": 60}}})
+	require.Equal(t, http.StatusOK, code, body)
+	require.EqualValues(t, 1, body["fired"], "%v", body)
+	require.Nil(t, body["left_out"])
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/uptrace/bun"
 
+	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
 
@@ -27,9 +29,15 @@ type InstallReport struct {
 	RulesKept []string `json:"rules_kept"`
 }
 
+// Changed reports whether the install created anything.
+func (r InstallReport) Changed() bool { return len(r.ZonesCreated)+len(r.RulesCreated) > 0 }
+
 // InstallPreset adds a preset's zones and rules to a guild in one
-// transaction. It is idempotent: zones are matched by name and rules by
-// key, and what exists is kept as it is.
+// transaction, audited when it creates something. It is idempotent: zones
+// are matched by name and rules by key, and what exists is kept as it is.
+// The currencies the rules credit must exist already (a
+// *MissingCurrenciesError otherwise); milestones.InstallClassic creates
+// the Classic ones.
 func (s *TenantStore) InstallPreset(ctx context.Context, actor tenants.Actor, guildID int64, p Preset) (InstallReport, error) {
 	var rep InstallReport
 	for i, d := range p.Rules {
@@ -64,6 +72,9 @@ func (s *TenantStore) InstallPreset(ctx context.Context, actor tenants.Actor, gu
 		if err != nil {
 			return err
 		}
+		if err := s.requireCurrencies(ctx, tx, guildID, p, rules); err != nil {
+			return err
+		}
 		for _, d := range p.Rules {
 			if hasRuleKey(rules, d.Key) {
 				rep.RulesKept = append(rep.RulesKept, d.Key)
@@ -73,6 +84,9 @@ func (s *TenantStore) InstallPreset(ctx context.Context, actor tenants.Actor, gu
 				return fmt.Errorf("rule %s: %w", d.Key, err)
 			}
 			rep.RulesCreated = append(rep.RulesCreated, d.Key)
+		}
+		if !rep.Changed() {
+			return nil // nothing to audit
 		}
 		after, _ := json.Marshal(rep)
 		return tenants.NewStore(tx).ForTenant(s.tenantID).Audit().Record(ctx, tenants.AuditEntry{
@@ -84,6 +98,51 @@ func (s *TenantStore) InstallPreset(ctx context.Context, actor tenants.Actor, gu
 		return InstallReport{}, err
 	}
 	return rep, nil
+}
+
+// MissingCurrenciesError refuses a preset whose rules credit or debit
+// currencies the guild does not have: installed anyway, each such rule
+// would fail at every event until auto-disabled. It is a conflict (409).
+type MissingCurrenciesError struct {
+	Preset     string
+	Currencies []string
+}
+
+func (e *MissingCurrenciesError) Error() string {
+	return fmt.Sprintf("preset %s credits currencies this guild does not have: %s (create them first)",
+		e.Preset, strings.Join(e.Currencies, ", "))
+}
+
+func (e *MissingCurrenciesError) Unwrap() error { return apperr.ErrConflict }
+
+// requireCurrencies checks that every currency the preset's rules still to
+// be created name exists in the guild. The ledger's table is read here, in
+// the install's transaction, as the rules store has no ledger to ask.
+func (s *TenantStore) requireCurrencies(ctx context.Context, tx bun.IDB, guildID int64, p Preset, existing []Rule) error {
+	var have []string
+	if err := tx.NewSelect().Table("ledger_currencies").Column("code").
+		Where("tenant_id = ? AND guild_id = ?", s.tenantID, guildID).Scan(ctx, &have); err != nil {
+		return fmt.Errorf("read currencies: %w", err)
+	}
+	var missing []string
+	for _, d := range p.Rules {
+		if hasRuleKey(existing, d.Key) {
+			continue
+		}
+		cr, err := s.compiler.compile(0, 0, d)
+		if err != nil {
+			return fmt.Errorf("preset %s: rule %s: %w", p.Key, d.Key, err)
+		}
+		for _, ref := range cr.curRefs {
+			if !contains(have, ref.name) && !contains(missing, ref.name) {
+				missing = append(missing, ref.name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return &MissingCurrenciesError{Preset: p.Key, Currencies: missing}
+	}
+	return nil
 }
 
 func hasZone(zs []Zone, name string) bool {

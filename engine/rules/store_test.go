@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/tenants/tenanttest"
@@ -19,6 +21,7 @@ import (
 
 type storeBundle struct {
 	db      *bun.DB
+	pg      *postgres.DB
 	store   *rules.Store
 	tenant  int64
 	guild   int64
@@ -30,12 +33,13 @@ type storeBundle struct {
 func setupStore(t *testing.T) storeBundle {
 	t.Helper()
 	ctx := context.Background()
-	db := testenv.DB(t).Bun
+	pg := testenv.DB(t)
+	db := pg.Bun
 	tn := tenanttest.Tenant(ctx, t, db, nil)
 	g := guild(t, db, tn.ID)
 	c := compiler(t)
 	s := rules.NewStore(db, c)
-	return storeBundle{db: db, store: s, tenant: tn.ID, guild: g, rules: s.ForTenant(tn.ID), actor: tenants.Actor{ID: "77", RequestID: "req-1"}, compile: c}
+	return storeBundle{db: db, pg: pg, store: s, tenant: tn.ID, guild: g, rules: s.ForTenant(tn.ID), actor: tenants.Actor{ID: "77", RequestID: "req-1"}, compile: c}
 }
 
 var guildSeq atomic.Int64
@@ -316,6 +320,21 @@ func TestInstallClassicIsIdempotent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	b := setupStore(t)
+
+	// Without its currencies the preset is refused, and nothing is written:
+	// its rules would fail at every event.
+	_, err := b.rules.InstallPreset(ctx, b.actor, b.guild, rules.Classic())
+	var missing *rules.MissingCurrenciesError
+	require.ErrorAs(t, err, &missing)
+	require.ErrorIs(t, err, apperr.ErrConflict)
+	require.Equal(t, []string{"xp", "gold", "stars"}, missing.Currencies)
+	require.Contains(t, err.Error(), "xp, gold, stars")
+	zs, err := b.rules.ListZones(ctx, b.guild)
+	require.NoError(t, err)
+	require.Empty(t, zs)
+	_, err = ledger.New(b.pg, testenv.Logger(t)).ForTenant(b.tenant).InstallPreset(ctx, b.actor, b.guild, ledger.PresetClassic)
+	require.NoError(t, err)
+
 	rep, err := b.rules.InstallPreset(ctx, b.actor, b.guild, rules.Classic())
 	require.NoError(t, err)
 	require.Len(t, rep.ZonesCreated, 4)
