@@ -21,6 +21,9 @@ type Runner interface {
 	StartShard(ctx context.Context, id, count int, fence int64, resume *gateway.Resume) error
 	StopShard(ctx context.Context, id, count int)
 	DropShard(ctx context.Context, id, count int)
+	// Shards reports the running shards (their heartbeat latency is
+	// recorded with each lease renewal).
+	Shards() []gateway.ShardStatus
 }
 
 var _ Runner = (*gateway.Worker)(nil)
@@ -161,10 +164,16 @@ func (m *Manager) renew(ctx context.Context) error {
 		owned[k] = v
 	}
 	m.mu.Unlock()
+	latency := map[int]int{}
+	for _, s := range m.runner.Shards() {
+		if s.Count == m.cfg.ShardCount {
+			latency[s.ID] = int(s.Latency.Milliseconds())
+		}
+	}
 	for id, fence := range owned {
-		tag, err := m.pool.Exec(ctx, `UPDATE shard_sessions SET lease_expires_at = now() + $4::interval, updated_at = now()
+		tag, err := m.pool.Exec(ctx, `UPDATE shard_sessions SET lease_expires_at = now() + $4::interval, updated_at = now(), latency_ms = $6
 			WHERE shard_count = $1 AND shard_id = $2 AND owner = $3 AND fence = $5`,
-			m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String(), fence)
+			m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String(), fence, latency[id])
 		if err != nil {
 			return fmt.Errorf("renew shard %d: %w", id, err)
 		}

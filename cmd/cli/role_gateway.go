@@ -69,6 +69,7 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	}
 	worker := gateway.NewWorker(gateway.Config{Token: cfg.Discord.Token, GatewayURL: url, IdentifyLimiter: limiter, REST: restClient, Commands: cmds}, dir, pipe, log, d.reg)
 	mgr := shardmgr.New(shardmgr.Config{WorkerID: cfg.WorkerID, ShardCount: shards, TTL: cfg.LeaseTTL}, d.pg.Pool, worker, log)
+	d.reg.MustRegister(shardmgr.NewStatusCollector(d.pg.Pool))
 
 	// The pipeline outlives ctx: it drains what the shards hand over while
 	// they stop, bounded by the hard deadline.

@@ -51,7 +51,8 @@ type Worker struct {
 	mu     sync.Mutex
 	shards map[[2]int]*shardRun
 
-	shardsGauge *prometheus.GaugeVec
+	shardsGauge    *prometheus.GaugeVec
+	lastEventGauge *prometheus.GaugeVec
 }
 
 // NewWorker builds a worker; Pipeline.Run must be running for it to make progress.
@@ -60,8 +61,10 @@ func NewWorker(cfg Config, dir *Directory, pipe *Pipeline, log *slog.Logger, reg
 		cfg.Now = time.Now
 	}
 	w := &Worker{cfg: cfg, rest: cfg.REST, dir: dir, pipe: pipe, log: log, shards: map[[2]int]*shardRun{},
-		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"})}
-	reg.MustRegister(w.shardsGauge)
+		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"}),
+		lastEventGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_last_event_timestamp_seconds",
+			Help: "When each shard this worker runs last received a dispatch (Unix seconds; alert on now() minus it)."}, []string{"shard"})}
+	reg.MustRegister(w.shardsGauge, w.lastEventGauge)
 	return w
 }
 
@@ -153,7 +156,7 @@ func (w *Worker) StopShard(ctx context.Context, id, count int) {
 	w.mu.Unlock()
 	if s != nil {
 		s.stop(ctx)
-		w.shardsGauge.DeleteLabelValues(fmt.Sprint(id))
+		w.forgetGauges(id)
 	}
 }
 
@@ -167,6 +170,7 @@ func (w *Worker) DropShard(ctx context.Context, id, count int) {
 	if s != nil {
 		s.fenced()
 		s.gw.CloseWithCode(ctx, websocket.CloseServiceRestart, "lease lost")
+		w.forgetGauges(id)
 	}
 }
 
@@ -176,12 +180,21 @@ func (w *Worker) Shards() []ShardStatus {
 	defer w.mu.Unlock()
 	out := make([]ShardStatus, 0, len(w.shards))
 	for _, s := range w.shards {
-		lat := s.gw.Latency()
-		w.shardsGauge.WithLabelValues(fmt.Sprint(s.id)).Set(lat.Seconds())
+		lat, last := s.gw.Latency(), s.lastEvent.Load()
+		label := fmt.Sprint(s.id)
+		w.shardsGauge.WithLabelValues(label).Set(lat.Seconds())
+		if last != 0 {
+			w.lastEventGauge.WithLabelValues(label).Set(float64(last) / 1000)
+		}
 		out = append(out, ShardStatus{ID: s.id, Count: s.count, Fence: s.fence, Status: s.gw.Status().String(),
-			Latency: lat, LastEvent: time.UnixMilli(s.lastEvent.Load())})
+			Latency: lat, LastEvent: time.UnixMilli(last)})
 	}
 	return out
+}
+
+func (w *Worker) forgetGauges(id int) {
+	w.shardsGauge.DeleteLabelValues(fmt.Sprint(id))
+	w.lastEventGauge.DeleteLabelValues(fmt.Sprint(id))
 }
 
 // ShardStatus is what an operator sees of a running shard.
