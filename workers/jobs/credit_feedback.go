@@ -4,51 +4,83 @@ import (
 	"context"
 	"sync"
 
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
 )
 
-// creditCollector gathers the credits one evaluation round posted.
-type creditCollector struct {
+// postedCredit is a credit one round posted with the ledger's result of it
+// (the balance it left, for level.up).
+type postedCredit struct {
+	credit rules.Credit
+	result ledger.Result
+}
+
+// roundFeedback gathers what one evaluation round caused that rules react
+// to: the credits it posted and the milestones it awarded.
+type roundFeedback struct {
 	mu      sync.Mutex
-	credits []rules.Credit
+	credits []postedCredit
+	awarded []milestones.Awarded
 }
 
-func (c *creditCollector) add(cs []rules.Credit) {
-	c.mu.Lock()
-	c.credits = append(c.credits, cs...)
-	c.mu.Unlock()
+func (f *roundFeedback) addCredits(cs []rules.Credit, results []ledger.Result) {
+	f.mu.Lock()
+	for i, c := range cs {
+		f.credits = append(f.credits, postedCredit{credit: c, result: results[i]})
+	}
+	f.mu.Unlock()
 }
 
-func (c *creditCollector) take() []rules.Credit {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.credits
-	c.credits = nil
-	return out
+func (f *roundFeedback) addAwarded(as []milestones.Awarded) {
+	f.mu.Lock()
+	f.awarded = append(f.awarded, as...)
+	f.mu.Unlock()
 }
 
-type collectorKey struct{}
+func (f *roundFeedback) take() ([]postedCredit, []milestones.Awarded) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cs, as := f.credits, f.awarded
+	f.credits, f.awarded = nil, nil
+	return cs, as
+}
 
-func withCollector(ctx context.Context, c *creditCollector) context.Context {
-	return context.WithValue(ctx, collectorKey{}, c)
+type feedbackKey struct{}
+
+func withFeedback(ctx context.Context, f *roundFeedback) context.Context {
+	return context.WithValue(ctx, feedbackKey{}, f)
+}
+
+// feedbackOf is the round's collector, nil outside a rules round.
+func feedbackOf(ctx context.Context) *roundFeedback {
+	f, _ := ctx.Value(feedbackKey{}).(*roundFeedback)
+	return f
+}
+
+// resultPoster posts like a rules.LedgerPoster and returns each credit's
+// ledger result (ledgerpost.Poster).
+type resultPoster interface {
+	PostResults(ctx context.Context, tenantID int64, credits []rules.Credit, debits []rules.Debit) ([]ledger.Result, error)
 }
 
 // recordingPoster posts through the ledger and tells the task's collector
 // (found in ctx: tasks run concurrently) which credits went through.
 type recordingPoster struct {
-	inner rules.LedgerPoster
+	inner resultPoster
 	hooks *Hooks
 }
 
 func (p recordingPoster) Post(ctx context.Context, tenantID int64, credits []rules.Credit, debits []rules.Debit) error {
-	if err := p.inner.Post(ctx, tenantID, credits, debits); err != nil {
+	results, err := p.inner.PostResults(ctx, tenantID, credits, debits)
+	if err != nil {
 		return err
 	}
 	if p.hooks != nil && p.hooks.Credited != nil && len(credits) > 0 {
 		p.hooks.Credited(credits)
 	}
-	if c, ok := ctx.Value(collectorKey{}).(*creditCollector); ok {
-		c.add(credits)
+	if f := feedbackOf(ctx); f != nil {
+		f.addCredits(credits, results)
 	}
 	return nil
 }

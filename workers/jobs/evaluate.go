@@ -20,7 +20,8 @@ type Evaluator struct {
 	runner    *rules.Runner
 	log       *slog.Logger
 	malformed prometheus.Counter
-	hooks     *Hooks // nil: none
+	hooks     *Hooks          // nil: none
+	internal  *internalEvents // nil: only ledger.credited is fed back
 }
 
 // NewEvaluator wraps a configured runner.
@@ -56,44 +57,12 @@ func (e *Evaluator) handleEvents(ctx context.Context, t *asynq.Task) error {
 		byTenant[ev.TenantID] = append(byTenant[ev.TenantID], rules.FromLake(ev))
 	}
 	for tenantID, evs := range byTenant {
-		if err := e.process(ctx, tenantID, evs); err != nil {
+		if err := e.rounds(ctx, tenantID, evs, nil); err != nil {
 			return fmt.Errorf("tenant %d: %w", tenantID, err)
 		}
 	}
 	if e.hooks != nil && e.hooks.Evaluated != nil {
 		e.hooks.Evaluated(len(events))
-	}
-	return nil
-}
-
-// maxCreditRounds bounds how far ledger.credited feedback goes; each
-// event's Chain also stops a rule from firing on its own credits.
-const maxCreditRounds = 3
-
-// process evaluates events, then feeds the credits they caused back as
-// ledger.credited events (milestone checks, level-ups, bonuses), round
-// after round. Their ids and times derive from the credits, so a retried
-// task replays the same rounds.
-func (e *Evaluator) process(ctx context.Context, tenantID int64, evs []rules.Event) error {
-	at := evs[0].OccurredAt
-	for _, ev := range evs {
-		if ev.OccurredAt.After(at) {
-			at = ev.OccurredAt
-		}
-	}
-	for round := 0; len(evs) > 0 && round <= maxCreditRounds; round++ {
-		col := &creditCollector{}
-		rep, err := e.runner.Process(withCollector(ctx, col), tenantID, evs)
-		if err != nil {
-			return err
-		}
-		if len(rep.Failures) > 0 {
-			e.log.Warn("rules failed on some events", slog.Int64("tenant_id", tenantID), slog.Int("failures", len(rep.Failures)))
-		}
-		evs = evs[:0:0]
-		for _, c := range col.take() {
-			evs = append(evs, rules.CreditedEvent(c, tenantID, at))
-		}
 	}
 	return nil
 }

@@ -19,7 +19,11 @@ type MilestoneSweep struct {
 	milestones *milestones.Service
 	tenants    *tenants.Store
 	onAwards   func(context.Context, int64, []milestones.Award) error
-	log        *slog.Logger
+	// rules, when set, runs the rules on the awards (milestone.awarded)
+	// and pays the rewards they did not (Evaluator.Awarded); unset, the
+	// rewards are paid as they are.
+	rules func(context.Context, int64, []milestones.Award) error
+	log   *slog.Logger
 }
 
 // Register mounts the handler on mux.
@@ -43,9 +47,15 @@ func (s *MilestoneSweep) Run(ctx context.Context) (int, error) {
 			}
 			total += len(awards)
 			if len(awards) > 0 {
-				// Same as awards found through the rules: rewards paid once
-				// per award, then announced.
-				if err := ms.CreditRewards(ctx, awards); err != nil {
+				// Same as awards found through the rules: milestone.awarded
+				// rules run and rewards are paid once per award, then
+				// announced.
+				if s.rules != nil {
+					err = s.rules(ctx, g.TenantID, awards)
+				} else {
+					err = ms.CreditRewards(ctx, awards)
+				}
+				if err != nil {
 					return total, err
 				}
 				if s.onAwards != nil {

@@ -60,23 +60,26 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	actions := NewActionQueue(asynq.NewClientFromRedisClient(rdb), rdb)
 	ms := milestones.New(db, svc, log)
 	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), actions, rdb, log, reg)
+	internal := newInternalEvents(ms, svc)
 	hooks := &Hooks{}
 	runner := &rules.Runner{
 		Sets:    cache,
 		Engine:  eng,
 		Ledger:  recordingPoster{inner: ledgerpost.New(svc, log), hooks: hooks},
 		Discord: actions,
-		// Milestone rewards are paid by the milestone engine itself, keyed by
-		// award; milestone.awarded is not fed back into the rules, so the
-		// Classic "Stars for milestones" rule cannot pay them a second time.
+		// Awards are announced at once and fed back as milestone.awarded;
+		// their currency rewards are paid (keyed by award) after that round,
+		// minus the currencies a rule paid on the event, so the Classic
+		// "Stars for milestones" rule and the milestone do not both pay.
 		// One call per batch: the checks of all its members are read and
-		// awarded together, and their rewards paid in one ledger batch.
-		Milestones:  &milestones.Adapter{Service: ms, CreditRewards: true, OnAwards: announcer.OnAwards},
+		// awarded together.
+		Milestones:  &milestones.Adapter{Service: ms, OnAwards: announcer.OnAwards, OnAwarded: internal.onAwarded},
 		Concurrency: 8, // Redis round trips per stateful condition: overlap them across members
 	}
-	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, log: log}
 	ev := NewEvaluator(runner, log, reg)
 	ev.hooks = hooks
+	ev.internal = internal
+	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, rules: ev.Awarded, log: log}
 	// Backtests evaluate in dry-run mode with their own in-memory state:
 	// the live engine's Redis state and ledger are never touched.
 	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
