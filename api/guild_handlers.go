@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
@@ -27,7 +28,9 @@ func (s *Server) getGuildSettings(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"guild_id": strconv.FormatInt(g.ID, 10), "settings": g.Settings, "updated_at": g.UpdatedAt})
 }
 
-// SettingsRequest replaces a guild's settings.
+// SettingsRequest replaces a guild's settings. Its capture object is
+// validated (lake.ValidateCaptureSettings): a malformed retention_days would
+// otherwise be read as the default at retention time.
 type SettingsRequest struct {
 	Settings json.RawMessage `json:"settings"`
 }
@@ -36,6 +39,10 @@ func (s *Server) putGuildSettings(c *gin.Context) {
 	var req SettingsRequest
 	if err := c.ShouldBindJSON(&req); err != nil || len(req.Settings) == 0 {
 		writeError(c, apperr.Invalid("settings", "must be a JSON object"))
+		return
+	}
+	if err := lake.ValidateCaptureSettings(req.Settings); err != nil {
+		writeError(c, err)
 		return
 	}
 	sc, guildID := s.guildScope(c)
