@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/disgoorg/disgo/rest"
 	"github.com/hibiken/asynq"
@@ -25,6 +26,7 @@ type RulesPipeline struct {
 	Evaluator *Evaluator
 	Actions   *ActionHandler
 	Sweep     *MilestoneSweep
+	Schedule  *ScheduleTriggers
 	Backtests *backtests.Runs
 	// Hooks are empty until a caller (the load test) sets them.
 	Hooks *Hooks
@@ -80,10 +82,11 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	ev.hooks = hooks
 	ev.internal = internal
 	sweep := &MilestoneSweep{milestones: ms, tenants: tenants.NewStore(db.Bun), onAwards: announcer.OnAwards, rules: ev.Awarded, log: log}
+	schedule := &ScheduleTriggers{rules: store, eval: ev, log: log, now: time.Now}
 	// Backtests evaluate in dry-run mode with their own in-memory state:
 	// the live engine's Redis state and ledger are never touched.
 	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
-	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, rdb, log, reg), Sweep: sweep, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
+	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, rdb, log, reg), Sweep: sweep, Schedule: schedule, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
 }
 
 // Register mounts the rules and action handlers.
@@ -91,6 +94,7 @@ func (p *RulesPipeline) Register(mux *asynq.ServeMux) {
 	p.Evaluator.Register(mux)
 	p.Actions.Register(mux)
 	p.Sweep.Register(mux)
+	p.Schedule.Register(mux)
 	p.Backtests.Register(mux)
 }
 

@@ -55,6 +55,8 @@ var Schedule = []struct {
 	{"30 3 * * *", TypeRetention},
 	{"0 4 * * 0", TypeReconcile},
 	{"@every 1h", TypeMilestoneSweep},
+	{"0 0 * * *", TypeScheduleDaily},  // the rules' schedule.daily: 00:00 UTC
+	{"0 0 * * 1", TypeScheduleWeekly}, // schedule.weekly: Monday 00:00 UTC
 }
 
 // Maintenance runs the lake's periodic jobs.
