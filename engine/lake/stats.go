@@ -43,7 +43,17 @@ func checkRange(from, to time.Time) error {
 	return nil
 }
 
-// Volume is events per day and type in [from, to).
+// retainedSQL is the first UTC day the lake still holds of the guild $2
+// of tenant $1 (the retention job deletes its rows before today minus its
+// retention_days). Counters outlive that day, since milestones count from
+// them, but the lake's statistics report only what the lake holds.
+func retainedSQL() string {
+	return `((now() AT TIME ZONE 'UTC')::date - coalesce((SELECT ` + RetentionDaysSQL("g.settings") +
+		` FROM guilds g WHERE g.tenant_id = $1 AND g.id = $2), ` + fmt.Sprint(DefaultRetentionDays) + `))`
+}
+
+// Volume is events per day and type in [from, to), from the first day the
+// guild's retention still keeps.
 func (s *Stats) Volume(ctx context.Context, guildID int64, from, to time.Time) ([]VolumePoint, error) {
 	if err := checkRange(from, to); err != nil {
 		return nil, err
@@ -51,6 +61,7 @@ func (s *Stats) Volume(ctx context.Context, guildID int64, from, to time.Time) (
 	// Derived counters (reactions received, non-AFK voice) are not events.
 	rows, err := s.pool.Query(ctx, `SELECT day, event_type, sum(events) FROM event_counters
 		WHERE tenant_id = $1 AND guild_id = $2 AND day >= $3::date AND day < $4::date AND event_type <> ALL($5)
+		  AND day >= `+retainedSQL()+`
 		GROUP BY 1, 2 ORDER BY 1, 2`, s.tenantID, guildID, from.UTC(), to.UTC(), derivedTypeIDs())
 	if err != nil {
 		return nil, fmt.Errorf("event volume: %w", err)
@@ -73,8 +84,9 @@ type BreakdownRow struct {
 }
 
 // Breakdown groups events in [from, to) by "type", "channel" or "zone"
-// (channels in no zone are reported as "(no zone)"); derived counters are
-// not events and are left out.
+// (channels in no zone are reported as "(no zone)"), from the first day the
+// guild's retention still keeps; derived counters are not events and are
+// left out.
 func (s *Stats) Breakdown(ctx context.Context, guildID int64, by string, from, to time.Time) ([]BreakdownRow, error) {
 	if err := checkRange(from, to); err != nil {
 		return nil, err
@@ -83,14 +95,17 @@ func (s *Stats) Breakdown(ctx context.Context, guildID int64, by string, from, t
 	switch by {
 	case "type":
 		sql = `SELECT event_type::text, sum(events), sum(magnitude) FROM event_counters c
-			WHERE tenant_id = $1 AND guild_id = $2 AND day >= $3::date AND day < $4::date AND event_type <> ALL($5) GROUP BY 1 ORDER BY 2 DESC`
+			WHERE tenant_id = $1 AND guild_id = $2 AND day >= $3::date AND day < $4::date AND event_type <> ALL($5)
+			  AND day >= ` + retainedSQL() + ` GROUP BY 1 ORDER BY 2 DESC`
 	case "channel":
 		sql = `SELECT channel_id::text, sum(events), sum(magnitude) FROM event_counters c
-			WHERE tenant_id = $1 AND guild_id = $2 AND day >= $3::date AND day < $4::date AND event_type <> ALL($5) GROUP BY 1 ORDER BY 2 DESC LIMIT 200`
+			WHERE tenant_id = $1 AND guild_id = $2 AND day >= $3::date AND day < $4::date AND event_type <> ALL($5)
+			  AND day >= ` + retainedSQL() + ` GROUP BY 1 ORDER BY 2 DESC LIMIT 200`
 	case "zone":
 		sql = `SELECT COALESCE(z.name, '(no zone)'), sum(c.events), sum(c.magnitude) FROM event_counters c
 			LEFT JOIN rule_zones z ON z.tenant_id = c.tenant_id AND z.guild_id = c.guild_id AND c.channel_id = ANY (z.channels)
-			WHERE c.tenant_id = $1 AND c.guild_id = $2 AND c.day >= $3::date AND c.day < $4::date AND c.event_type <> ALL($5) GROUP BY 1 ORDER BY 2 DESC`
+			WHERE c.tenant_id = $1 AND c.guild_id = $2 AND c.day >= $3::date AND c.day < $4::date AND c.event_type <> ALL($5)
+			  AND c.day >= ` + retainedSQL() + ` GROUP BY 1 ORDER BY 2 DESC`
 	default:
 		return nil, apperr.Invalid("by", "must be type, channel or zone")
 	}

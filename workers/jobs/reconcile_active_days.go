@@ -15,10 +15,25 @@ import (
 // to 14 hours either side of its UTC date, so the lake is read a day
 // wider on each side. After a guild changes its zone, the days written in
 // the old zone show up here as drift and are restated in the new one.
-func (m *Maintenance) reconcileActiveDays(ctx context.Context, from, to time.Time) (int64, error) {
+//
+// Active days outlive the lake (streaks keep activeDaysKept days): a guild
+// whose retention keeps fewer days than [from, to) spans is reconciled only
+// from the first local date whose events the lake still holds whole (a
+// day after its retention cutoff, as a local date may begin up to 14
+// hours before its UTC date).
+func (m *Maintenance) reconcileActiveDays(ctx context.Context, from, to time.Time, retention []guildRetention) (int64, error) {
 	tenants, guilds, zones, err := m.guildZones(ctx)
 	if err != nil {
 		return 0, err
+	}
+	var short guildSet
+	var firstDays []string
+	today := to.AddDate(0, 0, -1)
+	for _, g := range retention {
+		if first := today.AddDate(0, 0, -g.days+1); first.After(from) {
+			short.add(g.tenant, g.guild)
+			firstDays = append(firstDays, first.Format(time.DateOnly))
+		}
 	}
 	var fixed, removed int64
 	// The types restate lake.eachActivity: each row's own, and voice_active
@@ -37,7 +52,11 @@ func (m *Maintenance) reconcileActiveDays(ctx context.Context, from, to time.Tim
 			SELECT tenant_id, guild_id, user_id, day, $8::smallint, count(*)::int FROM l
 			WHERE event_type IN ($9, $10) AND flags & $11 = 0 GROUP BY 1, 2, 3, 4
 		),
-		kept AS (SELECT * FROM truth WHERE day >= $6::date AND day < $7::date),
+		r AS (SELECT * FROM unnest($12::bigint[], $13::bigint[], $14::date[]) AS r(tenant_id, guild_id, first_day)),
+		kept AS (
+			SELECT t.* FROM truth t LEFT JOIN r ON r.tenant_id = t.tenant_id AND r.guild_id = t.guild_id
+			WHERE t.day >= $6::date AND t.day < $7::date AND (r.first_day IS NULL OR t.day >= r.first_day)
+		),
 		fix AS (
 			INSERT INTO member_active_days AS a (tenant_id, guild_id, user_id, day, event_type, events)
 			SELECT k.tenant_id, k.guild_id, k.user_id, k.day, k.event_type, k.events FROM kept k
@@ -50,11 +69,13 @@ func (m *Maintenance) reconcileActiveDays(ctx context.Context, from, to time.Tim
 			DELETE FROM member_active_days a WHERE a.day >= $6::date AND a.day < $7::date AND NOT EXISTS (
 				SELECT 1 FROM kept k WHERE k.tenant_id = a.tenant_id AND k.guild_id = a.guild_id AND k.user_id = a.user_id
 				  AND k.day = a.day AND k.event_type = a.event_type)
+			  AND NOT EXISTS (SELECT 1 FROM r WHERE r.tenant_id = a.tenant_id AND r.guild_id = a.guild_id AND a.day < r.first_day)
 			RETURNING 1
 		)
 		SELECT (SELECT count(*) FROM fix), (SELECT count(*) FROM gone)`,
 		tenants, guilds, zones, from.AddDate(0, 0, -1), to.AddDate(0, 0, 1), from.Format(time.DateOnly), to.Format(time.DateOnly),
-		int16(lake.VoiceActive), int16(lake.VoiceLeave), int16(lake.VoiceMove), int16(lake.FlagAFK)).Scan(&fixed, &removed)
+		int16(lake.VoiceActive), int16(lake.VoiceLeave), int16(lake.VoiceMove), int16(lake.FlagAFK),
+		short.tenants, short.guilds, firstDays).Scan(&fixed, &removed)
 	if err != nil {
 		return 0, fmt.Errorf("reconcile active days: %w", err)
 	}
