@@ -131,18 +131,22 @@ func (s *Stats) Breakdown(ctx context.Context, guildID int64, by string, from, t
 
 // Storage estimates what a guild's events occupy.
 type Storage struct {
-	Events         int64   `json:"events"`          // rows kept for the guild (from counters)
-	BytesPerEvent  float64 `json:"bytes_per_event"` // measured across the whole lake: heap, indexes, TOAST
+	Events         int64   `json:"events"`          // rows kept for the guild (from counters, within its retention)
+	BytesPerEvent  float64 `json:"bytes_per_event"` // measured across the whole lake: heap, indexes, TOAST, over the rows it holds
 	EstimatedBytes int64   `json:"estimated_bytes"`
 	LakeBytes      int64   `json:"-"` // every tenant's partitions: platform-wide, not shown to a tenant
-	LakeEvents     int64   `json:"-"`
+	LakeEvents     int64   `json:"-"` // the rows LakeBytes holds (from counters)
 	Partitions     int     `json:"partitions"`
 	RetentionDays  int     `json:"retention_days"`
 	OldestDay      string  `json:"oldest_day,omitempty"`
 }
 
 // Storage measures the lake's real size and apportions it to the guild by
-// its share of the rows.
+// its share of the rows. Both counts cover what the partitions hold: each
+// guild's counters from the oldest partition's day, or from its own
+// retention's first day if later (a guild keeping less than the longest
+// retention has its older rows deleted inside the partitions, and its
+// counters outlive them).
 func (s *Stats) Storage(ctx context.Context, guildID int64) (Storage, error) {
 	var st Storage
 	var settings []byte
@@ -159,15 +163,24 @@ func (s *Stats) Storage(ctx context.Context, guildID int64) (Storage, error) {
 		return st, err
 	}
 	st.Partitions = len(parts)
+	if len(parts) == 0 {
+		return st, nil
+	}
 	for _, p := range parts {
 		st.LakeBytes += p.Bytes
 	}
 	var oldest *time.Time
 	// Derived counters (reactions received, non-AFK voice) are not rows: leave them out.
-	err = s.pool.QueryRow(ctx, `SELECT COALESCE(sum(events) FILTER (WHERE tenant_id = $1 AND guild_id = $2), 0),
-			COALESCE(sum(events), 0), min(day) FILTER (WHERE tenant_id = $1 AND guild_id = $2)
-		FROM event_counters WHERE day >= (now() AT TIME ZONE 'UTC')::date - $3::int AND event_type <> ALL($4)`,
-		s.tenantID, guildID, st.RetentionDays, derivedTypeIDs()).Scan(&st.Events, &st.LakeEvents, &oldest)
+	err = s.pool.QueryRow(ctx, `
+		WITH kept AS (
+			SELECT tenant_id, id AS guild_id, (now() AT TIME ZONE 'UTC')::date - `+RetentionDaysSQL("settings")+` AS first_day FROM guilds
+		)
+		SELECT COALESCE(sum(c.events) FILTER (WHERE c.tenant_id = $1 AND c.guild_id = $2), 0),
+			COALESCE(sum(c.events), 0), min(c.day) FILTER (WHERE c.tenant_id = $1 AND c.guild_id = $2)
+		FROM event_counters c LEFT JOIN kept k ON k.tenant_id = c.tenant_id AND k.guild_id = c.guild_id
+		WHERE c.day >= $3::date AND c.event_type <> ALL($4)
+		  AND c.day >= coalesce(k.first_day, (now() AT TIME ZONE 'UTC')::date - $5::int)`,
+		s.tenantID, guildID, parts[0].Day.Format(time.DateOnly), derivedTypeIDs(), DefaultRetentionDays).Scan(&st.Events, &st.LakeEvents, &oldest)
 	if err != nil {
 		return st, fmt.Errorf("storage: %w", err)
 	}
