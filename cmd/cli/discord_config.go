@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/synapsehq/synapse/infra/config"
+	"github.com/synapsehq/synapse/workers/gateway"
 )
 
 // discordConfig is how a role reaches Discord (or discordsim).
@@ -36,6 +37,9 @@ type gatewayConfig struct {
 	Shards   int
 	WorkerID string
 	LeaseTTL time.Duration
+	// ParkAfter is the pipeline's MaxBlock: how long a shard's read loop
+	// waits on a full ingest buffer before the shard parks.
+	ParkAfter time.Duration
 	// IdentifyNamespace keys the fleet's identify limits in Redis: one per bot.
 	IdentifyNamespace string
 }
@@ -46,6 +50,8 @@ func (c *gatewayConfig) Register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.WorkerID, "worker-id", "", "this gateway worker's id in the fleet; empty: host name and process id")
 	fs.StringVar(&c.IdentifyNamespace, "identify-namespace", "synapse", "Redis key prefix of the fleet-wide identify limits (one per bot token)")
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 5*time.Second, "how long a shard lease lives without renewal (bounds the takeover time when a worker dies)")
+	fs.DurationVar(&c.ParkAfter, "park-after", gateway.DefaultPipelineConfig().MaxBlock,
+		"how long a shard waits on a full ingest buffer (the database is behind) before closing its connection to resume later; keep it under half the gateway's heartbeat interval")
 }
 
 func (c *gatewayConfig) Check(ch *config.Checker) {
@@ -54,4 +60,5 @@ func (c *gatewayConfig) Check(ch *config.Checker) {
 		ch.Positive("shards", int64(c.Shards))
 	}
 	ch.Positive("lease-ttl", int64(c.LeaseTTL))
+	ch.Positive("park-after", int64(c.ParkAfter))
 }

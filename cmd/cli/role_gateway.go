@@ -44,7 +44,11 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 		slog.Int("identifies_remaining", gb.SessionStartLimit.Remaining))
 
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
-	pipe := gateway.NewPipeline(gateway.DefaultPipelineConfig(), lake.NewWriter(d.pg.Pool), log, d.reg)
+	pcfg := gateway.DefaultPipelineConfig()
+	if cfg.ParkAfter > 0 {
+		pcfg.MaxBlock = cfg.ParkAfter
+	}
+	pipe := gateway.NewPipeline(pcfg, lake.NewWriter(d.pg.Pool), log, d.reg)
 	if dir := os.Getenv("SYNAPSE_CAPTURE_TRACE_DIR"); dir != "" {
 		// Load-test diagnostics only: every received and committed dispatch.
 		f, err := os.Create(filepath.Join(dir, cfg.WorkerID+".trace"))

@@ -34,7 +34,7 @@ func startChaos(ctx context.Context, o Options, sc *scratch, sim *discordsim.Ser
 			"--database-url", sc.url, "--redis-url", o.RedisURL,
 			"--discord-token", sim.Token(), "--discord-rest-url", sim.RESTURL(),
 			"--identify-namespace", sc.schema,
-			"--lease-ttl", "3s", "--ops-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "warn")
+			"--lease-ttl", "3s", "--park-after", "2s", "--ops-addr", "127.0.0.1:0", "--log-format", "json", "--log-level", "warn")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			c.stop()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,12 +29,16 @@ type PipelineConfig struct {
 	Buffer   int           // items the bounded buffer holds before read loops block
 	MaxBatch int           // events per transaction
 	MaxDelay time.Duration // longest an event waits for its batch to fill
+	// MaxBlock is how long a read loop blocks on a full buffer before its
+	// shard parks (see park.go). Keep it well under the gateway's heartbeat
+	// interval (41.25 s on Discord): the blocked loop reads no ACKs.
+	MaxBlock time.Duration
 }
 
 // DefaultPipelineConfig balances latency (≤ 50 ms of batching) with
 // throughput (1,000-event COPYs).
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{Buffer: 16384, MaxBatch: 2000, MaxDelay: 50 * time.Millisecond}
+	return PipelineConfig{Buffer: 16384, MaxBatch: 2000, MaxDelay: 50 * time.Millisecond, MaxBlock: 10 * time.Second}
 }
 
 // BatchWriter commits a batch; *lake.Writer is the one the product uses.
@@ -52,6 +57,8 @@ type Pipeline struct {
 	metrics *pipelineMetrics
 	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
 	OnLag func(time.Duration)
+	parkedMu sync.Mutex
+	parked   map[*shardRun]bool // shards parked while the buffer was full
 	// Trace, when set, sees every dispatch a read loop handed over (received)
 	// and every one committed, with its shard, session and sequence: the
 	// chaos load test uses it to tell where a lost event went missing.
@@ -66,11 +73,12 @@ type pipelineMetrics struct {
 	lag       prometheus.Histogram
 	batchSize prometheus.Histogram
 	buffered  prometheus.GaugeFunc
+	parks     prometheus.Counter
 }
 
 // NewPipeline builds a pipeline writing with w and registering on reg.
 func NewPipeline(cfg PipelineConfig, w BatchWriter, log *slog.Logger, reg prometheus.Registerer) *Pipeline {
-	p := &Pipeline{cfg: cfg, in: make(chan item, cfg.Buffer), writer: w, log: log}
+	p := &Pipeline{cfg: cfg, in: make(chan item, cfg.Buffer), writer: w, log: log, parked: map[*shardRun]bool{}}
 	m := &pipelineMetrics{
 		written:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synapse_lake_events_written_total", Help: "Events committed to the lake, by type."}, []string{"type"}),
 		dups:      prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_duplicates_total", Help: "Events already in the lake when written again."}),
@@ -78,21 +86,61 @@ func NewPipeline(cfg PipelineConfig, w BatchWriter, log *slog.Logger, reg promet
 		dropped:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_events_dropped_total", Help: "Events that could not be stored and were given up on. Alert on any increase."}),
 		lag:       prometheus.NewHistogram(prometheus.HistogramOpts{Name: "synapse_lake_ingest_lag_seconds", Help: "Delay from gateway receipt to lake commit.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}),
 		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "synapse_lake_batch_events", Help: "Events per lake transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 13)}),
+		parks: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_gateway_shard_parks_total",
+			Help: "Times a shard closed its connection (to resume later) because the ingest buffer stayed full: the database is behind."}),
 	}
 	m.buffered = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "synapse_lake_buffer_items", Help: "Items waiting in the ingest buffer."}, func() float64 { return float64(len(p.in)) })
-	reg.MustRegister(m.written, m.dups, m.failures, m.dropped, m.lag, m.batchSize, m.buffered)
+	reg.MustRegister(m.written, m.dups, m.failures, m.dropped, m.lag, m.batchSize, m.buffered, m.parks)
 	p.metrics = m
 	return p
 }
 
-// submit blocks while the buffer is full (back-pressure), or until ctx ends.
+// submit blocks while the buffer is full (back-pressure), or until ctx
+// ends. A read loop's dispatch (it.seq set) blocked for MaxBlock parks its
+// shard until it is handed over.
 func (p *Pipeline) submit(ctx context.Context, it item) error {
 	select {
 	case p.in <- it:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	default:
 	}
+	var block <-chan time.Time
+	if it.seq != 0 && it.shard != nil && p.cfg.MaxBlock > 0 {
+		t := time.NewTimer(p.cfg.MaxBlock)
+		defer t.Stop()
+		block = t.C
+	}
+	for {
+		select {
+		case p.in <- it:
+			if it.shard != nil && p.unparked(it.shard) {
+				it.shard.resumeAfterPark()
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-block:
+			block = nil
+			p.metrics.parks.Inc()
+			p.parkedMu.Lock()
+			p.parked[it.shard] = true
+			p.parkedMu.Unlock()
+			it.shard.park()
+		}
+	}
+}
+
+// unparked reports (once) whether s was parked.
+func (p *Pipeline) unparked(s *shardRun) bool {
+	p.parkedMu.Lock()
+	defer p.parkedMu.Unlock()
+	if !p.parked[s] {
+		return false
+	}
+	delete(p.parked, s)
+	return true
 }
 
 // Run batches and writes until stop is closed and the buffer is drained, or

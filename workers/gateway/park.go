@@ -1,0 +1,50 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/disgoorg/disgo/discord"
+	"github.com/gorilla/websocket"
+)
+
+// A shard's read loop is disgo's, which also reads the heartbeat ACKs.
+// Blocked on a full pipeline (the database is behind) for longer than a
+// heartbeat interval, the loop leaves ACKs unread, disgo takes the
+// connection for a zombie, closes it and reconnects from its heartbeat
+// goroutine while the loop is still blocked; each new connection's loop
+// blocks in turn, resumes fail and disgo ends with a new session, whose
+// gap Discord does not replay (only messages are backfilled). So a loop
+// blocked for MaxBlock parks its shard instead: it closes the connection
+// itself with 1012, which keeps the session resumable, and once its
+// dispatch is handed over it resumes (Discord replays what came since).
+
+// park closes the shard's connection, keeping its session. The read loop
+// stays blocked in submit until there is room for its dispatch.
+func (s *shardRun) park() {
+	s.log.Warn("ingest buffer full; parking the shard until it drains (the session is resumed then)")
+	go s.gw.CloseWithCode(context.WithoutCancel(s.ctx), websocket.CloseServiceRestart, "capture saturated; resuming when it drains")
+}
+
+// resumeAfterPark reopens a parked shard's connection, resuming its
+// session, unless the shard has stopped meanwhile.
+func (s *shardRun) resumeAfterPark() {
+	go func() {
+		backoff := 500 * time.Millisecond
+		for s.ctx.Err() == nil {
+			err := s.gw.Open(s.ctx)
+			if err == nil || errors.Is(err, discord.ErrGatewayAlreadyConnected) {
+				s.log.Info("shard resumed after parking")
+				return
+			}
+			s.log.Warn("resuming a parked shard failed; retrying", slog.Any("err", err), slog.Duration("backoff", backoff))
+			select {
+			case <-s.ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 10*time.Second)
+		}
+	}()
+}
