@@ -25,7 +25,7 @@ const (
 	ProfileMax        = "max"         // as fast as it goes
 	ProfileRate       = "rate"        // a fixed rate (Options.Rate), for latency at a given load
 	ProfileChaos      = "chaos"       // max, with reconnects, invalid sessions, zombies and a SIGKILLed worker
-	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event (given as long to catch up as the traffic took; what it did not store counts as lost)
+	ProfileNaive      = "naive"       // max traffic, one INSERT + counter UPDATE transaction per event (drained like every profile: it takes several times the traffic's duration)
 	ProfileRules      = "rules"       // Options.Rate through capture, outbox, relay, asynq rules:evaluate and the ledger, Classic installed: dispatch→credited latency
 	ProfileRulesMax   = "rules-max"   // max traffic into a stopped outbox, then the drain through rules into the ledger timed: the rules stage's ceiling
 )
