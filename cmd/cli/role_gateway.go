@@ -44,6 +44,9 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 		slog.Int("identifies_remaining", gb.SessionStartLimit.Remaining))
 
 	limiter := shardmgr.NewIdentifyLimiter(d.rdb, cfg.IdentifyNamespace, gb.SessionStartLimit.MaxConcurrency, 5*time.Second, gb.SessionStartLimit.Total)
+	if err := limiter.Seed(ctx, gb.SessionStartLimit.Remaining, time.Duration(gb.SessionStartLimit.ResetAfter)*time.Millisecond); err != nil {
+		return err
+	}
 	pcfg := gateway.DefaultPipelineConfig()
 	if cfg.ParkAfter > 0 {
 		pcfg.MaxBlock = cfg.ParkAfter

@@ -170,7 +170,7 @@ func newScratch(ctx context.Context, o Options) (*scratch, error) {
 
 func (s *scratch) drop(ctx context.Context) {
 	s.db.Close()
-	_ = s.rdb.Del(ctx, s.schema+":identify:day:"+time.Now().UTC().Format("20060102")).Err()
+	_ = s.rdb.Del(ctx, s.schema+":identify:remaining").Err()
 	_ = s.rdb.Close()
 }
 

@@ -120,7 +120,10 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 		return err
 	}
 	s.norm.restore(guilds, sessions)
-	s.gw = gateway.New(w.cfg.Token, s.handle, opts...)
+	gw := gateway.New(w.cfg.Token, s.handle, opts...)
+	w.mu.Lock() // Shards reads it under the lock
+	s.gw = gw
+	w.mu.Unlock()
 	go s.requestMembers(sctx)
 	if err := s.gw.Open(ctx); err != nil && !errors.Is(err, discord.ErrGatewayAlreadyConnected) {
 		// Close the gateway as well as forgetting the run: disgo may
@@ -180,6 +183,9 @@ func (w *Worker) Shards() []ShardStatus {
 	defer w.mu.Unlock()
 	out := make([]ShardStatus, 0, len(w.shards))
 	for _, s := range w.shards {
+		if s.gw == nil {
+			continue // still loading its guilds, not connecting yet
+		}
 		lat, last := s.gw.Latency(), s.lastEvent.Load()
 		label := fmt.Sprint(s.id)
 		w.shardsGauge.WithLabelValues(label).Set(lat.Seconds())
