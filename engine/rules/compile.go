@@ -108,8 +108,9 @@ type CompiledRule struct {
 	curRefs    []zoneRef
 	needsFacts bool // some condition or effect reads the acting member's facts
 
-	failures atomic.Int32 // consecutive run-time failures in this process
-	disabled atomic.Bool  // auto-disable already requested
+	failures    atomic.Int32 // consecutive run-time failures in this process
+	sinkFailing atomic.Int32 // the Sink whose refusal last counted, 0: none (see EffectOutcomes)
+	disabled    atomic.Bool  // auto-disable already requested
 }
 
 // Validate reports the first problem in a document at its JSON path

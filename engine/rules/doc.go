@@ -68,7 +68,10 @@
 // reported in Result.Failures and counted; after FailureThreshold consecutive
 // failures in a process the Disabler switches it off with an audit entry. The
 // other rules of the event run regardless. Errors from Facts or State abort
-// the event so the task is retried.
+// the event so the task is retried. A sink's permanent refusal of a rule's
+// effects (a credit to a currency deleted since) counts the same way when
+// the sink reports it through EffectOutcomes; a transient sink error is
+// retried and never counts.
 //
 // # Dry runs, backtests, presets
 //

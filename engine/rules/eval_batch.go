@@ -107,8 +107,8 @@ func (e *Engine) finishBatch(ec *evalCtx, res *Result) {
 			res.Failures = append(res.Failures, e.fail(ec.ctx, ec.set, r, p.err, m))
 			continue
 		}
-		if !m.dryRun && r.failures.Load() != 0 {
-			r.failures.Store(0)
+		if !m.dryRun {
+			r.ran()
 		}
 		if stopped {
 			continue

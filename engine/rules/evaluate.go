@@ -213,8 +213,8 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 			res.Failures = append(res.Failures, e.fail(ec.ctx, set, r, err, m))
 			continue
 		}
-		if !m.dryRun && r.failures.Load() != 0 {
-			r.failures.Store(0)
+		if !m.dryRun {
+			r.ran()
 		}
 		if len(ec.effects) == mark {
 			continue
