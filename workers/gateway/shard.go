@@ -225,7 +225,21 @@ func (s *shardRun) stop(ctx context.Context) {
 		s.cancel()
 		return
 	}
+	if !s.waitCommitted(ctx, s.lastSeq) {
+		s.log.Warn("shard stopped before its last events were committed", slog.Int64("last_seq", s.lastSeq))
+	}
 	if leaves := s.norm.closeAllVoice(); len(leaves) > 0 {
+		// The leaves go at the last dispatch's position, which is committed
+		// already: waiting for it returned at once, and the next owner could
+		// restore voice_sessions before the leaves were written (or their
+		// checkpoint was refused under its newer lease, and the leaves were
+		// dropped). Everything before them is committed now, so the
+		// position comes back only with the leaves' own commit.
+		s.mu.Lock()
+		if s.lastSeq > 0 && s.committedSeq >= s.lastSeq {
+			s.committedSeq = s.lastSeq - 1
+		}
+		s.mu.Unlock()
 		it := item{shard: s, events: leaves, seq: s.lastSeq, received: time.Now()}
 		if sid := s.gw.SessionID(); sid != nil {
 			it.session = *sid
@@ -235,10 +249,9 @@ func (s *shardRun) stop(ctx context.Context) {
 		}
 		if err := s.w.pipe.submit(ctx, it); err != nil {
 			s.log.Error("could not hand over synthetic voice leaves", slog.Int("events", len(leaves)))
+		} else if !s.waitCommitted(ctx, s.lastSeq) {
+			s.log.Warn("shard stopped before its synthetic voice leaves were committed", slog.Int("events", len(leaves)))
 		}
-	}
-	if !s.waitCommitted(ctx, s.lastSeq) {
-		s.log.Warn("shard stopped before its last events were committed", slog.Int64("last_seq", s.lastSeq))
 	}
 	s.cancel()
 }
