@@ -18,8 +18,12 @@ type VoiceSession struct {
 
 // trackVoice keeps voice_sessions in step with the batch's voice events:
 // a join or move opens a stretch, a leave ends it, and a synthetic leave
-// written when a shard stops (StaysInVoice) ends the stretch so far while
-// the member stays in voice: the next stretch starts at that moment. A
+// that keeps the member in voice (StaysInVoice: written when a shard
+// stops, or when the gateway restarts a stretch) ends the stretch so far:
+// the next stretch starts at that moment, self-muted and self-deafened if
+// the leave carries FlagMutedDeaf (the member's state then; muted_deaf
+// kept the state the previous stretch began with, and a member who had
+// unmuted was restored as muted and deafened, and tagged AFK). A
 // synthetic leave from reconciling GUILD_CREATE (the member left while no
 // session watched) ends the session like a real one; keeping it open left
 // a ghost that the shard's next owner restored, turning the member's next
@@ -33,7 +37,8 @@ func trackVoice(ctx context.Context, tx pgx.Tx, events []Event) error {
 				ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, started_at = EXCLUDED.started_at, muted_deaf = EXCLUDED.muted_deaf`,
 				e.TenantID, e.GuildID, e.UserID, e.ChannelID, e.OccurredAt, e.Flags&FlagMutedDeaf != 0)
 		case e.Type == VoiceLeave && e.StaysInVoice:
-			b.Queue(`UPDATE voice_sessions SET started_at = $3 WHERE guild_id = $1 AND user_id = $2`, e.GuildID, e.UserID, e.OccurredAt)
+			b.Queue(`UPDATE voice_sessions SET started_at = $3, muted_deaf = $4 WHERE guild_id = $1 AND user_id = $2`,
+				e.GuildID, e.UserID, e.OccurredAt, e.Flags&FlagMutedDeaf != 0)
 		case e.Type == VoiceLeave:
 			b.Queue(`DELETE FROM voice_sessions WHERE guild_id = $1 AND user_id = $2`, e.GuildID, e.UserID)
 		}
@@ -43,6 +48,20 @@ func trackVoice(ctx context.Context, tx pgx.Tx, events []Event) error {
 	}
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("lake: voice sessions: %w", err)
+	}
+	return nil
+}
+
+// MarkVoiceSessionActive records that a member's open stretch, the one
+// that started at startedAt, is no longer spent self-muted and
+// self-deafened throughout (the member unmuted or undeafened). One write
+// per stretch at most: only the first change matters. A stretch that
+// ended or was restarted meanwhile is left alone.
+func MarkVoiceSessionActive(ctx context.Context, pool *pgxpool.Pool, tenantID, guildID, userID int64, startedAt time.Time) error {
+	_, err := pool.Exec(ctx, `UPDATE voice_sessions SET muted_deaf = false
+		WHERE tenant_id = $1 AND guild_id = $2 AND user_id = $3 AND started_at = $4 AND muted_deaf`, tenantID, guildID, userID, startedAt)
+	if err != nil {
+		return fmt.Errorf("lake: voice session active: %w", err)
 	}
 	return nil
 }

@@ -22,6 +22,9 @@ type normalizer struct {
 	// millisecond of the clock (a member leaving and rejoining a channel
 	// during a fast replay), stay two rows.
 	seq int64
+	// watch is what voice keeps beyond the open stretches, and when the
+	// connection watched (see voiceWatch).
+	watch voiceWatch
 }
 
 func newNormalizer(wall func() time.Time) *normalizer {

@@ -184,6 +184,26 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	if err := s.w.pipe.submit(s.ctx, it); err != nil {
 		s.log.Warn("shard stopping with a dispatch not handed over; it will be replayed on resume", slog.Int("seq", seq))
 	}
+	for _, a := range s.norm.takeActivated() {
+		go s.recordActive(it.seq, a)
+	}
+}
+
+// recordActive records, once the dispatch at seq is committed (and with it
+// the stretch's own row), that a member's open stretch is no longer muted
+// and deafened throughout: a worker that takes the shard over after this
+// one is killed restores it so, instead of the state the stretch began
+// with. The stretch is named by its start, so a stretch that ended or was
+// split meanwhile is left alone (a stop records the current state itself).
+func (s *shardRun) recordActive(seq int64, a activeStretch) {
+	if !s.waitCommitted(s.ctx, seq) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), 5*time.Second)
+	defer cancel()
+	if err := lake.MarkVoiceSessionActive(ctx, s.w.dir.pool, a.tenantID, a.guildID, a.userID, a.start); err != nil {
+		s.log.Warn("record voice session unmuted", slog.Int64("guild_id", a.guildID), slog.Any("err", err))
+	}
 }
 
 // startGap starts backfilling the gap before a new session (READY), for

@@ -47,17 +47,24 @@ func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
 	case cur == nil && vs.ChannelID != nil:
 		ch := int64(*vs.ChannelID)
 		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
+		n.watch.setMutedDeaf(int64(vs.GuildID), user, mutedDeaf)
 		emit(lake.VoiceJoin, ch, 0, 0, g.isAFKChannel(ch), mutedDeaf)
 	case cur != nil && vs.ChannelID == nil:
 		delete(g.voice, user)
+		n.watch.forget(int64(vs.GuildID), user)
 		emit(lake.VoiceLeave, cur.channel, 0, seconds(now.Sub(cur.start)), g.afk(cur), false)
 	case cur != nil && int64(*vs.ChannelID) != cur.channel:
 		ch := int64(*vs.ChannelID)
 		emit(lake.VoiceMove, ch, cur.channel, seconds(now.Sub(cur.start)), g.afk(cur), mutedDeaf)
 		g.voice[user] = &voiceSession{channel: ch, start: now, mutedDeafAll: mutedDeaf}
+		n.watch.setMutedDeaf(int64(vs.GuildID), user, mutedDeaf)
 	case cur != nil:
 		// Same channel: mute or deafen changed.
+		if cur.mutedDeafAll && !mutedDeaf {
+			n.watch.activate(g.tenantID, int64(vs.GuildID), user, cur.start)
+		}
 		cur.mutedDeafAll = cur.mutedDeafAll && mutedDeaf
+		n.watch.setMutedDeaf(int64(vs.GuildID), user, mutedDeaf)
 	}
 	return out
 }
@@ -65,7 +72,10 @@ func (n *normalizer) voice(vs discord.VoiceState, bot bool) []lake.Event {
 func (g *guildState) afk(s *voiceSession) bool { return s.mutedDeafAll || g.isAFKChannel(s.channel) }
 
 // closeAllVoice ends every open session now, as leave events: used when a
-// shard stops, so no session is left open with no end.
+// shard stops, so no session is left open with no end. Each leave ends the
+// stretch so far (StaysInVoice): the member's next stretch starts at the
+// leave, muted and deafened (FlagMutedDeaf) if the member is now, which
+// the next owner restores.
 func (n *normalizer) closeAllVoice() []lake.Event {
 	now := n.now().UTC()
 	var out []lake.Event
@@ -75,9 +85,10 @@ func (n *normalizer) closeAllVoice() []lake.Event {
 				out = append(out, lake.Event{TenantID: g.tenantID, GuildID: gid, OccurredAt: now, Type: lake.VoiceLeave,
 					UserID: user, ChannelID: s.channel, Magnitude: seconds(now.Sub(s.start)),
 					SourceID: n.mint(now, user, int64(lake.VoiceLeave), s.channel),
-					Flags:    lake.FlagSynthetic | afkFlag(g.afk(s)), StaysInVoice: true})
+					Flags:    lake.FlagSynthetic | afkFlag(g.afk(s)) | mutedDeafFlag(n.watch.isMutedDeaf(gid, user, s)), StaysInVoice: true})
 			}
 			delete(g.voice, user)
+			n.watch.forget(gid, user)
 		}
 	}
 	return out
@@ -99,7 +110,8 @@ func seconds(d time.Duration) int32 {
 
 // loadGuild (re)builds a guild's state from GUILD_CREATE: its AFK channel,
 // active threads and who is in voice. Sessions restored from the database
-// (restore) continue when the member is still in the same channel; those
+// (restore) continue when the member is still in the same channel (no
+// longer muted and deafened throughout if the member is not now); those
 // that ended while nobody watched are closed, and members found in voice
 // without a known session start one now. Both are marked synthetic: the
 // gateway never said when they really began or ended.
@@ -134,10 +146,17 @@ func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) []lake.Ev
 	}
 	for user, s := range g.voice {
 		if vs, ok := inVoice[user]; ok && int64(*vs.ChannelID) == s.channel {
+			mutedDeaf := vs.SelfMute && vs.SelfDeaf
+			if s.mutedDeafAll && !mutedDeaf {
+				n.watch.activate(g.tenantID, id, user, s.start)
+			}
+			s.mutedDeafAll = s.mutedDeafAll && mutedDeaf
+			n.watch.setMutedDeaf(id, user, mutedDeaf)
 			continue
 		}
 		synthetic(lake.VoiceLeave, user, s.channel, seconds(now.Sub(s.start)), afkFlag(g.afk(s)))
 		delete(g.voice, user)
+		n.watch.forget(id, user)
 	}
 	for user, vs := range inVoice {
 		if _, ok := g.voice[user]; ok {
@@ -146,11 +165,8 @@ func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) []lake.Ev
 		ch := int64(*vs.ChannelID)
 		s := &voiceSession{channel: ch, start: now, mutedDeafAll: vs.SelfMute && vs.SelfDeaf}
 		g.voice[user] = s
-		flags := afkFlag(g.isAFKChannel(ch))
-		if s.mutedDeafAll {
-			flags |= lake.FlagMutedDeaf
-		}
-		synthetic(lake.VoiceJoin, user, ch, 0, flags)
+		n.watch.setMutedDeaf(id, user, s.mutedDeafAll)
+		synthetic(lake.VoiceJoin, user, ch, 0, afkFlag(g.isAFKChannel(ch))|mutedDeafFlag(s.mutedDeafAll))
 	}
 	return out
 }
@@ -166,6 +182,62 @@ func (n *normalizer) restore(guilds []shardGuild, sessions []lake.VoiceSession) 
 	for _, v := range sessions {
 		if g := n.guilds[v.GuildID]; g != nil {
 			g.voice[v.UserID] = &voiceSession{channel: v.ChannelID, start: v.StartedAt, mutedDeafAll: v.MutedDeaf}
+			n.watch.setMutedDeaf(v.GuildID, v.UserID, v.MutedDeaf)
 		}
 	}
+}
+
+// voiceWatch is what the normalizer keeps of voice beyond the open
+// stretches.
+type voiceWatch struct {
+	// mutedDeaf holds each member in voice's current self-mute and
+	// self-deafen (both): the state a stretch begun now would start with.
+	mutedDeaf map[[2]int64]bool
+	// activated lists the stretches that stopped being muted and deafened
+	// throughout in the dispatch just normalized, for the shard to record
+	// with the open session once that dispatch is committed.
+	activated []activeStretch
+}
+
+// activeStretch is an open stretch a member has not spent entirely
+// self-muted and self-deafened.
+type activeStretch struct {
+	tenantID, guildID, userID int64
+	start                     time.Time
+}
+
+func (w *voiceWatch) setMutedDeaf(guildID, userID int64, v bool) {
+	if w.mutedDeaf == nil {
+		w.mutedDeaf = map[[2]int64]bool{}
+	}
+	w.mutedDeaf[[2]int64{guildID, userID}] = v
+}
+
+func (w *voiceWatch) forget(guildID, userID int64) { delete(w.mutedDeaf, [2]int64{guildID, userID}) }
+
+// isMutedDeaf is the member's current state; for a member never seen
+// update, what the stretch says.
+func (w *voiceWatch) isMutedDeaf(guildID, userID int64, s *voiceSession) bool {
+	if v, ok := w.mutedDeaf[[2]int64{guildID, userID}]; ok {
+		return v
+	}
+	return s.mutedDeafAll
+}
+
+func (w *voiceWatch) activate(tenantID, guildID, userID int64, start time.Time) {
+	w.activated = append(w.activated, activeStretch{tenantID: tenantID, guildID: guildID, userID: userID, start: start})
+}
+
+// takeActivated returns and clears the stretches activated since last asked.
+func (n *normalizer) takeActivated() []activeStretch {
+	a := n.watch.activated
+	n.watch.activated = nil
+	return a
+}
+
+func mutedDeafFlag(v bool) lake.Flags {
+	if v {
+		return lake.FlagMutedDeaf
+	}
+	return 0
 }

@@ -78,6 +78,54 @@ func (v voiceGuild) activeSeconds(t *testing.T, user discordsim.ID) int64 {
 		int16(lake.VoiceActive), int64(user))
 }
 
+// A member joins self-muted and self-deafened, unmutes a minute later,
+// then the shard changes owner (a handover, or its worker is killed) and
+// the member talks for an hour: not AFK. voice_sessions kept the state the
+// stretch began with (a handover only moved its start), so the next owner
+// restored the member as muted and deafened throughout and tagged the hour
+// AFK.
+func TestUnmutedMemberIsNotAFKAfterHandover(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		killed bool
+	}{
+		{name: "handover"},
+		{name: "killed", killed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			v := newVoiceGuild(t)
+			member, other := v.guild.Members[1], v.guild.Members[2]
+			first := v.worker(t, 1, nil)
+			require.NoError(t, v.sim.UpdateVoice(ctx, discordsim.VoiceUpdate{GuildID: v.guild.ID, UserID: member, ChannelID: v.channel, SelfMute: true, SelfDeaf: true}))
+			v.waitRows(t, lake.VoiceJoin, 1)
+			v.clk.advance(time.Minute)
+			require.NoError(t, v.sim.VoiceSetSelf(ctx, v.guild.ID, member, false, false))
+			require.NoError(t, v.sim.VoiceJoin(ctx, v.guild.ID, other, v.channel))
+			v.waitRows(t, lake.VoiceJoin, 2) // the unmute, dispatched before, was handled
+			if tc.killed {
+				require.Eventually(t, func() bool {
+					return countRows(t, v.db.Pool, `SELECT count(*) FROM voice_sessions WHERE user_id = $1 AND NOT muted_deaf`, int64(member)) == 1
+				}, 20*time.Second, 10*time.Millisecond, "the open session records the unmute")
+				first.DropShard(ctx, 0, 1)
+			} else {
+				first.StopShard(ctx, 0, 1)
+			}
+
+			resume := v.takeOver(t)
+			v.worker(t, 2, &resume)
+			v.clk.advance(time.Hour)
+			require.NoError(t, v.sim.VoiceLeave(ctx, v.guild.ID, member))
+			require.Eventually(t, func() bool { return v.leftFor(t, member) }, 20*time.Second, 10*time.Millisecond)
+			require.Zero(t, countRows(t, v.db.Pool, `SELECT count(*) FROM event_lake WHERE event_type = $1 AND user_id = $2 AND flags & $3 <> 0`,
+				int16(lake.VoiceLeave), int64(member), int16(lake.FlagAFK)), "talked: no stretch is AFK")
+			require.EqualValues(t, 3660, v.activeSeconds(t, member))
+		})
+	}
+}
+
 // A stop returns once the voice leaves it writes are committed: the next
 // owner restores voice_sessions as they left them. It waited only for the
 // last dispatch's position, which the leaves reuse and which was committed
