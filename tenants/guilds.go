@@ -33,13 +33,17 @@ type GuildStore struct {
 	tenantID int64
 }
 
-// Upsert records that the bot is in the guild (a join or a re-join). A
+// Upsert records that the bot is in the guild (a join or a re-join). The
+// join time stays the first one while the bot remains (every new gateway
+// session sends the guild again); a re-join after a leave starts anew. A
 // guild that belongs to another tenant is refused with ErrConflict.
 func (s *GuildStore) Upsert(ctx context.Context, id int64, name string, joinedAt time.Time) (Guild, error) {
 	g := Guild{TenantID: s.tenantID, ID: id, Name: name, Settings: json.RawMessage(`{}`), BotJoinedAt: &joinedAt}
 	res, err := s.db.NewInsert().Model(&g).
 		On("CONFLICT (id) DO UPDATE").
-		Set("name = EXCLUDED.name, bot_joined_at = EXCLUDED.bot_joined_at, bot_left_at = NULL, updated_at = now()").
+		Set(`name = EXCLUDED.name, bot_left_at = NULL, updated_at = now(),
+			bot_joined_at = CASE WHEN guild.bot_left_at IS NULL AND guild.bot_joined_at IS NOT NULL
+				THEN guild.bot_joined_at ELSE EXCLUDED.bot_joined_at END`).
 		Where("guild.tenant_id = EXCLUDED.tenant_id").
 		Returning("*").Exec(ctx)
 	if err != nil {
