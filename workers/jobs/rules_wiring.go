@@ -64,10 +64,13 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), actions, rdb, log, reg)
 	internal := newInternalEvents(ms, svc)
 	hooks := &Hooks{}
+	// A credit the ledger refuses for good (a deleted currency) counts as
+	// its rule's run-time failure, towards auto-disable.
+	outcomes := &rules.EffectOutcomes{Sets: cache, Engine: eng}
 	runner := &rules.Runner{
 		Sets:    cache,
 		Engine:  eng,
-		Ledger:  recordingPoster{inner: ledgerpost.New(svc, log), hooks: hooks},
+		Ledger:  recordingPoster{inner: ledgerpost.New(svc, log).ReportTo(outcomes), hooks: hooks},
 		Discord: actions,
 		// Awards are announced at once and fed back as milestone.awarded;
 		// their currency rewards are paid (keyed by award) after that round,
