@@ -111,6 +111,14 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	if t != gateway.EventTypeHeartbeatAck && s.live.CompareAndSwap(false, true) {
 		go s.markLive()
 	}
+	// What the connection watched, for voice time (see voiceWatch): READY
+	// starts a new session, a resuming one replays what it missed.
+	s.norm.startWatch(s.lastEventAt)
+	if _, ok := ev.(gateway.EventReady); ok {
+		s.norm.newSession()
+	}
+	status := gw.Status()
+	s.norm.delivered(status == gateway.StatusReady, status == gateway.StatusResuming)
 	var reconciled []lake.Event
 	switch e := ev.(type) {
 	case gateway.EventReady:
@@ -161,6 +169,8 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 				s.log.Error("guild delete", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
 			}
 			delete(s.norm.guilds, int64(e.ID))
+		} else {
+			s.norm.guildUnavailable(int64(e.ID))
 		}
 	}
 	s.followDirectory(ev, now)
@@ -238,6 +248,7 @@ func (s *shardRun) queueMembers(u memberUpdate) {
 // voice sessions as leaves, and waits until everything received is
 // committed (with the checkpoint) before returning.
 func (s *shardRun) stop(ctx context.Context) {
+	live := s.gw.Status() == gateway.StatusReady // watching until now
 	// 1012 (service restart), not 1000: a normal closure would end the
 	// Discord session and make the next owner identify again.
 	s.gw.CloseWithCode(ctx, websocket.CloseServiceRestart, "handing shard over")
@@ -248,7 +259,7 @@ func (s *shardRun) stop(ctx context.Context) {
 	if !s.waitCommitted(ctx, s.lastSeq) {
 		s.log.Warn("shard stopped before its last events were committed", slog.Int64("last_seq", s.lastSeq))
 	}
-	if leaves := s.norm.closeAllVoice(); len(leaves) > 0 {
+	if leaves := s.norm.closeAllVoice(live); len(leaves) > 0 {
 		// The leaves go at the last dispatch's position, which is committed
 		// already: waiting for it returned at once, and the next owner could
 		// restore voice_sessions before the leaves were written (or their

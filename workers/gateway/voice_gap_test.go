@@ -78,6 +78,96 @@ func (v voiceGuild) activeSeconds(t *testing.T, user discordsim.ID) int64 {
 		int16(lake.VoiceActive), int64(user))
 }
 
+// Time nobody watched is not voice time. Two members are in voice for 10
+// minutes; the shard's worker stops (SIGTERM) or is killed, one member
+// leaves, and the shard starts again 8 hours later with a new session
+// (nothing to resume): the member who left is paid the 10 minutes, the one
+// still there the 10 minutes and the hour after the new start. Before, the
+// 8 hours were paid to both.
+func TestVoiceDowntimeIsNotPaid(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		killed bool
+	}{
+		{name: "stopped"},
+		{name: "killed", killed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			v := newVoiceGuild(t)
+			stays, leaves := v.guild.Members[1], v.guild.Members[2]
+			first := v.worker(t, 1, nil)
+			require.NoError(t, v.sim.VoiceJoin(ctx, v.guild.ID, stays, v.channel))
+			require.NoError(t, v.sim.VoiceJoin(ctx, v.guild.ID, leaves, v.channel))
+			v.waitRows(t, lake.VoiceJoin, 2)
+			v.clk.advance(10 * time.Minute)
+			lastEvent := v.clk.now() // say a message came then: the checkpoint's last_event_at
+			ghost := int64(1)        // the leave of the member who left while nobody watched
+			if tc.killed {
+				first.DropShard(ctx, 0, 1)
+			} else {
+				first.StopShard(ctx, 0, 1) // pays both stretches so far
+				ghost++
+			}
+
+			require.NoError(t, v.sim.VoiceLeave(ctx, v.guild.ID, leaves))
+			v.clk.advance(8 * time.Hour)
+			resume := v.takeOver(t)
+			resume.SessionID, resume.LastEventAt = "ended-by-discord", lastEvent
+			v.worker(t, 2, &resume)
+			require.Eventually(t, func() bool { // GUILD_CREATE was handled
+				return countRows(t, v.db.Pool, `SELECT count(*) FROM event_lake WHERE event_type = $1 AND user_id = $2`,
+					int16(lake.VoiceLeave), int64(leaves)) == ghost
+			}, 20*time.Second, 10*time.Millisecond)
+			v.clk.advance(time.Hour)
+			require.NoError(t, v.sim.VoiceLeave(ctx, v.guild.ID, stays))
+			require.Eventually(t, func() bool { return v.leftFor(t, stays) }, 20*time.Second, 10*time.Millisecond)
+			require.EqualValues(t, 600, v.activeSeconds(t, leaves), "left while nobody watched: paid until last watched")
+			require.EqualValues(t, 600+3600, v.activeSeconds(t, stays), "the 8 hours nobody watched are not paid")
+		})
+	}
+}
+
+// A worker is killed; its shard's next owner resumes the session, and
+// Discord replays a leave that happened during the gap, without saying
+// when. It was stamped when replayed, so a 2-hour gap was paid as voice
+// time; it is paid up to when the gap began. A resume within seconds
+// still pays the gap.
+func TestReplayedVoiceLeaveDoesNotPayTheGap(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		gap  time.Duration
+		want int64
+	}{
+		{name: "two hours", gap: 2 * time.Hour, want: 600},
+		{name: "seconds", gap: 20 * time.Second, want: 620},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			v := newVoiceGuild(t)
+			member := v.guild.Members[1]
+			first := v.worker(t, 1, nil)
+			require.NoError(t, v.sim.VoiceJoin(ctx, v.guild.ID, member, v.channel))
+			v.waitRows(t, lake.VoiceJoin, 1)
+			v.clk.advance(10 * time.Minute)
+			lastEvent := v.clk.now()
+			first.DropShard(ctx, 0, 1) // killed: its session stays resumable
+
+			require.NoError(t, v.sim.VoiceLeave(ctx, v.guild.ID, member))
+			v.clk.advance(tc.gap)
+			resume := v.takeOver(t)
+			resume.LastEventAt = lastEvent
+			v.worker(t, 2, &resume)
+			v.waitRows(t, lake.VoiceLeave, 1)
+			require.Equal(t, tc.want, v.activeSeconds(t, member))
+		})
+	}
+}
+
 // A member joins self-muted and self-deafened, unmutes a minute later,
 // then the shard changes owner (a handover, or its worker is killed) and
 // the member talks for an hour: not AFK. voice_sessions kept the state the

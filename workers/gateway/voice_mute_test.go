@@ -45,7 +45,7 @@ func TestShutdownRecordsTheCurrentMuteState(t *testing.T) {
 		"member 1's stretch is no longer muted and deafened throughout")
 	require.Empty(t, n.takeActivated())
 	clk.advance(time.Minute)
-	leaves := n.closeAllVoice()
+	leaves := n.closeAllVoice(true)
 	require.ElementsMatch(t, []voiceRow{
 		{lake.VoiceLeave, 1, generalV, 120, lake.FlagSynthetic, true},
 		{lake.VoiceLeave, 2, generalV, 120, lake.FlagSynthetic | lake.FlagAFK | lake.FlagMutedDeaf, true},

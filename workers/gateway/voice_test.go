@@ -114,7 +114,7 @@ func TestShutdownClosesOpenVoiceSessions(t *testing.T) {
 	n.voice(vs(1, generalV, false, false), false)
 	n.voice(vs(2, afkCh, false, false), false)
 	clk.advance(5 * time.Minute)
-	leaves := n.closeAllVoice()
+	leaves := n.closeAllVoice(true)
 	require.Len(t, leaves, 2)
 	for _, e := range leaves {
 		require.Equal(t, lake.VoiceLeave, e.Type)
@@ -122,7 +122,7 @@ func TestShutdownClosesOpenVoiceSessions(t *testing.T) {
 		require.NotZero(t, e.Flags&lake.FlagSynthetic)
 		require.Equal(t, e.ChannelID == afkCh, e.Flags&lake.FlagAFK != 0)
 	}
-	require.Empty(t, n.closeAllVoice(), "nothing left open")
+	require.Empty(t, n.closeAllVoice(true), "nothing left open")
 }
 
 func TestCaptureToggleAppliesWithoutRestart(t *testing.T) {
