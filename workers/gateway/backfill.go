@@ -46,6 +46,9 @@ func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowf
 	recovered := 0
 	var before snowflake.ID // zero: the newest page
 	for page := 0; page < maxBackfillPages; page++ {
+		if !s.capturesMessages(guildID) {
+			return recovered // the guild's message capture is off (or the bot left it)
+		}
 		msgs, err := s.w.rest.GetMessages(channelID, 0, before, 0, 100, rest.WithCtx(ctx))
 		if err != nil {
 			s.log.Warn("backfill: channel history", slog.Int64("channel_id", int64(channelID)), slog.Any("err", err))
@@ -83,4 +86,16 @@ func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowf
 	s.log.Error("backfill: channel history longer than the backfill bound; the oldest messages of the margin are not recovered",
 		slog.Int64("channel_id", int64(channelID)), slog.Int("pages", maxBackfillPages))
 	return recovered
+}
+
+// capturesMessages reports whether a guild captures messages under its
+// current settings (the directory's entry, which the settings refresh
+// keeps current), like live capture does: a gap's messages are stored only
+// if its live ones would be. False for a guild no longer captured.
+func (s *shardRun) capturesMessages(guildID snowflake.ID) bool {
+	d := s.w.dir
+	d.mu.RLock()
+	e := d.guilds[int64(guildID)]
+	d.mu.RUnlock()
+	return e != nil && e.settings().Captures(lake.MessageCreate)
 }
