@@ -163,6 +163,11 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			// Discord wants an answer within 3 s; never hold the read loop for it.
 			go s.w.cfg.Commands.Handle(s.ctx, ai)
 		}
+	case gateway.EventGuildUpdate:
+		var afkChanged bool
+		if reconciled, afkChanged = s.norm.guildUpdate(e.GatewayGuild); afkChanged {
+			s.recordAFKChannel(int64(e.ID), idOf(e.AfkChannelID))
+		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
 			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
@@ -213,6 +218,21 @@ func (s *shardRun) recordActive(seq int64, a activeStretch) {
 	defer cancel()
 	if err := lake.MarkVoiceSessionActive(ctx, s.w.dir.pool, a.tenantID, a.guildID, a.userID, a.start); err != nil {
 		s.log.Warn("record voice session unmuted", slog.Int64("guild_id", a.guildID), slog.Any("err", err))
+	}
+}
+
+// recordAFKChannel stores a guild's new AFK channel (GUILD_UPDATE), where
+// a restored shard and the milestones read it. Rare: done on the read loop.
+func (s *shardRun) recordAFKChannel(guildID, channelID int64) {
+	g := s.norm.guilds[guildID]
+	if g == nil || s.w == nil || s.w.dir == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Second)
+	defer cancel()
+	if _, err := s.w.dir.pool.Exec(ctx, `UPDATE guilds SET afk_channel_id = $3 WHERE tenant_id = $1 AND id = $2`,
+		g.tenantID, guildID, channelID); err != nil {
+		s.log.Error("guild update: cannot record the AFK channel", slog.Int64("guild_id", guildID), slog.Any("err", err))
 	}
 }
 

@@ -210,6 +210,37 @@ func (n *normalizer) loadGuild(gg discord.GatewayGuild, e *guildEntry) []lake.Ev
 	return out
 }
 
+// guildUpdate follows a GUILD_UPDATE: a new AFK channel applies from now.
+// The stretches of members in the old or the new AFK channel end now
+// (synthetic leaves that keep them in voice), so the time before the
+// change keeps the AFK status it had. It reports whether the AFK channel
+// changed.
+func (n *normalizer) guildUpdate(gg discord.GatewayGuild) ([]lake.Event, bool) {
+	id := int64(gg.ID)
+	g := n.guilds[id]
+	afk := idOf(gg.AfkChannelID)
+	if g == nil || afk == g.afkChannel {
+		return nil, false
+	}
+	now, end := n.voiceClock()
+	var out []lake.Event
+	for user, s := range g.voice {
+		if s.channel != g.afkChannel && s.channel != afk {
+			continue
+		}
+		mutedDeaf := n.watch.isMutedDeaf(id, user, s)
+		if g.captures(lake.VoiceLeave) {
+			out = append(out, lake.Event{TenantID: g.tenantID, GuildID: id, OccurredAt: now, Type: lake.VoiceLeave,
+				UserID: user, ChannelID: s.channel, Magnitude: seconds(end.Sub(s.start)),
+				SourceID: n.mint(now, user, int64(lake.VoiceLeave), s.channel, n.seq),
+				Flags:    lake.FlagSynthetic | afkFlag(g.afk(s)) | mutedDeafFlag(mutedDeaf), StaysInVoice: true})
+		}
+		g.voice[user] = &voiceSession{channel: s.channel, start: now, mutedDeafAll: mutedDeaf}
+	}
+	g.afkChannel = afk
+	return out, true
+}
+
 // restore installs the guilds of a shard and their open voice sessions as
 // recorded by the previous owner, before the connection opens.
 func (n *normalizer) restore(guilds []shardGuild, sessions []lake.VoiceSession) {
