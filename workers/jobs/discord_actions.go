@@ -229,6 +229,9 @@ type ActionHandler struct {
 	grants  roleGrants
 	log     *slog.Logger
 	results *prometheus.CounterVec
+	// outcomes, when set, hears how each rule's action fared (see
+	// ruleFault); nil: refusals are only logged.
+	outcomes rules.EffectReporter
 }
 
 // NewActionHandler calls Discord (or discordsim) through r, and reads the
@@ -264,6 +267,7 @@ func (h *ActionHandler) handle(ctx context.Context, t *asynq.Task) error {
 	switch {
 	case err == nil:
 		h.results.WithLabelValues(p.Kind, "ok").Inc()
+		h.report(ctx, p, nil)
 		return nil
 	case errors.As(err, &rerr) && rerr.Response != nil && rerr.Response.StatusCode >= 400 && rerr.Response.StatusCode < 500 &&
 		rerr.Response.StatusCode != http.StatusTooManyRequests:
@@ -271,11 +275,42 @@ func (h *ActionHandler) handle(ctx context.Context, t *asynq.Task) error {
 		h.results.WithLabelValues(p.Kind, "refused").Inc()
 		h.log.Warn("discord refused an action", slog.String("kind", p.Kind), slog.Int64("tenant_id", p.TenantID),
 			slog.Int("status", rerr.Response.StatusCode), slog.String("message", rerr.Message))
+		if ruleFault(rerr.Code) {
+			h.report(ctx, p, fmt.Errorf("%s: %s (code %d)", p.Kind, rerr.Message, rerr.Code))
+		}
 		return fmt.Errorf("%s: %w: %w", p.Kind, err, asynq.SkipRetry)
 	default:
 		h.results.WithLabelValues(p.Kind, "retry").Inc()
 		return err
 	}
+}
+
+// ruleFault reports whether a refusal is the rule's (or its guild's
+// configuration's) doing, the same for every member: a channel or role
+// that no longer exists, or the bot lacking access or permission. Those
+// count as the rule's failure. A member who left or closed their DMs is
+// not: the rule is fine for the others.
+func ruleFault(code rest.JSONErrorCode) bool {
+	switch code {
+	case rest.JSONErrorCodeUnknownChannel, rest.JSONErrorCodeUnknownRole,
+		rest.JSONErrorCodeMissingAccess, rest.JSONErrorCodeLackPermissionsToPerformAction:
+		return true
+	}
+	return false
+}
+
+// report tells h.outcomes how a rule's action fared (err nil: performed).
+// Actions no rule planned (announcements: a fixed key) are not reported.
+func (h *ActionHandler) report(ctx context.Context, p actionPayload, err error) {
+	if h.outcomes == nil {
+		return
+	}
+	var o rules.Origin
+	if json.Unmarshal(p.Action, &o) != nil || o.RuleID == 0 || o.FixedKey != "" {
+		return
+	}
+	h.outcomes.ReportEffects(ctx, p.TenantID, rules.SinkDiscord,
+		[]rules.EffectOutcome{{GuildID: o.GuildID, RuleID: o.RuleID, Version: o.RuleVersion, Err: err}})
 }
 
 // expirySuperseded reports whether the removal p, scheduled by a timed

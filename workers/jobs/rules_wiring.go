@@ -64,8 +64,9 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	announcer := NewAnnouncer(ms, tenants.NewStore(db.Bun), actions, rdb, log, reg)
 	internal := newInternalEvents(ms, svc)
 	hooks := &Hooks{}
-	// A credit the ledger refuses for good (a deleted currency) counts as
-	// its rule's run-time failure, towards auto-disable.
+	// A credit the ledger refuses for good (a deleted currency) or an
+	// action Discord refuses for good (an unknown channel) counts as its
+	// rule's run-time failure, towards auto-disable.
 	outcomes := &rules.EffectOutcomes{Sets: cache, Engine: eng}
 	runner := &rules.Runner{
 		Sets:    cache,
@@ -89,7 +90,9 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	// Backtests evaluate in dry-run mode with their own in-memory state:
 	// the live engine's Redis state and ledger are never touched.
 	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
-	return &RulesPipeline{Evaluator: ev, Actions: NewActionHandler(r, rdb, log, reg), Sweep: sweep, Schedule: schedule, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
+	handler := NewActionHandler(r, rdb, log, reg)
+	handler.outcomes = outcomes // an action Discord refuses for good counts too
+	return &RulesPipeline{Evaluator: ev, Actions: handler, Sweep: sweep, Schedule: schedule, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
 }
 
 // Register mounts the rules and action handlers.
