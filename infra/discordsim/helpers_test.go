@@ -199,20 +199,25 @@ func guildOnShard(t testing.TB, s *Server, shard int) GuildInfo {
 // delivery after index `from` was received exactly once with the right type.
 func assertExactDelivery(t testing.TB, s *Server, rec *recorder, from uint64) {
 	t.Helper()
-	want := map[string]string{} // session/seq -> type
-	mine := map[string]bool{}   // sessions this client has had
-	for _, e := range rec.snapshot() {
-		mine[e.session] = true
-	}
-	for _, r := range s.GroundTruthSince(from, 0) {
-		for _, d := range r.Deliveries {
-			if !mine[d.SessionID] {
-				continue
-			}
-			want[fmt.Sprintf("%s/%d", d.SessionID, d.Seq)] = r.Type
+	// The sessions this client has had, from what it recorded: disgo's
+	// Open returns at READY before handing READY to the handler, so the
+	// first record may still be on its way.
+	var want map[string]string // session/seq -> type
+	require.Eventually(t, func() bool {
+		want = map[string]string{}
+		mine := map[string]bool{}
+		for _, e := range rec.snapshot() {
+			mine[e.session] = true
 		}
-	}
-	require.NotEmpty(t, want, "ground truth has deliveries")
+		for _, r := range s.GroundTruthSince(from, 0) {
+			for _, d := range r.Deliveries {
+				if mine[d.SessionID] {
+					want[fmt.Sprintf("%s/%d", d.SessionID, d.Seq)] = r.Type
+				}
+			}
+		}
+		return len(want) > 0
+	}, 5*time.Second, 5*time.Millisecond, "ground truth has deliveries to this client")
 	require.Eventually(t, func() bool {
 		got := map[string]int{}
 		for _, e := range rec.snapshot() {
