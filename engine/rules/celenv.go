@@ -66,21 +66,26 @@ type celProgram struct {
 	fastNum fastNum
 	fastB   fastBool
 	facts   bool // reads member, wallet or counters: the acting member's facts
+	// counters: reads counters, which cost the facts loader a query of
+	// their own (FactNeeds)
+	counters bool
 }
 
 // readsFacts reports whether a checked expression names a variable served
-// from member facts; one that does not is evaluated without loading them.
-func readsFacts(a *cel.Ast) bool {
-	found := false
+// from member facts (one that does not is evaluated without loading them),
+// and whether counters is one of them.
+func readsFacts(a *cel.Ast) (facts, counters bool) {
 	ast.PostOrderVisit(a.NativeRep().Expr(), ast.NewExprVisitor(func(e ast.Expr) {
 		if e.Kind() == ast.IdentKind {
 			switch e.AsIdent() {
-			case "member", "wallet", "counters":
-				found = true
+			case "member", "wallet":
+				facts = true
+			case "counters":
+				facts, counters = true, true
 			}
 		}
 	}))
-	return found
+	return facts, counters
 }
 
 type celKind int
@@ -126,7 +131,8 @@ func compileCEL(env *cel.Env, src string, kind celKind, costLimit uint64) (*celP
 	if err != nil {
 		return nil, fmt.Errorf("%s", err)
 	}
-	p := &celProgram{src: src, prg: prg, facts: readsFacts(ast)}
+	p := &celProgram{src: src, prg: prg}
+	p.facts, p.counters = readsFacts(ast)
 	switch kind {
 	case celNumber:
 		p.fastNum = compileFastNum(ast)

@@ -51,6 +51,8 @@ type compileCtx struct {
 	// needsFacts is set by the conditions and effects that read the acting
 	// member's facts (CEL reading member, wallet or counters included).
 	needsFacts bool
+	// needsCounters: some CEL reads counters (a part of the facts).
+	needsCounters bool
 }
 
 // zoneRef is a zone (or currency) a document names, and where.
@@ -65,6 +67,7 @@ func (cc *compileCtx) cel(src, path string, kind celKind) (*celProgram, error) {
 		return nil, apperr.Invalid(path, "%s", err.Error())
 	}
 	cc.needsFacts = cc.needsFacts || p.facts
+	cc.needsCounters = cc.needsCounters || p.counters
 	return p, nil
 }
 
@@ -103,10 +106,11 @@ type CompiledRule struct {
 	effects    []effectPlan
 	currencies []string
 
-	keyPrefix  string // "r<id>.v<version>.", the rule's part of idempotency keys
-	zoneRefs   []zoneRef
-	curRefs    []zoneRef
-	needsFacts bool // some condition or effect reads the acting member's facts
+	keyPrefix     string // "r<id>.v<version>.", the rule's part of idempotency keys
+	zoneRefs      []zoneRef
+	curRefs       []zoneRef
+	needsFacts    bool // some condition or effect reads the acting member's facts
+	needsCounters bool // ... and among them its counters
 
 	failures    atomic.Int32 // consecutive run-time failures in this process
 	sinkFailing atomic.Int32 // the Sink whose refusal last counted, 0: none (see EffectOutcomes)
@@ -246,6 +250,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 	}
 	cr.caps = cc.caps
 	cr.needsFacts = cc.needsFacts
+	cr.needsCounters = cc.needsCounters
 	cr.currencies = cc.currencies
 	cr.zoneRefs = cc.zoneRefs
 	cr.curRefs = cc.currencyRefs
@@ -268,15 +273,17 @@ type RuleSet struct {
 	rules    []*CompiledRule
 	byEvent  map[string][]*CompiledRule
 	factsFor map[string]bool // events some enabled rule of which reads member facts
-	zones    *zoneIndex
-	zoneList []Zone
+	// countersFor: events some enabled rule of which reads the counters
+	countersFor map[string]bool
+	zones       *zoneIndex
+	zoneList    []Zone
 }
 
 // NewRuleSet indexes enabled rules by trigger, highest priority first (ties
 // by id, so order is stable).
 func NewRuleSet(tenantID, guildID int64, rules []*CompiledRule, zones []Zone) *RuleSet {
 	rs := &RuleSet{TenantID: tenantID, GuildID: guildID, rules: rules, byEvent: map[string][]*CompiledRule{},
-		factsFor: map[string]bool{}, zones: newZoneIndex(zones), zoneList: zones}
+		factsFor: map[string]bool{}, countersFor: map[string]bool{}, zones: newZoneIndex(zones), zoneList: zones}
 	sorted := append([]*CompiledRule(nil), rules...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		if sorted[i].Priority != sorted[j].Priority {
@@ -292,6 +299,7 @@ func NewRuleSet(tenantID, guildID int64, rules []*CompiledRule, zones []Zone) *R
 		for _, t := range r.triggers {
 			rs.byEvent[t] = append(rs.byEvent[t], r)
 			rs.factsFor[t] = rs.factsFor[t] || r.needsFacts
+			rs.countersFor[t] = rs.countersFor[t] || r.needsCounters
 		}
 		for _, c := range r.currencies {
 			if !contains(currencies, c) {

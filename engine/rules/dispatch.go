@@ -142,6 +142,7 @@ func (r *Runner) Process(ctx context.Context, tenantID int64, events []Event) (B
 func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event, results []Result) error {
 	facts := newBatchFacts(r.Engine.o.Facts)
 	var reads []Event // events some rule of which reads the actor's facts
+	var need FactNeeds
 	for i := range events {
 		set, err := r.Sets.Get(ctx, tenantID, events[i].GuildID)
 		if err != nil {
@@ -149,9 +150,10 @@ func (r *Runner) evaluate(ctx context.Context, tenantID int64, events []Event, r
 		}
 		if set.factsFor[events[i].Name] {
 			reads = append(reads, events[i])
+			need.Counters = need.Counters || set.countersFor[events[i].Name]
 		}
 	}
-	facts.prefetch(ctx, reads, 2*r.Concurrency)
+	facts.prefetch(ctx, reads, 2*r.Concurrency, need)
 	mode := evalMode{engine: r.Engine, state: r.Engine.o.State, facts: facts}
 	setOf := func(i int) (*RuleSet, error) { return r.Sets.Get(ctx, tenantID, events[i].GuildID) }
 	n := r.Concurrency

@@ -57,13 +57,20 @@ func (b *batchFacts) Member(ctx context.Context, guildID, userID int64) (MemberF
 // from the answer get MemberFacts{UserID: id}, as Member gives them.
 type BatchFacts interface {
 	Facts
-	Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]MemberFacts, error)
+	Members(ctx context.Context, guildID int64, userIDs []int64, need FactNeeds) (map[int64]MemberFacts, error)
+}
+
+// FactNeeds says which parts of the facts a batch's rules read, for the
+// parts that cost a loader more than the member row: members loaded
+// without them must not be evaluated by rules that read them.
+type FactNeeds struct {
+	Counters bool // MemberFacts.Counters (some rule's CEL reads counters)
 }
 
 // prefetch loads the acting members of events: in one call per guild when
 // the Facts is a BatchFacts, else up to n at a time, so the round trips of
 // a batch overlap instead of following one another.
-func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
+func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int, need FactNeeds) {
 	seen := map[memberRef]bool{}
 	var refs []memberRef
 	for _, ev := range events {
@@ -74,7 +81,7 @@ func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
 		}
 	}
 	if bf, ok := b.inner.(BatchFacts); ok {
-		b.prefetchBulk(ctx, bf, refs)
+		b.prefetchBulk(ctx, bf, refs, need)
 		return
 	}
 	if len(refs) < 2 || n <= 1 {
@@ -101,13 +108,13 @@ func (b *batchFacts) prefetch(ctx context.Context, events []Event, n int) {
 	wg.Wait()
 }
 
-func (b *batchFacts) prefetchBulk(ctx context.Context, bf BatchFacts, refs []memberRef) {
+func (b *batchFacts) prefetchBulk(ctx context.Context, bf BatchFacts, refs []memberRef, need FactNeeds) {
 	byGuild := map[int64][]int64{}
 	for _, r := range refs {
 		byGuild[r.guild] = append(byGuild[r.guild], r.user)
 	}
 	for guild, users := range byGuild {
-		got, err := bf.Members(ctx, guild, users)
+		got, err := bf.Members(ctx, guild, users, need)
 		if err != nil {
 			return // each member is then loaded (and fails) on first use
 		}

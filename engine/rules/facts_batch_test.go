@@ -62,11 +62,13 @@ func TestRunnerLoadsEachMemberOncePerBatch(t *testing.T) {
 type bulkFacts struct {
 	countingFacts
 	bulkCalls int
+	needs     []rules.FactNeeds
 }
 
-func (b *bulkFacts) Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]rules.MemberFacts, error) {
+func (b *bulkFacts) Members(ctx context.Context, guildID int64, userIDs []int64, need rules.FactNeeds) (map[int64]rules.MemberFacts, error) {
 	b.mu.Lock()
 	b.bulkCalls++
+	b.needs = append(b.needs, need)
 	b.mu.Unlock()
 	out := map[int64]rules.MemberFacts{}
 	for _, u := range userIDs {
@@ -126,6 +128,36 @@ func TestFactsLoadedOnlyWhenRead(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.loads, facts.loads[5])
 			require.Equal(t, map[int64]int64{5: 1}, led.balances)
+		})
+	}
+}
+
+// Counters cost the facts loader a query of their own: a batch asks for
+// them only when one of its events has a rule whose CEL reads them.
+func TestCountersLoadedOnlyWhenRead(t *testing.T) {
+	t.Parallel()
+	c := compiler(t)
+	for _, tc := range []struct {
+		name, expr string
+		want       bool
+	}{
+		{"wallet only", "wallet['xp'] >= 0.0", false},
+		{"counters", "counters['messages_today'] < 100.0", true},
+		{"member and counters", "!member.bot && counters.messages_week >= 0.0", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			set := ruleSet(t, c, nil,
+				doc(t, `{"name":"plain","trigger":{"events":["message_create"]},"conditions":[{"type":"not_bot"}],
+					"effects":[{"type":"credit","currency":"xp","base":1,"amount":"base"}]}`),
+				doc(t, fmt.Sprintf(`{"name":"cel","trigger":{"events":["message_create"]},"conditions":[{"type":"cel","expr":%q}],
+					"effects":[{"type":"credit","currency":"gold","base":1,"amount":"base"}]}`, tc.expr)))
+			facts := &bulkFacts{countingFacts: countingFacts{loads: map[int64]int{}, StaticFacts: rules.StaticFacts{}}}
+			led := &fakeLedger{seen: map[string]bool{}, balances: map[int64]int64{}}
+			r := &rules.Runner{Sets: staticSets{42: set}, Engine: engine(t, nil, func(o *rules.Options) { o.Facts = facts }), Ledger: led, Concurrency: 2}
+			_, err := r.Process(context.Background(), 1, []rules.Event{msg(1, t0, 30), msg(2, t0.Add(time.Second), 30)})
+			require.NoError(t, err)
+			require.Equal(t, []rules.FactNeeds{{Counters: tc.want}}, facts.needs)
 		})
 	}
 }

@@ -26,7 +26,9 @@ func TestSinkRefusalsCountAsRuleFailures(t *testing.T) {
 	refused := func(rule int64) rules.EffectOutcome {
 		return rules.EffectOutcome{GuildID: 42, RuleID: rule, Version: 1, Err: gone}
 	}
-	applied := func(rule int64) rules.EffectOutcome { return rules.EffectOutcome{GuildID: 42, RuleID: rule, Version: 1} }
+	applied := func(rule int64) rules.EffectOutcome {
+		return rules.EffectOutcome{GuildID: 42, RuleID: rule, Version: 1}
+	}
 
 	tests := []struct {
 		name     string

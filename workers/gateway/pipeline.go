@@ -55,10 +55,10 @@ type Pipeline struct {
 	writer  BatchWriter
 	log     *slog.Logger
 	metrics *pipelineMetrics
-	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
-	OnLag func(time.Duration)
 	parkedMu sync.Mutex
 	parked   map[*shardRun]bool // shards parked while the buffer was full
+	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
+	OnLag func(time.Duration)
 	// Trace, when set, sees every dispatch a read loop handed over (received)
 	// and every one committed, with its shard, session and sequence: the
 	// chaos load test uses it to tell where a lost event went missing.

@@ -102,9 +102,10 @@ func (f *MemberFacts) Member(ctx context.Context, guildID, userID int64) (rules.
 }
 
 // Members implements rules.BatchFacts: the same facts as Member for each
-// user, with one query for the members, one for their wallets and one for
-// their counters.
-func (f *MemberFacts) Members(ctx context.Context, guildID int64, userIDs []int64) (map[int64]rules.MemberFacts, error) {
+// user, with one query for the members, one for their wallets and, when a
+// rule reads them, one for their counters (without it, counters are
+// absent).
+func (f *MemberFacts) Members(ctx context.Context, guildID int64, userIDs []int64, need rules.FactNeeds) (map[int64]rules.MemberFacts, error) {
 	g, err := f.guild(ctx, guildID)
 	if err != nil {
 		return nil, err
@@ -118,9 +119,11 @@ func (f *MemberFacts) Members(ctx context.Context, guildID int64, userIDs []int6
 	if err != nil {
 		return nil, err
 	}
-	activity, err := f.activity(ctx, members, guildID, userIDs)
-	if err != nil {
-		return nil, err
+	var activity map[int64][]tenants.ActivityTotals
+	if need.Counters {
+		if activity, err = f.activity(ctx, members, guildID, userIDs); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[int64]rules.MemberFacts, len(userIDs))
 	for _, u := range userIDs {
@@ -128,7 +131,11 @@ func (f *MemberFacts) Members(ctx context.Context, guildID int64, userIDs []int6
 		if got, ok := ms[u]; ok {
 			m = &got
 		}
-		out[u] = g.facts(u, m, wallets[u], activity[u])
+		mf := g.facts(u, m, wallets[u], activity[u])
+		if !need.Counters {
+			mf.Counters = nil // not read: not zeros either
+		}
+		out[u] = mf
 	}
 	return out, nil
 }

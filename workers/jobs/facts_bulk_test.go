@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/tenants/tenanttest"
@@ -54,7 +55,7 @@ func TestMembersMatchesMember(t *testing.T) {
 
 	facts := NewMemberFacts(tenants.NewStore(db.Bun), svc)
 	users := []int64{alice, bot, bob, noRow, stranger}
-	bulk, err := facts.Members(ctx, ga.ID, users)
+	bulk, err := facts.Members(ctx, ga.ID, users, rules.FactNeeds{Counters: true})
 	require.NoError(t, err)
 	require.Len(t, bulk, len(users))
 	for _, u := range users {
@@ -69,7 +70,7 @@ func TestMembersMatchesMember(t *testing.T) {
 	require.Empty(t, bulk[bob].Roles)
 
 	t.Run("B's guild", func(t *testing.T) {
-		got, err := facts.Members(ctx, gb.ID, []int64{alice, bob})
+		got, err := facts.Members(ctx, gb.ID, []int64{alice, bob}, rules.FactNeeds{Counters: true})
 		require.NoError(t, err)
 		require.Equal(t, map[string]float64{"gold": 500}, got[alice].Wallet)
 		require.Empty(t, got[alice].Roles, "alice is no member of B's guild")

@@ -83,7 +83,7 @@ func TestFactsCountersComeFromTheLake(t *testing.T) {
 
 	facts := NewMemberFacts(tenants.NewStore(db.Bun), ledger.New(db, log))
 	facts.now = func() time.Time { return now }
-	bulk, err := facts.Members(ctx, g.ID, []int64{alice, bob, stranger})
+	bulk, err := facts.Members(ctx, g.ID, []int64{alice, bob, stranger}, rules.FactNeeds{Counters: true})
 	require.NoError(t, err)
 	require.Equal(t, map[string]float64{
 		"messages_today": 3, "messages_week": 5,
@@ -101,6 +101,10 @@ func TestFactsCountersComeFromTheLake(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, bulk[u], one, "user %d", u)
 	}
+	lean, err := facts.Members(ctx, g.ID, []int64{alice}, rules.FactNeeds{})
+	require.NoError(t, err)
+	require.Nil(t, lean[alice].Counters, "a batch whose rules read no counters does not load them")
+	require.Equal(t, bulk[alice].Wallet, lean[alice].Wallet)
 
 	// A rule reading counters, run as the pipeline runs it (facts loaded
 	// for the batch in one call).
