@@ -50,11 +50,11 @@ type BatchWriter interface {
 // batches. The buffer is bounded: when the database falls behind, read
 // loops block (back-pressure reaches the socket) instead of memory growing.
 type Pipeline struct {
-	cfg     PipelineConfig
-	in      chan item
-	writer  BatchWriter
-	log     *slog.Logger
-	metrics *pipelineMetrics
+	cfg      PipelineConfig
+	in       chan item
+	writer   BatchWriter
+	log      *slog.Logger
+	metrics  *pipelineMetrics
 	parkedMu sync.Mutex
 	parked   map[*shardRun]bool // shards parked while the buffer was full
 	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
