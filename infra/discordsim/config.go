@@ -84,12 +84,15 @@ type Config struct {
 	MaxHistoryPerChannel int
 	// SessionTTL is how long a disconnected session stays resumable.
 	SessionTTL time.Duration
-	// GenerateMaxBacklog bounds how far Generate runs ahead of a connected
-	// client: it waits while a connection holds this many dispatches not
-	// yet written to its socket. Discord would drop a client that far
+	// GenerateMaxBacklog bounds how far Generate runs ahead of a client:
+	// it waits while a connection holds this many dispatches not yet
+	// written to its socket, or while a resumable session whose
+	// connection is gone (and whose shard has no other session connected)
+	// has this many to replay. Discord would drop a client that far
 	// behind; a load generator waits instead, so "as fast as possible" is
-	// as fast as the slowest connected client reads (and a heartbeat ACK
-	// never queues behind minutes of dispatches).
+	// as fast as the slowest client takes (and a heartbeat ACK never
+	// queues behind minutes of dispatches, nor a resume finds its replay
+	// trimmed).
 	GenerateMaxBacklog int
 	// Profile is the background activity started by Run (see Profile* constants).
 	Profile string

@@ -212,7 +212,7 @@ func (c *gwConn) finish() {
 		s.mu.Lock()
 		if s.conn == c {
 			s.conn = nil
-			s.detachedAt = time.Now()
+			s.detachedAt, s.detachedSeq = time.Now(), s.seq
 		}
 		s.mu.Unlock()
 	}

@@ -282,6 +282,7 @@ func (s *Server) invalidateSession(sess *session, cause string) {
 	sess.mu.Unlock()
 	s.logSession(SessionInvalidated, sess, last, cause) // before a RESUME can find it gone
 	s.hub.remove(sess)
+	s.signalWritten() // a generator waiting for it to resume stops waiting
 }
 
 // expireSessions removes sessions detached for longer than SessionTTL.

@@ -225,7 +225,8 @@ func (s *Server) signalWritten() {
 }
 
 // awaitClients returns once every connection holds fewer than
-// Config.GenerateMaxBacklog unwritten dispatches (or ctx ends).
+// Config.GenerateMaxBacklog unwritten dispatches and every session away
+// (see awaitedAway) fewer to replay, or ctx ends.
 func (s *Server) awaitClients(ctx context.Context) error {
 	for {
 		behind := false
@@ -238,6 +239,9 @@ func (s *Server) awaitClients(ctx context.Context) error {
 		}
 		s.connMu.Unlock()
 		if !behind {
+			behind = s.awaitedAway()
+		}
+		if !behind {
 			return nil
 		}
 		select {
@@ -246,6 +250,35 @@ func (s *Server) awaitClients(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// awaitedAway reports whether a session whose connection is gone has
+// Config.GenerateMaxBacklog dispatches to replay while no other session
+// of its shard is connected: its client is expected back (a worker that
+// closed to resume later, or one taken over after dying), and a resume
+// would replay all of it. The wait ends when the session resumes, is
+// invalidated or expires (those signal written too).
+func (s *Server) awaitedAway() bool {
+	for _, sess := range s.hub.all() {
+		sess.mu.Lock()
+		away := !sess.dead && sess.conn == nil && !sess.detachedAt.IsZero() &&
+			sess.seq-sess.detachedSeq >= s.cfg.GenerateMaxBacklog
+		shard, count := sess.shardID, sess.shardCount
+		sess.mu.Unlock()
+		if !away {
+			continue
+		}
+		connected := false
+		s.hub.forShard(shard, func(o *session) {
+			o.mu.Lock()
+			connected = connected || (o.shardCount == count && o.conn != nil)
+			o.mu.Unlock()
+		})
+		if !connected {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) newSessionID() string {

@@ -28,6 +28,9 @@ type session struct {
 	conn       *gwConn
 	dead       bool
 	detachedAt time.Time
+	// detachedSeq is seq when the last connection detached: the events
+	// since are what a resume will replay (see Server.awaitClients).
+	detachedSeq int
 }
 
 func (s *session) ownsGuild(guildID ID) bool {

@@ -22,19 +22,51 @@ import (
 // dispatch is handed over it resumes (Discord replays what came since).
 
 // park closes the shard's connection, keeping its session. The read loop
-// stays blocked in submit until there is room for its dispatch.
+// stays blocked in submit until there is room for its dispatch. A shard
+// blocked inside the replay of its own resume is left to block: closing
+// then would fail disgo's Open, which closes with 1000 on failure and so
+// drops the session it was resuming.
 func (s *shardRun) park() {
+	s.parkMu.Lock()
+	reopening := s.reopening
+	s.parkMu.Unlock()
+	if reopening {
+		s.log.Warn("ingest buffer full while the shard resumes; waiting for room")
+		return
+	}
 	s.log.Warn("ingest buffer full; parking the shard until it drains (the session is resumed then)")
 	go s.gw.CloseWithCode(context.WithoutCancel(s.ctx), websocket.CloseServiceRestart, "capture saturated; resuming when it drains")
 }
 
-// resumeAfterPark reopens a parked shard's connection, resuming its
-// session, unless the shard has stopped meanwhile.
+// resumeAfterPark reopens a parked shard's connection once the buffer has
+// room for a replay (a quarter full at most), resuming its session,
+// unless the shard has stopped meanwhile.
 func (s *shardRun) resumeAfterPark() {
+	s.parkMu.Lock()
+	if s.reopening {
+		s.parkMu.Unlock()
+		return
+	}
+	s.reopening = true
+	s.parkMu.Unlock()
 	go func() {
+		defer func() {
+			s.parkMu.Lock()
+			s.reopening = false
+			s.parkMu.Unlock()
+		}()
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for s.w.pipe.buffered() > cap(s.w.pipe.in)/4 {
+			select {
+			case <-s.ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
 		backoff := 500 * time.Millisecond
 		for s.ctx.Err() == nil {
-			err := s.gw.Open(s.ctx)
+			err := s.gw.Open(s.ctx) // disgo retries with its own backoff
 			if err == nil || errors.Is(err, discord.ErrGatewayAlreadyConnected) {
 				s.log.Info("shard resumed after parking")
 				return

@@ -132,6 +132,9 @@ func (p *Pipeline) submit(ctx context.Context, it item) error {
 	}
 }
 
+// buffered is how many items wait in the buffer.
+func (p *Pipeline) buffered() int { return len(p.in) }
+
 // unparked reports (once) whether s was parked.
 func (p *Pipeline) unparked(s *shardRun) bool {
 	p.parkedMu.Lock()

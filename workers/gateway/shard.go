@@ -51,9 +51,12 @@ type shardRun struct {
 	isFenced    atomic.Bool
 	// orphanClosing: the gateway of a run that is over is being closed
 	orphanClosing atomic.Bool
-	lastEvent     atomic.Int64 // unix ms of the last dispatch
-	live          atomic.Bool  // the session delivered its first dispatch (see markLive)
-	members       chan memberUpdate
+	// parkMu guards reopening: a parked shard is resuming (see park.go).
+	parkMu    sync.Mutex
+	reopening bool
+	lastEvent atomic.Int64 // unix ms of the last dispatch
+	live      atomic.Bool  // the session delivered its first dispatch (see markLive)
+	members   chan memberUpdate
 	// guilds whose member list to request (see requestMembers)
 	memberRequests chan int64
 }
@@ -260,7 +263,35 @@ func (s *shardRun) startGap(guilds []discord.UnavailableGuild) {
 func (s *shardRun) queueMembers(u memberUpdate) {
 	select {
 	case s.members <- u:
+		return
 	case <-s.ctx.Done():
+		return
+	default:
+	}
+	// The directory's writer is behind (so is the database): park after
+	// MaxBlock, as Pipeline.submit does, rather than leave heartbeat ACKs
+	// unread.
+	var block <-chan time.Time
+	if d := s.w.pipe.cfg.MaxBlock; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		block = t.C
+	}
+	parked := false
+	for {
+		select {
+		case s.members <- u:
+			if parked {
+				s.resumeAfterPark()
+			}
+			return
+		case <-s.ctx.Done():
+			return
+		case <-block:
+			block, parked = nil, true
+			s.w.pipe.metrics.parks.Inc()
+			s.park()
+		}
 	}
 }
 
