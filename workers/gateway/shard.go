@@ -131,6 +131,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			s.startGap(e.Guilds)
 		}
 		s.session = e.SessionID
+		s.leaveGuildsMissingFrom(e.Guilds, now)
 	case gateway.EventGuildCreate:
 		// The gap's backfill first: it needs no database round trip when
 		// the guild's tenant is known (restored by LoadShard or seen
@@ -173,10 +174,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		}
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
-			if err := s.w.dir.Leave(s.ctx, int64(e.ID), now); err != nil {
-				s.log.Error("guild delete", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
-			}
-			delete(s.norm.guilds, int64(e.ID))
+			s.guildRemoved(int64(e.ID), now)
 		} else {
 			s.norm.guildUnavailable(int64(e.ID))
 		}
@@ -260,6 +258,31 @@ func (s *shardRun) startGap(guilds []discord.UnavailableGuild) {
 
 // queueMembers hands a member update to the shard's member sync; it blocks
 // only if thousands are already waiting (back-pressure, like the lake).
+// guildRemoved stops capturing a guild the bot was removed from and marks
+// it left (its data stays until retention).
+func (s *shardRun) guildRemoved(guildID int64, now time.Time) {
+	if err := s.w.dir.Leave(s.ctx, guildID, now); err != nil {
+		s.log.Error("guild left: cannot record it", slog.Int64("guild_id", guildID), slog.Any("err", err))
+	}
+	delete(s.norm.guilds, guildID)
+}
+
+// leaveGuildsMissingFrom marks left the guilds this shard knew that a new
+// session's READY does not list: the bot was removed while no session of
+// the shard was connected, and Discord sends no GUILD_DELETE for that.
+func (s *shardRun) leaveGuildsMissingFrom(listed []discord.UnavailableGuild, now time.Time) {
+	in := make(map[int64]bool, len(listed))
+	for _, g := range listed {
+		in[int64(g.ID)] = true
+	}
+	for id := range s.norm.guilds {
+		if !in[id] {
+			s.log.Info("the bot left a guild while the shard was away", slog.Int64("guild_id", id))
+			s.guildRemoved(id, now)
+		}
+	}
+}
+
 func (s *shardRun) queueMembers(u memberUpdate) {
 	select {
 	case s.members <- u:
