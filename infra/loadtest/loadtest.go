@@ -190,7 +190,11 @@ func simConfig(profile string) discordsim.Config {
 	cfg := discordsim.DefaultConfig()
 	cfg.SimStart = time.Now().UTC().Truncate(time.Second)
 	cfg.IdentifyInterval = 200 * time.Millisecond // shards connect quickly; the 5 s window is tested elsewhere
-	cfg.HeartbeatInterval = 5 * time.Second
+	if profile == ProfileChaos {
+		// Zombie connections are among its faults: detected within 10 s
+		// rather than Discord's 41.25 s heartbeat interval (and twice that).
+		cfg.HeartbeatInterval = 5 * time.Second
+	}
 	cfg.ResumeBufferSize = 200000
 	// Every message stays in history, as on Discord: a gap's backfill at
 	// max rate reads further back than the default bound keeps.

@@ -133,7 +133,7 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 		w = naiveWriter{sc}
 	}
 	pcfg := gateway.DefaultPipelineConfig()
-	pcfg.MaxBlock = 2 * time.Second // the simulator's heartbeat interval is 5 s (loadtest.go)
+	pcfg.MaxBlock = 2 * time.Second // under the chaos profile's 5 s heartbeat interval (loadtest.go)
 	pipe := gateway.NewPipeline(pcfg, w, log, reg)
 	pipe.OnLag = lags.add
 	stop := make(chan struct{})
