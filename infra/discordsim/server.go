@@ -239,7 +239,7 @@ func (s *Server) awaitClients(ctx context.Context) error {
 		}
 		s.connMu.Unlock()
 		if !behind {
-			behind = s.awaitedAway()
+			behind = s.hub.awaitedAway(s.cfg.GenerateMaxBacklog)
 		}
 		if !behind {
 			return nil
@@ -250,35 +250,6 @@ func (s *Server) awaitClients(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
-}
-
-// awaitedAway reports whether a session whose connection is gone has
-// Config.GenerateMaxBacklog dispatches to replay while no other session
-// of its shard is connected: its client is expected back (a worker that
-// closed to resume later, or one taken over after dying), and a resume
-// would replay all of it. The wait ends when the session resumes, is
-// invalidated or expires (those signal written too).
-func (s *Server) awaitedAway() bool {
-	for _, sess := range s.hub.all() {
-		sess.mu.Lock()
-		away := !sess.dead && sess.conn == nil && !sess.detachedAt.IsZero() &&
-			sess.seq-sess.detachedSeq >= s.cfg.GenerateMaxBacklog
-		shard, count := sess.shardID, sess.shardCount
-		sess.mu.Unlock()
-		if !away {
-			continue
-		}
-		connected := false
-		s.hub.forShard(shard, func(o *session) {
-			o.mu.Lock()
-			connected = connected || (o.shardCount == count && o.conn != nil)
-			o.mu.Unlock()
-		})
-		if !connected {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) newSessionID() string {

@@ -135,6 +135,31 @@ func (h *sessionHub) remove(s *session) {
 	}
 }
 
+// awaitedAway reports whether a session whose connection is gone has
+// backlog dispatches to replay while no other session of its shard is
+// connected: its client is expected back (a worker that closed to resume
+// later, or one taken over after dying), and a resume replays all of it.
+// The generator's wait for it ends when it resumes, is invalidated or
+// expires (those signal written too). It runs before every generated
+// event: no allocation, one pass under the hub's read lock.
+func (h *sessionHub) awaitedAway(backlog int) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, list := range h.byShard {
+		connected, behind := false, false
+		for _, s := range list {
+			s.mu.Lock()
+			connected = connected || s.conn != nil
+			behind = behind || (!s.dead && s.conn == nil && !s.detachedAt.IsZero() && s.seq-s.detachedSeq >= backlog)
+			s.mu.Unlock()
+		}
+		if behind && !connected {
+			return true
+		}
+	}
+	return false
+}
+
 // forGuild calls fn for every session whose shard owns guildID.
 func (h *sessionHub) forGuild(guildID ID, fn func(*session)) {
 	h.mu.RLock()
