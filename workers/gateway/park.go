@@ -21,6 +21,41 @@ import (
 // itself with 1012, which keeps the session resumable, and once its
 // dispatch is handed over it resumes (Discord replays what came since).
 
+// sendParking sends v on ch for the shard's read loop: blocked for the
+// pipeline's MaxBlock, the shard parks; once v is sent, a parked shard
+// resumes. It returns ctx's error if ctx ends first.
+func sendParking[T any](ctx context.Context, s *shardRun, ch chan<- T, v T) error {
+	select {
+	case ch <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+	}
+	var block <-chan time.Time
+	if d := s.w.pipe.cfg.MaxBlock; d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		block = t.C
+	}
+	parked := false
+	for {
+		select {
+		case ch <- v:
+			if parked {
+				s.resumeAfterPark()
+			}
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-block:
+			block, parked = nil, true
+			s.w.pipe.metrics.parks.Inc()
+			s.park()
+		}
+	}
+}
+
 // park closes the shard's connection, keeping its session. The read loop
 // stays blocked in submit until there is room for its dispatch. A shard
 // blocked inside the replay of its own resume is left to block: closing

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,13 +49,11 @@ type BatchWriter interface {
 // batches. The buffer is bounded: when the database falls behind, read
 // loops block (back-pressure reaches the socket) instead of memory growing.
 type Pipeline struct {
-	cfg      PipelineConfig
-	in       chan item
-	writer   BatchWriter
-	log      *slog.Logger
-	metrics  *pipelineMetrics
-	parkedMu sync.Mutex
-	parked   map[*shardRun]bool // shards parked while the buffer was full
+	cfg     PipelineConfig
+	in      chan item
+	writer  BatchWriter
+	log     *slog.Logger
+	metrics *pipelineMetrics
 	// OnLag, when set, sees every committed event's receive→commit delay (loadtest).
 	OnLag func(time.Duration)
 	// Trace, when set, sees every dispatch a read loop handed over (received)
@@ -78,7 +75,7 @@ type pipelineMetrics struct {
 
 // NewPipeline builds a pipeline writing with w and registering on reg.
 func NewPipeline(cfg PipelineConfig, w BatchWriter, log *slog.Logger, reg prometheus.Registerer) *Pipeline {
-	p := &Pipeline{cfg: cfg, in: make(chan item, cfg.Buffer), writer: w, log: log, parked: map[*shardRun]bool{}}
+	p := &Pipeline{cfg: cfg, in: make(chan item, cfg.Buffer), writer: w, log: log}
 	m := &pipelineMetrics{
 		written:   prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synapse_lake_events_written_total", Help: "Events committed to the lake, by type."}, []string{"type"}),
 		dups:      prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_duplicates_total", Help: "Events already in the lake when written again."}),
@@ -97,54 +94,21 @@ func NewPipeline(cfg PipelineConfig, w BatchWriter, log *slog.Logger, reg promet
 
 // submit blocks while the buffer is full (back-pressure), or until ctx
 // ends. A read loop's dispatch (it.seq set) blocked for MaxBlock parks its
-// shard until it is handed over.
+// shard until it is handed over (sendParking).
 func (p *Pipeline) submit(ctx context.Context, it item) error {
+	if it.seq != 0 && it.shard != nil {
+		return sendParking(ctx, it.shard, p.in, it)
+	}
 	select {
 	case p.in <- it:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	default:
-	}
-	var block <-chan time.Time
-	if it.seq != 0 && it.shard != nil && p.cfg.MaxBlock > 0 {
-		t := time.NewTimer(p.cfg.MaxBlock)
-		defer t.Stop()
-		block = t.C
-	}
-	for {
-		select {
-		case p.in <- it:
-			if it.shard != nil && p.unparked(it.shard) {
-				it.shard.resumeAfterPark()
-			}
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-block:
-			block = nil
-			p.metrics.parks.Inc()
-			p.parkedMu.Lock()
-			p.parked[it.shard] = true
-			p.parkedMu.Unlock()
-			it.shard.park()
-		}
 	}
 }
 
 // buffered is how many items wait in the buffer.
 func (p *Pipeline) buffered() int { return len(p.in) }
-
-// unparked reports (once) whether s was parked.
-func (p *Pipeline) unparked(s *shardRun) bool {
-	p.parkedMu.Lock()
-	defer p.parkedMu.Unlock()
-	if !p.parked[s] {
-		return false
-	}
-	delete(p.parked, s)
-	return true
-}
 
 // Run batches and writes until stop is closed and the buffer is drained, or
 // until ctx (the hard deadline) ends.

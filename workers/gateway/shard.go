@@ -284,38 +284,9 @@ func (s *shardRun) leaveGuildsMissingFrom(listed []discord.UnavailableGuild, now
 }
 
 func (s *shardRun) queueMembers(u memberUpdate) {
-	select {
-	case s.members <- u:
-		return
-	case <-s.ctx.Done():
-		return
-	default:
-	}
-	// The directory's writer is behind (so is the database): park after
-	// MaxBlock, as Pipeline.submit does, rather than leave heartbeat ACKs
-	// unread.
-	var block <-chan time.Time
-	if d := s.w.pipe.cfg.MaxBlock; d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		block = t.C
-	}
-	parked := false
-	for {
-		select {
-		case s.members <- u:
-			if parked {
-				s.resumeAfterPark()
-			}
-			return
-		case <-s.ctx.Done():
-			return
-		case <-block:
-			block, parked = nil, true
-			s.w.pipe.metrics.parks.Inc()
-			s.park()
-		}
-	}
+	// A full queue means the directory's writer, so the database, is
+	// behind: park as for the ingest buffer, not leave ACKs unread.
+	_ = sendParking(s.ctx, s, s.members, u)
 }
 
 // stop closes the connection so the session stays resumable, closes open
