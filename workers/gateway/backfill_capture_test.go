@@ -49,14 +49,15 @@ func TestBackfillHonoursCaptureToggles(t *testing.T) {
 			on := lake.ParseCaptureSettings([]byte(`{}`))
 			e.capture.Store(&on)
 			dir := &Directory{guilds: map[int64]*guildEntry{guild: e}}
-			pipe := &Pipeline{in: make(chan item, 4)}
+			in := make(chan item, 4)
+			pipe := &Pipeline{lanes: []chan item{in}}
 			s := &shardRun{w: &Worker{rest: history{msgs: []discord.Message{msg}}, dir: dir, pipe: pipe}, log: testenv.Logger(t)}
 
 			// The settings refresh applies the Data Sources page's change.
 			cs := lake.ParseCaptureSettings([]byte(tc.settings))
 			e.capture.Store(&cs)
 			require.Equal(t, tc.want, s.backfillChannel(context.Background(), guild, channel, 7, 0))
-			require.Len(t, pipe.in, tc.want)
+			require.Len(t, in, tc.want)
 		})
 	}
 }

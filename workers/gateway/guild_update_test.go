@@ -30,7 +30,8 @@ func TestGuildUpdateChangesTheAFKChannel(t *testing.T) {
 	n.guilds[guildID].guildEntry = entry
 	sctx, cancel := context.WithCancel(ctx)
 	t.Cleanup(cancel)
-	pipe := &Pipeline{in: make(chan item, 4)}
+	in := make(chan item, 4)
+	pipe := &Pipeline{lanes: []chan item{in}}
 	s := &shardRun{w: &Worker{dir: dir, pipe: pipe}, norm: n, log: testenv.Logger(t), ctx: sctx, cancel: cancel}
 	s.committedCond = sync.NewCond(&s.mu)
 	gw := gateway.New("token", s.handle) // never opened
@@ -45,8 +46,8 @@ func TestGuildUpdateChangesTheAFKChannel(t *testing.T) {
 	var stored int64
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT afk_channel_id FROM guilds WHERE id = $1`, int64(guildID)).Scan(&stored))
 	require.EqualValues(t, otherV, stored)
-	require.Len(t, pipe.in, 1)
-	it := <-pipe.in
+	require.Len(t, in, 1)
+	it := <-in
 	require.Equal(t, []voiceRow{{lake.VoiceLeave, 1, otherV, 600, lake.FlagSynthetic, true}}, rowsOf(it.events),
 		"the stretch before the change was not AFK")
 

@@ -92,7 +92,7 @@ func (s *shardRun) resumeAfterPark() {
 		}()
 		tick := time.NewTicker(50 * time.Millisecond)
 		defer tick.Stop()
-		for s.w.pipe.buffered() > cap(s.w.pipe.in)/4 {
+		for !s.w.pipe.roomFor(s) {
 			select {
 			case <-s.ctx.Done():
 				return
