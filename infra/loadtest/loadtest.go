@@ -69,9 +69,15 @@ type Report struct {
 	// (lake.CompactPartition): what a day costs for its retention.
 	BytesPerEventAtRest float64 `json:"bytes_per_event_at_rest"`
 	RSSMB               float64 `json:"rss_mb"` // peak RSS of this process (simulator included)
-	WallSeconds         float64 `json:"wall_seconds"`
-	TakeoverSeconds     float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
-	Faults              int     `json:"faults,omitempty"`
+	// CPU time per stored event from generation start to caught up: this
+	// process's (simulator and pipeline; the chaos profile's pipeline runs
+	// in other processes) and the scratch database's Postgres backends'
+	// (when Postgres runs on this host). See cpu.go.
+	CPUMicrosPerEvent         float64 `json:"cpu_us_per_event,omitempty"`
+	PostgresCPUMicrosPerEvent float64 `json:"postgres_cpu_us_per_event,omitempty"`
+	WallSeconds               float64 `json:"wall_seconds"`
+	TakeoverSeconds           float64 `json:"takeover_seconds,omitempty"` // chaos: SIGKILL to the dead worker's shards running elsewhere
+	Faults                    int     `json:"faults,omitempty"`
 	// Rules profiles: lake events evaluated by rules:evaluate tasks (per
 	// second of the run, or of the drain for rules-max), credits and
 	// postings the ledger committed, and dispatch→credited latency of the
@@ -146,11 +152,16 @@ func newScratch(ctx context.Context, o Options) (*scratch, error) {
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return nil, err
 	}
-	url, err := postgres.WithSearchPath(o.DatabaseURL, schema)
+	// The application name finds the run's backends for their CPU time (cpu.go).
+	named, err := postgres.WithParam(o.DatabaseURL, "application_name", schema)
 	if err != nil {
 		return nil, err
 	}
-	db, err := postgres.Open(ctx, o.DatabaseURL, postgres.Options{MaxConns: 16, SearchPath: schema})
+	url, err := postgres.WithSearchPath(named, schema)
+	if err != nil {
+		return nil, err
+	}
+	db, err := postgres.Open(ctx, named, postgres.Options{MaxConns: 16, SearchPath: schema})
 	if err != nil {
 		return nil, err
 	}

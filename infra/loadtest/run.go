@@ -72,7 +72,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	defer stopCapture()
 
-	genStart := time.Now()
+	genStart, cpuFrom := time.Now(), sampleCPU(ctx, sc)
 	if err := generate(ctx, o, sim, inject); err != nil {
 		return rep, err
 	}
@@ -100,6 +100,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if c != nil {
 		rep.TakeoverSeconds = c.takeoverSeconds(30 * time.Second)
 	}
+	cpuTo := sampleCPU(ctx, sc)
 	if err := compare(ctx, sc, exp, &rep); err != nil {
 		return rep, err
 	}
@@ -108,6 +109,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	}
 	if d := lastCommit.Sub(genStart).Seconds(); d > 0 {
 		rep.EventsPerSec = float64(rep.EventsStored) / d
+	}
+	if c == nil {
+		reportCPU(&rep, cpuFrom, cpuTo, rep.EventsStored)
 	}
 	rep.IngestLagP50MS, rep.IngestLagP99MS = lags.percentile(0.50), lags.percentile(0.99)
 	if rep.BytesPerEvent, rep.BytesPerEventAtRest, err = bytesPerEvent(ctx, sc, rep.EventsStored); err != nil {

@@ -61,12 +61,17 @@ func (d *DB) Close() {
 // WithSearchPath returns the connection URL with every connection pinned to
 // schema (pgx passes unknown URL parameters on as session settings).
 func WithSearchPath(rawURL, schema string) (string, error) {
+	return WithParam(rawURL, "search_path", schema)
+}
+
+// WithParam returns rawURL with a connection parameter set.
+func WithParam(rawURL, name, value string) (string, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return "", fmt.Errorf("parse database url: %w", err)
 	}
 	q := u.Query()
-	q.Set("search_path", schema)
+	q.Set(name, value)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
