@@ -27,7 +27,7 @@ func (s *Server) MemberJoin(ctx context.Context, guildID ID) (ID, error) {
 	m := &Member{User: u, JoinedAt: now, Roles: []ID{}}
 	g.Members[u.ID] = m
 	g.MemberOrder = append(g.MemberOrder, u.ID)
-	d := mustJSON(memberAddWire{Member: m, GuildID: guildID})
+	d := s.encodeMemberAdd(m, guildID)
 	s.world.mu.Unlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_ADD", key: guildID.String() + ":" + u.ID.String(), intent: IntentGuildMembers, d: d, at: now})
 	return u.ID, nil
@@ -42,7 +42,7 @@ func (s *Server) RepeatMemberAdd(ctx context.Context, guildID, userID ID) error 
 		s.world.mu.RUnlock()
 		return notFound("member", userID)
 	}
-	d := mustJSON(memberAddWire{Member: g.Members[userID], GuildID: guildID})
+	d := s.encodeMemberAdd(g.Members[userID], guildID)
 	s.world.mu.RUnlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_ADD", key: guildID.String() + ":" + userID.String(),
 		intent: IntentGuildMembers, d: d, repeat: true, at: s.clock.Now()})
@@ -75,7 +75,7 @@ func (s *Server) MemberLeave(ctx context.Context, guildID, userID ID) error {
 	}
 	u := g.Members[userID].User
 	g.removeMemberLocked(userID)
-	d := mustJSON(map[string]any{"guild_id": guildID, "user": u})
+	d := s.encodeMemberRemove(guildID, u)
 	s.world.mu.Unlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_REMOVE", key: guildID.String() + ":" + userID.String(), intent: IntentGuildMembers, d: d, at: s.clock.Now()})
 	return nil
@@ -108,7 +108,7 @@ func (s *Server) SetMemberRole(ctx context.Context, guildID, userID, roleID ID, 
 		s.world.mu.Unlock()
 		return nil // Discord answers 204 and sends nothing when nothing changed
 	}
-	d := mustJSON(memberAddWire{Member: m, GuildID: guildID})
+	d := s.encodeMemberAdd(m, guildID)
 	s.world.mu.Unlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_UPDATE", key: guildID.String() + ":" + userID.String(), intent: IntentGuildMembers, d: d, at: s.clock.Now()})
 	return nil

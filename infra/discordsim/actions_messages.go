@@ -130,10 +130,10 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 	}
 	s.world.addMessageLocked(m)
 	partial := partialOf(member)
-	d := mustJSON(messageWire{Message: m, Member: partial})
+	d := s.encodeMessageWire(m, partial)
 	var noContent func() []byte
 	if !member.User.Bot && !botMentioned {
-		noContent = blankedPayload(m, partial)
+		noContent = s.blankedPayload(m, partial)
 	}
 	out := *m
 	s.world.mu.Unlock()
@@ -144,7 +144,7 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 // blankedPayload snapshots m (under the world lock) and returns a lazy
 // encoder of the copy Discord sends without MESSAGE_CONTENT: content,
 // embeds and attachments blanked.
-func blankedPayload(m *Message, member *memberPartial) func() []byte {
+func (s *Server) blankedPayload(m *Message, member *memberPartial) func() []byte {
 	blank := *m
 	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
 	blank.Reactions = slices.Clone(m.Reactions)
@@ -152,7 +152,7 @@ func blankedPayload(m *Message, member *memberPartial) func() []byte {
 		t := *m.EditedTimestamp
 		blank.EditedTimestamp = &t
 	}
-	return func() []byte { return mustJSON(messageWire{Message: &blank, Member: member}) }
+	return func() []byte { return s.encodeMessageWire(&blank, member) }
 }
 
 // EditMessage changes a message's content and dispatches MESSAGE_UPDATE.
@@ -172,8 +172,8 @@ func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, conte
 	if mem := g.Members[m.Author.ID]; mem != nil {
 		wire.Member = partialOf(mem)
 	}
-	d := mustJSON(wire)
-	noContent := blankedPayload(m, wire.Member)
+	d := s.encodeMessageWire(m, wire.Member)
+	noContent := s.blankedPayload(m, wire.Member)
 	out := *m
 	s.world.mu.Unlock()
 	key := messageID.String() + ":" + strconv.FormatInt(edited.UnixMilli(), 10)
@@ -192,7 +192,7 @@ func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) err
 	gid := *m.GuildID
 	s.world.deleteMessageLocked(m)
 	s.world.mu.Unlock()
-	d := mustJSON(map[string]any{"id": messageID, "channel_id": channelID, "guild_id": gid})
+	d := s.encodeMessageDelete(messageID, channelID, gid)
 	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: messageID.String(), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
 	return nil
 }
@@ -233,19 +233,15 @@ func (s *Server) react(channelID, messageID, userID ID, emoji string, add bool) 
 	}
 	i := slices.IndexFunc(m.Reactions, func(r Reaction) bool { return r.Emoji.Name == re.Name })
 	typ := "MESSAGE_REACTION_ADD"
-	payload := map[string]any{
-		"user_id": userID, "channel_id": channelID, "message_id": messageID, "guild_id": g.ID,
-		"emoji": re, "burst": false, "type": 0,
-	}
+	// MESSAGE_REACTION_ADD carries the member, the author and burst_colors.
+	var payloadMember *Member
 	if add {
 		if i < 0 {
 			m.Reactions = append(m.Reactions, Reaction{Emoji: re})
 			i = len(m.Reactions) - 1
 		}
 		m.Reactions[i].Count++
-		payload["member"] = mem
-		payload["message_author_id"] = m.Author.ID
-		payload["burst_colors"] = []string{}
+		payloadMember = mem
 	} else {
 		typ = "MESSAGE_REACTION_REMOVE"
 		if i >= 0 {
@@ -254,7 +250,7 @@ func (s *Server) react(channelID, messageID, userID ID, emoji string, add bool) 
 			}
 		}
 	}
-	d := mustJSON(payload)
+	d := s.encodeReaction(userID, channelID, messageID, g.ID, &re, payloadMember, m.Author.ID)
 	gid := g.ID
 	s.world.mu.Unlock()
 	key := messageID.String() + ":" + userID.String() + ":" + emojiKey

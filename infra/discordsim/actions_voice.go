@@ -85,7 +85,7 @@ func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
 		stored.Member = nil
 		g.Voice[u.UserID] = &stored
 	}
-	d := mustJSON(&state)
+	d := s.encodeVoiceState(&state)
 	s.world.mu.Unlock()
 	key := fmt.Sprintf("%s:%s:%t:%t", u.UserID, chKey, u.SelfMute, u.SelfDeaf)
 	s.dispatch(event{guildID: u.GuildID, typ: "VOICE_STATE_UPDATE", key: key, intent: IntentGuildVoiceStates, d: d, at: now})

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -164,4 +165,71 @@ func BenchmarkDispatchFanOut(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N*sessions)/time.Since(start).Seconds(), "deliveries/s")
+}
+
+// drainClient identifies one shard with the intents Synapse's gateway
+// worker uses and then discards everything the server writes, reading the
+// raw socket (no frame parsing), so a benchmark measures the server.
+func drainClient(b *testing.B, s *Server, shard, count int) {
+	b.Helper()
+	ws, _, err := websocket.DefaultDialer.Dial(s.GatewayURL()+"?v=10&encoding=json", nil)
+	require.NoError(b, err)
+	b.Cleanup(func() { _ = ws.Close() })
+	intents := IntentGuilds | IntentGuildMembers | IntentGuildMessages | IntentGuildMessageReactions |
+		IntentGuildVoiceStates | IntentMessageContent
+	id, _ := json.Marshal(identify(s.Token(), intents, []int{shard, count}))
+	require.NoError(b, ws.WriteMessage(websocket.TextMessage, id))
+	go func() {
+		buf := make([]byte, 64<<10)
+		nc := ws.UnderlyingConn()
+		for {
+			if _, err := nc.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+}
+
+// BenchmarkGenerate is the load test's simulator side: the activity
+// generator at "max" rate (world mutation, payload encoding, dispatch,
+// ground truth, resume buffers, framing, socket writes) into the load
+// test's world (8 guilds of 300 members on 4 shards), one draining
+// session per shard. cpu-ns/op is the whole process's CPU per event.
+func BenchmarkGenerate(b *testing.B) {
+	const shards = 4
+	s := setup(b, func(c *Config) {
+		c.Guilds, c.MembersPerGuild, c.Shards, c.PendingGuilds = 8, 300, shards, 0
+		c.ResumeBufferSize = 200000
+		c.MaxHistoryPerChannel = -1
+		c.HeartbeatInterval = time.Hour // the drain client does not heartbeat
+		c.IdentifyInterval = time.Nanosecond
+		c.MaxConcurrency = shards
+	})
+	for shard := 0; shard < shards; shard++ {
+		drainClient(b, s, shard, shards)
+	}
+	for shard := 0; shard < shards; shard++ {
+		require.NoError(b, s.AwaitReady(context.Background(), shard, 10*time.Second))
+	}
+	// Warm up: the generator's state (recent messages, voice) as in a run.
+	_, err := s.Generate(context.Background(), GenerateOptions{Profile: ProfileSteady, Rate: 1e9, MaxEvents: 20000})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := processCPU()
+	start := time.Now()
+	_, err = s.Generate(context.Background(), GenerateOptions{Profile: ProfileSteady, Rate: 1e9, MaxEvents: b.N})
+	require.NoError(b, err)
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+}
+
+// processCPU is the process's user and system CPU time so far, in ns.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -44,6 +44,9 @@ type Server struct {
 	rngMu sync.Mutex
 	rng   *rand.Rand // world mutations after generation (joins, ids)
 
+	// encBufs holds *encodeBuf scratch buffers for the dispatch encoders.
+	encBufs sync.Pool
+
 	upgrader websocket.Upgrader
 	connSeq  atomic.Uint64
 	sessSeq  atomic.Uint64
