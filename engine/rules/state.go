@@ -44,16 +44,26 @@ type Token struct {
 }
 
 // hash is a 64-bit FNV-1a of the token, what MemoryState keeps per mark.
-func (t Token) hash() uint64 {
-	const prime = 1099511628211
+func (t Token) hash() uint64 { return t.hashFrom(t.eventHash()) }
+
+const fnvPrime = 1099511628211
+
+// eventHash is the FNV-1a state after the token's event and source, what
+// hashFrom continues with its rule and effect.
+func (t Token) eventHash() uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(t.Event); i++ {
-		h = (h ^ uint64(t.Event[i])) * prime
+		h = (h ^ uint64(t.Event[i])) * fnvPrime
 	}
-	for _, n := range [...]int64{t.Source, t.Rule, int64(t.Effect)} {
-		for i := 0; i < 8; i++ {
-			h = (h ^ uint64(n>>(8*i))&0xff) * prime
-		}
+	return fnvInt(h, t.Source)
+}
+
+func (t Token) hashFrom(h uint64) uint64 { return fnvInt(fnvInt(h, t.Rule), int64(t.Effect)) }
+
+// fnvInt continues FNV-1a with n's eight bytes, low first.
+func fnvInt(h uint64, n int64) uint64 {
+	for i := 0; i < 8; i++ {
+		h = (h ^ uint64(n>>(8*i))&0xff) * fnvPrime
 	}
 	return h
 }

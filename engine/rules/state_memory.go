@@ -22,6 +22,10 @@ type MemoryState struct {
 	recent  [4]*stateGroup    // groups used last, newest at recentAt
 	recentN int
 	sweepAt time.Time
+	// hashed is the token last hashed, Rule and Effect aside, and
+	// hashedEvent its hash so far (see hash).
+	hashed      Token
+	hashedEvent uint64
 }
 
 // groupKey is a Key without its rule, strings interned: plain memory, so
@@ -35,8 +39,11 @@ type groupKey struct {
 type stateGroup struct {
 	kind, scope string // as in the Key, to match recent groups without interning
 	key         groupKey
-	fired       []ruleMarks
-	caps        []ruleCap
+	// firedRules[i] is fired[i].rule: a rule's marks are found by reading
+	// a few words, not a cache line per rule of the group.
+	firedRules []int64
+	fired      []ruleMarks
+	caps       []ruleCap
 }
 
 type ruleMarks struct {
@@ -45,11 +52,15 @@ type ruleMarks struct {
 }
 
 // firedMarks are the events that fired under a key (cooldowns: at most one
-// per window; velocity: at most limit per window).
+// per window; velocity: at most limit per window), buf[lo:] in time order.
+// Marks past Retention are dropped by moving lo, and the kept ones moved
+// to the front only when buf is full: dropping one mark per event no
+// longer moves all the others each time.
 type firedMarks struct {
-	marks  []mark
-	oldest int64 // marks[0].at, read without touching the marks
-	newest mark  // marks[len(marks)-1], likewise
+	buf    []mark
+	lo     int
+	oldest int64 // buf[lo].at, read without touching the marks
+	newest mark  // buf[len(buf)-1], likewise
 	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
 }
 
@@ -103,11 +114,12 @@ func (s *MemoryState) intern(name string) uint32 {
 
 // marks returns the rule's marks in g, added when absent.
 func (g *stateGroup) marks(rule int64) *firedMarks {
-	for i := range g.fired {
-		if g.fired[i].rule == rule {
+	for i, r := range g.firedRules {
+		if r == rule {
 			return &g.fired[i].f
 		}
 	}
+	g.firedRules = append(g.firedRules, rule)
 	g.fired = append(g.fired, ruleMarks{rule: rule})
 	return &g.fired[len(g.fired)-1].f
 }
@@ -141,19 +153,28 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	defer s.mu.Unlock()
 	s.sweep(at)
 	f := s.group(key, true).marks(key.Rule)
-	t, w, th := at.UnixNano(), int64(window), token.hash()
-	if limit == 1 && len(f.marks) > 0 && f.newest.at <= t && t-f.newest.at < w && (f.newest.at != t || f.newest.token != th) {
+	t, w := at.UnixNano(), int64(window)
+	if limit == 1 && len(f.buf) > f.lo && f.newest.at <= t && t-f.newest.at < w && (f.newest.at != t || f.newest.token != s.hash(token)) {
 		// A cooldown (events in time order, the common case): the newest
 		// mark is another event's, within the window, and with a limit of
 		// one no mark of this event can hide behind it. Decided without
-		// reading the marks.
+		// reading the marks (or hashing the token).
 		return false
 	}
-	ms := f.marks
-	// Forget marks too old to matter even to a replay.
-	if len(ms) > 0 && t-f.oldest >= w+int64(Retention) {
-		drop := sort.Search(len(ms), func(i int) bool { return t-ms[i].at < w+int64(Retention) })
-		ms = append(ms[:0], ms[drop:]...)
+	th := s.hash(token)
+	ms := f.buf[f.lo:]
+	// Forget marks too old to matter even to a replay: a mark at or before
+	// stale has t-at >= w+Retention. They are the oldest, usually one or two.
+	if stale := t - w - int64(Retention); len(ms) > 0 && f.oldest <= stale {
+		drop := 0
+		for drop < len(ms) && drop < 8 && ms[drop].at <= stale {
+			drop++
+		}
+		if drop == 8 {
+			drop += sort.Search(len(ms)-drop, func(i int) bool { return ms[drop+i].at > stale })
+		}
+		f.lo += drop
+		ms = ms[drop:]
 	}
 	// Events mostly arrive in time order: walk back from the newest mark.
 	i := len(ms) - 1
@@ -178,16 +199,45 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		for pos > 0 && ms[pos-1].at > t {
 			pos--
 		}
-		ms = append(ms, mark{})
-		copy(ms[pos+1:], ms[pos:])
-		ms[pos] = mark{token: th, at: t}
+		ms = f.insert(pos, mark{token: th, at: t})
 		f.until = max(f.until, t+w+int64(Retention))
 	}
-	f.marks = ms
-	if len(ms) > 0 {
+	if len(ms) == 0 {
+		f.buf, f.lo = f.buf[:0], 0
+	} else {
 		f.oldest, f.newest = ms[0].at, ms[len(ms)-1]
 	}
 	return allowed
+}
+
+// insert puts m at pos of the kept marks (buf[lo:]) and returns them. A
+// full buf makes room by moving the kept marks to its front when at least
+// an eighth of it is dropped marks, and by growing otherwise.
+func (f *firedMarks) insert(pos int, m mark) []mark {
+	if len(f.buf) == cap(f.buf) && f.lo > 0 && f.lo >= cap(f.buf)/8 {
+		n := copy(f.buf, f.buf[f.lo:])
+		f.buf, f.lo = f.buf[:n], 0
+	}
+	ms := append(f.buf[f.lo:], mark{})
+	copy(ms[pos+1:], ms[pos:])
+	ms[pos] = m
+	if len(f.buf) == cap(f.buf) { // append moved the kept marks to a new array
+		f.buf, f.lo = ms, 0
+	} else {
+		f.buf = f.buf[:f.lo+len(ms)]
+	}
+	return ms
+}
+
+// hash is token.hash(), the hash of its event and source kept from the
+// last call: an event's cooldowns and caps hash the same event over and
+// over. The caller holds s.mu.
+func (s *MemoryState) hash(t Token) uint64 {
+	if t.Source != s.hashed.Source || t.Event != s.hashed.Event {
+		s.hashed.Event, s.hashed.Source = t.Event, t.Source
+		s.hashedEvent = t.eventHash()
+	}
+	return t.hashFrom(s.hashedEvent)
 }
 
 // CapUsed implements State.
@@ -196,7 +246,7 @@ func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, e
 	defer s.mu.Unlock()
 	if g := s.group(key, false); g != nil {
 		if c := g.capOf(key.Rule); c != nil {
-			return c.used - c.byEvent[token.eventRule().hash()], nil
+			return c.used - c.byEvent[s.hash(token.eventRule())], nil
 		}
 	}
 	return 0, nil
@@ -213,14 +263,14 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}, byEvent: map[uint64]int64{}})
 		c = &g.caps[len(g.caps)-1]
 	}
-	th := token.hash()
+	th := s.hash(token)
 	if gr, ok := c.grants[th]; ok {
 		return gr, nil
 	}
 	gr := max(min(amount, limit-c.used), 0)
 	c.used += gr
 	c.grants[th] = gr
-	c.byEvent[token.eventRule().hash()] += gr
+	c.byEvent[s.hash(token.eventRule())] += gr
 	return gr, nil
 }
 
@@ -233,14 +283,14 @@ func (s *MemoryState) sweep(at time.Time) {
 	s.sweepAt = at
 	s.recent = [len(s.recent)]*stateGroup{}
 	for k, g := range s.groups {
-		fired := g.fired[:0]
+		fired, firedRules := g.fired[:0], g.firedRules[:0]
 		for _, rm := range g.fired {
 			if at.UnixNano() <= rm.f.until {
-				fired = append(fired, rm)
+				fired, firedRules = append(fired, rm), append(firedRules, rm.rule)
 			}
 		}
 		clear(g.fired[len(fired):])
-		g.fired = fired
+		g.fired, g.firedRules = fired, firedRules
 		caps := g.caps[:0]
 		for _, c := range g.caps {
 			if !at.After(c.expires) {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -38,4 +39,100 @@ func TestMemoryStateSweepDropsExpiredGroups(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Len(t, s.groups, 2)
+}
+
+// refMarks is fire as a plain sorted list of marks, dropping those past
+// Retention on every call that reads them and all of them at an hourly
+// sweep past until:
+// what MemoryState's marks must agree with.
+type refMarks struct {
+	ms    []mark
+	until int64
+}
+
+func (r *refMarks) fire(th uint64, t, w int64, limit int) bool {
+	ms := r.ms
+	if n := len(ms); limit == 1 && n > 0 && ms[n-1].at <= t && t-ms[n-1].at < w && ms[n-1] != (mark{token: th, at: t}) {
+		return false // a cooldown refused by the newest mark alone drops nothing
+	}
+	for len(ms) > 0 && t-ms[0].at >= w+int64(Retention) {
+		ms = ms[1:]
+	}
+	n, own := 0, false
+	for _, m := range ms {
+		if m.at == t && m.token == th {
+			own = true
+		}
+		if t-m.at < w && m.at-t < w {
+			n++
+		}
+	}
+	allowed := own || n < limit
+	if !own && allowed {
+		pos := len(ms)
+		for pos > 0 && ms[pos-1].at > t {
+			pos--
+		}
+		ms = append(ms[:pos:pos], append([]mark{{token: th, at: t}}, ms[pos:]...)...)
+		r.until = max(r.until, t+w+int64(Retention))
+	}
+	r.ms = ms
+	return allowed
+}
+
+// Cooldowns and velocities over events mostly in time order, some late,
+// some replayed, decide as the reference does, across the drops of old
+// marks and the moves of the kept ones.
+func TestMemoryStateMarksMatchReference(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(1, 2))
+	s := NewMemoryState()
+	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	type keyed struct {
+		ref    refMarks
+		window time.Duration
+		limit  int
+	}
+	keys := make([]keyed, 6)
+	for i := range keys {
+		keys[i] = keyed{window: time.Duration(30+rng.IntN(600)) * time.Second, limit: 1 + i%3}
+	}
+	var past []Token // events seen, to replay
+	var pastAt []time.Time
+	var sweepAt time.Time
+	now := start
+	for n := 0; n < 50_000; n++ {
+		now = now.Add(time.Duration(rng.IntN(20)) * time.Second)
+		tok, at := Token{Event: "message_create", Source: int64(n + 1)}, now
+		switch r := rng.IntN(20); {
+		case r == 0 && len(past) > 0: // a replay
+			i := rng.IntN(len(past))
+			tok, at = past[i], pastAt[i]
+		case r == 1: // late, up to two hours
+			at = now.Add(-time.Duration(rng.IntN(7200)) * time.Second)
+		}
+		past, pastAt = append(past, tok), append(pastAt, at)
+		if at.Sub(sweepAt) >= time.Hour {
+			sweepAt = at
+			for j := range keys {
+				if at.UnixNano() > keys[j].ref.until {
+					keys[j].ref = refMarks{}
+				}
+			}
+		}
+		i := rng.IntN(len(keys))
+		k := &keys[i]
+		key := Key{Kind: "vel", Guild: 1, Rule: int64(i + 1), A: 7}
+		var got bool
+		var err error
+		if k.limit == 1 {
+			got, err = s.Cooldown(ctx, key, tok, at, k.window)
+		} else {
+			got, err = s.Velocity(ctx, key, tok, at, k.window, k.limit)
+		}
+		require.NoError(t, err)
+		want := k.ref.fire(tok.hash(), at.UnixNano(), int64(k.window), k.limit)
+		require.Equal(t, want, got, "event %d, key %d", n, i)
+	}
 }
