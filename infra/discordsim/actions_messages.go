@@ -28,6 +28,8 @@ var (
 )
 
 // memberPartial is a member without its user, as inside MESSAGE_CREATE.
+// messageWire and memberPartial are the shapes encodeMessageWire writes;
+// the tests encode them with encoding/json to prove it.
 type memberPartial struct {
 	Nick     *string   `json:"nick"`
 	Avatar   *string   `json:"avatar"`
@@ -63,21 +65,31 @@ func (s *Server) channelGuildLocked(channelID ID) (*Channel, *Guild, error) {
 
 // SendMessage posts a message and dispatches MESSAGE_CREATE.
 func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, error) {
+	var out Message
+	if _, err := s.sendMessage(o, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// sendMessage is SendMessage; it copies the message into out, if set,
+// and returns its ID (the generator needs nothing else).
+func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 	now := s.clock.Now()
 	s.world.mu.Lock()
 	c, g, err := s.channelGuildLocked(o.ChannelID)
 	if err != nil {
 		s.world.mu.Unlock()
-		return nil, err
+		return 0, err
 	}
 	if c.Type == ChannelCategory || c.Type == ChannelVoice || c.Type == ChannelForum {
 		s.world.mu.Unlock()
-		return nil, invalid("channel %s does not accept messages", c.ID)
+		return 0, invalid("channel %s does not accept messages", c.ID)
 	}
 	member := g.Members[o.AuthorID]
 	if member == nil {
 		s.world.mu.Unlock()
-		return nil, notFound("member", o.AuthorID)
+		return 0, notFound("member", o.AuthorID)
 	}
 	gid := g.ID
 	m := &Message{
@@ -93,16 +105,19 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 		m.ApplicationID = &app
 	}
 	botMentioned := false
-	for _, sm := range userMentionRe.FindAllStringSubmatch(o.Content, -1) {
-		id, _ := ParseID(sm[1])
-		if u := s.world.users[id]; u != nil && !slices.Contains(m.Mentions, u) {
-			m.Mentions = append(m.Mentions, u)
-			botMentioned = botMentioned || u.ID == s.world.appID
+	// Both mention forms start with "<@": most messages skip the regexps.
+	if strings.Contains(o.Content, "<@") {
+		for _, sm := range userMentionRe.FindAllStringSubmatch(o.Content, -1) {
+			id, _ := ParseID(sm[1])
+			if u := s.world.users[id]; u != nil && !slices.Contains(m.Mentions, u) {
+				m.Mentions = append(m.Mentions, u)
+				botMentioned = botMentioned || u.ID == s.world.appID
+			}
 		}
-	}
-	for _, sm := range roleMentionRe.FindAllStringSubmatch(o.Content, -1) {
-		if id, _ := ParseID(sm[1]); g.role(id) != nil && !slices.Contains(m.MentionRoles, id) {
-			m.MentionRoles = append(m.MentionRoles, id)
+		for _, sm := range roleMentionRe.FindAllStringSubmatch(o.Content, -1) {
+			if id, _ := ParseID(sm[1]); g.role(id) != nil && !slices.Contains(m.MentionRoles, id) {
+				m.MentionRoles = append(m.MentionRoles, id)
+			}
 		}
 	}
 	m.MentionEveryone = strings.Contains(o.Content, "@everyone")
@@ -120,7 +135,7 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 		ref := s.world.messages[o.ReplyTo]
 		if ref == nil || ref.ChannelID != c.ID {
 			s.world.mu.Unlock()
-			return nil, notFound("message", o.ReplyTo)
+			return 0, notFound("message", o.ReplyTo)
 		}
 		m.Type = 19 // REPLY
 		m.MessageReference = &MessageReference{MessageID: ref.ID, ChannelID: c.ID, GuildID: gid}
@@ -129,30 +144,16 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 		m.Referenced = &refCopy
 	}
 	s.world.addMessageLocked(m)
-	partial := partialOf(member)
-	d := s.encodeMessageWire(m, partial)
-	var noContent func() []byte
-	if !member.User.Bot && !botMentioned {
-		noContent = s.blankedPayload(m, partial)
+	d, spans := s.encodeMessageWire(m, member)
+	if out != nil {
+		*out = *m
 	}
-	out := *m
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d, noContent: noContent, at: now})
-	return &out, nil
-}
-
-// blankedPayload snapshots m (under the world lock) and returns a lazy
-// encoder of the copy Discord sends without MESSAGE_CONTENT: content,
-// embeds and attachments blanked.
-func (s *Server) blankedPayload(m *Message, member *memberPartial) func() []byte {
-	blank := *m
-	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
-	blank.Reactions = slices.Clone(m.Reactions)
-	if m.EditedTimestamp != nil {
-		t := *m.EditedTimestamp
-		blank.EditedTimestamp = &t
-	}
-	return func() []byte { return s.encodeMessageWire(&blank, member) }
+	// Without MESSAGE_CONTENT a session gets the message blanked, unless
+	// it is the bot's own or mentions the bot.
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d,
+		blankable: !member.User.Bot && !botMentioned, spans: spans, at: now})
+	return m.ID, nil
 }
 
 // EditMessage changes a message's content and dispatches MESSAGE_UPDATE.
@@ -168,16 +169,11 @@ func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, conte
 	m.Content = content
 	edited := now
 	m.EditedTimestamp = &edited
-	wire := messageWire{Message: m}
-	if mem := g.Members[m.Author.ID]; mem != nil {
-		wire.Member = partialOf(mem)
-	}
-	d := s.encodeMessageWire(m, wire.Member)
-	noContent := s.blankedPayload(m, wire.Member)
+	d, spans := s.encodeMessageWire(m, g.Members[m.Author.ID])
 	out := *m
 	s.world.mu.Unlock()
 	key := messageID.String() + ":" + strconv.FormatInt(edited.UnixMilli(), 10)
-	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, noContent: noContent, at: now})
+	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, blankable: true, spans: spans, at: now})
 	return &out, nil
 }
 

@@ -2,7 +2,7 @@ package discordsim
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 )
 
 // VoiceUpdate changes a member's voice state. ChannelID 0 disconnects;
@@ -68,26 +68,55 @@ func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
 			s.world.mu.Unlock()
 			return invalid("user %s is not in voice", u.UserID)
 		}
-		vs = &VoiceState{GuildID: g.ID, UserID: u.UserID, SessionID: fmt.Sprintf("%032x", uint64(s.clock.Snowflake()))}
+		vs = &VoiceState{GuildID: g.ID, UserID: u.UserID, SessionID: hex32(uint64(s.clock.Snowflake()))}
 	}
 	state := *vs
 	state.Member = mem
 	state.SelfMute, state.SelfDeaf = u.SelfMute, u.SelfDeaf
-	chKey := "none"
 	if u.ChannelID == 0 {
 		state.ChannelID = nil
 		delete(g.Voice, u.UserID)
 	} else {
 		ch := u.ChannelID
 		state.ChannelID = &ch
-		chKey = ch.String()
 		stored := state
 		stored.Member = nil
 		g.Voice[u.UserID] = &stored
 	}
 	d := s.encodeVoiceState(&state)
 	s.world.mu.Unlock()
-	key := fmt.Sprintf("%s:%s:%t:%t", u.UserID, chKey, u.SelfMute, u.SelfDeaf)
+	key := voiceKey(u)
 	s.dispatch(event{guildID: u.GuildID, typ: "VOICE_STATE_UPDATE", key: key, intent: IntentGuildVoiceStates, d: d, at: now})
 	return nil
+}
+
+// voiceKey is a VOICE_STATE_UPDATE's natural key:
+// user:channel|none:self_mute:self_deaf.
+func voiceKey(u VoiceUpdate) string {
+	var buf [64]byte
+	b := strconv.AppendUint(buf[:0], uint64(u.UserID), 10)
+	b = append(b, ':')
+	if u.ChannelID == 0 {
+		b = append(b, "none"...)
+	} else {
+		b = strconv.AppendUint(b, uint64(u.ChannelID), 10)
+	}
+	b = append(b, ':')
+	b = strconv.AppendBool(b, u.SelfMute)
+	b = append(b, ':')
+	b = strconv.AppendBool(b, u.SelfDeaf)
+	return string(b)
+}
+
+// hex32 is fmt.Sprintf("%032x", v).
+func hex32(v uint64) string {
+	var buf [32]byte
+	for i := range buf {
+		buf[i] = '0'
+	}
+	for i := len(buf) - 1; v != 0; i-- {
+		buf[i] = hexDigits[v&0xF]
+		v >>= 4
+	}
+	return string(buf[:])
 }

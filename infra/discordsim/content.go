@@ -1,8 +1,8 @@
 package discordsim
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 )
 
@@ -37,27 +37,49 @@ type contentCtx struct {
 // synthContent returns a message body; quality is 0 (noise), 1 (chat) or 2 (substantive).
 func synthContent(rng *rand.Rand, quality int, c contentCtx) string {
 	var b strings.Builder
+	b.Grow(192)
 	switch quality {
 	case 0:
 		b.WriteString(lowContent[rng.IntN(len(lowContent))])
 	case 1:
-		fmt.Fprintf(&b, "%s %s%s", chatOpen[rng.IntN(len(chatOpen))], chatTopics[rng.IntN(len(chatTopics))], chatClose[rng.IntN(len(chatClose))])
+		open, topic, end := chatOpen[rng.IntN(len(chatOpen))], chatTopics[rng.IntN(len(chatTopics))], chatClose[rng.IntN(len(chatClose))]
+		b.WriteString(open)
+		b.WriteByte(' ')
+		b.WriteString(topic)
+		b.WriteString(end)
 		if rng.IntN(4) == 0 {
-			b.WriteString(" " + unicodeEmoji[rng.IntN(len(unicodeEmoji))])
+			b.WriteByte(' ')
+			b.WriteString(unicodeEmoji[rng.IntN(len(unicodeEmoji))])
 		}
 	default:
-		fmt.Fprintf(&b, "Here's how I solved %s:\n", chatTopics[rng.IntN(len(chatTopics))])
+		b.WriteString("Here's how I solved ")
+		b.WriteString(chatTopics[rng.IntN(len(chatTopics))])
+		b.WriteString(":\n")
 		b.WriteString(codeSnippets[rng.IntN(len(codeSnippets))])
-		fmt.Fprintf(&b, "\nMore details: %s", links[rng.IntN(len(links))])
+		b.WriteString("\nMore details: ")
+		b.WriteString(links[rng.IntN(len(links))])
 		if c.customEmoji != nil {
-			fmt.Fprintf(&b, " <:%s:%s>", c.customEmoji.Name, c.customEmoji.ID)
+			b.WriteString(" <:")
+			b.WriteString(c.customEmoji.Name)
+			b.WriteByte(':')
+			writeID(&b, c.customEmoji.ID)
+			b.WriteByte('>')
 		}
 	}
 	if c.mentionUser != 0 {
-		fmt.Fprintf(&b, " <@%s>", c.mentionUser)
+		b.WriteString(" <@")
+		writeID(&b, c.mentionUser)
+		b.WriteByte('>')
 	}
 	if c.mentionRole != 0 {
-		fmt.Fprintf(&b, " <@&%s>", c.mentionRole)
+		b.WriteString(" <@&")
+		writeID(&b, c.mentionRole)
+		b.WriteByte('>')
 	}
 	return b.String()
+}
+
+func writeID(b *strings.Builder, id ID) {
+	var buf [20]byte
+	b.Write(strconv.AppendUint(buf[:0], uint64(id), 10))
 }

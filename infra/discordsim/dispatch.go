@@ -9,9 +9,11 @@ type event struct {
 	key     string
 	intent  int // required intent; 0 means always delivered
 	d       []byte
-	// noContent, when set, encodes the payload for sessions without
-	// MESSAGE_CONTENT; it runs at most once, only if such a session exists.
-	noContent func() []byte
+	// blankable marks a message payload that sessions without
+	// MESSAGE_CONTENT get with spans blanked; the copy is made at most
+	// once, only if such a session exists.
+	blankable bool
+	spans     contentSpans
 	repeat    bool
 	at        time.Time
 	// botRemoved marks GUILD_DELETE for a guild the bot just left: the only
@@ -43,9 +45,9 @@ func (s *Server) dispatch(ev event) Record {
 			return
 		}
 		d := ev.d
-		if ev.noContent != nil && sess.intents&IntentMessageContent == 0 {
+		if ev.blankable && sess.intents&IntentMessageContent == 0 {
 			if dNoContent == nil {
-				dNoContent = ev.noContent()
+				dNoContent = ev.spans.blank(ev.d)
 			}
 			d = dNoContent
 		}

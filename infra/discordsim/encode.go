@@ -168,7 +168,7 @@ func appendUser(b []byte, u *User) []byte {
 }
 
 // appendMemberFields writes a member's fields after "user" (the fields
-// memberPartial and Member share), without the closing brace.
+// the partial member and Member share), without the closing brace.
 func appendMemberFields(b []byte, nick, avatar *string, roles []ID, joined time.Time, deaf, mute bool, flags int, pending bool) []byte {
 	b = append(b, `"nick":`...)
 	b = appendStringPtr(b, nick)
@@ -204,9 +204,12 @@ func appendMember(b []byte, m *Member) []byte {
 	return append(appendMemberOpen(b, m), '}')
 }
 
-func appendMemberPartial(b []byte, m *memberPartial) []byte {
+// appendWireMember writes m as the partial member inside MESSAGE_CREATE
+// and MESSAGE_UPDATE: partialOf(m), without the user (and, as partialOf,
+// with deaf, mute and pending false).
+func appendWireMember(b []byte, m *Member) []byte {
 	b = append(b, '{')
-	b = appendMemberFields(b, m.Nick, m.Avatar, m.Roles, m.JoinedAt, m.Deaf, m.Mute, m.Flags, m.Pending)
+	b = appendMemberFields(b, m.Nick, m.Avatar, m.Roles, m.JoinedAt, false, false, m.Flags, false)
 	return append(b, '}')
 }
 
@@ -247,10 +250,31 @@ func appendReactionEmoji(b []byte, e *ReactionEmoji) []byte {
 	return append(b, '}')
 }
 
+// contentSpans locates the content, attachments and embeds values in an
+// encoded MESSAGE_CREATE/UPDATE: the parts Discord blanks for sessions
+// without the MESSAGE_CONTENT intent.
+type contentSpans struct {
+	content, attachments, embeds [2]int
+}
+
+// blank returns d with content "", attachments [] and embeds []: the
+// payload of the same message with those fields blanked.
+func (sp *contentSpans) blank(d []byte) []byte {
+	out := make([]byte, 0, len(d))
+	out = append(out, d[:sp.content[0]]...)
+	out = append(out, `""`...)
+	out = append(out, d[sp.content[1]:sp.attachments[0]]...)
+	out = append(out, "[]"...)
+	out = append(out, d[sp.attachments[1]:sp.embeds[0]]...)
+	out = append(out, "[]"...)
+	return append(out, d[sp.embeds[1]:]...)
+}
+
 // appendMessage writes m as encoding/json does; with wire set it writes
-// messageWire{Message: m, Member: wireMember}, whose member field hides
-// Message.Member and comes last.
-func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) []byte {
+// messageWire{Message: m, Member: partialOf(wireMember)}, whose member
+// field hides Message.Member and comes last. sp, if set, receives the
+// offsets of the content, attachments and embeds values in b.
+func appendMessage(b []byte, m *Message, wire bool, wireMember *Member, sp *contentSpans) []byte {
 	b = append(b, `{"id":`...)
 	b = appendID(b, m.ID)
 	b = append(b, `,"type":`...)
@@ -268,7 +292,11 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 		b = appendMember(b, m.Member)
 	}
 	b = append(b, `,"content":`...)
+	start := len(b)
 	b = appendJSONString(b, m.Content)
+	if sp != nil {
+		sp.content = [2]int{start, len(b)}
+	}
 	b = append(b, `,"timestamp":`...)
 	b = appendTime(b, m.Timestamp)
 	b = append(b, `,"edited_timestamp":`...)
@@ -293,6 +321,7 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 	b = append(b, `,"mention_roles":`...)
 	b = appendIDs(b, m.MentionRoles)
 	b = append(b, `,"attachments":`...)
+	start = len(b)
 	if m.Attachments == nil {
 		b = append(b, "null"...)
 	} else {
@@ -305,7 +334,11 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 		}
 		b = append(b, ']')
 	}
+	if sp != nil {
+		sp.attachments = [2]int{start, len(b)}
+	}
 	b = append(b, `,"embeds":`...)
+	start = len(b)
 	switch {
 	case m.Embeds == nil:
 		b = append(b, "null"...)
@@ -313,6 +346,9 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 		b = append(b, "[]"...)
 	default:
 		b = appendJSON(b, m.Embeds)
+	}
+	if sp != nil {
+		sp.embeds = [2]int{start, len(b)}
 	}
 	if len(m.Reactions) > 0 {
 		b = append(b, `,"reactions":[`...)
@@ -348,7 +384,7 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 	}
 	if m.Referenced != nil {
 		b = append(b, `,"referenced_message":`...)
-		b = appendMessage(b, m.Referenced, false, nil)
+		b = appendMessage(b, m.Referenced, false, nil, nil)
 	}
 	if m.ApplicationID != nil {
 		b = append(b, `,"application_id":`...)
@@ -369,14 +405,18 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *memberPartial) [
 	}
 	if wire && wireMember != nil {
 		b = append(b, `,"member":`...)
-		b = appendMemberPartial(b, wireMember)
+		b = appendWireMember(b, wireMember)
 	}
 	return append(b, '}')
 }
 
-// encodeMessageWire is mustJSON(messageWire{Message: m, Member: member}).
-func (s *Server) encodeMessageWire(m *Message, member *memberPartial) []byte {
-	return s.encode(func(b []byte) []byte { return appendMessage(b, m, true, member) })
+// encodeMessageWire is mustJSON(messageWire{Message: m, Member:
+// partialOf(member)}) (no member field if member is nil), with the spans
+// that blank it for sessions without MESSAGE_CONTENT.
+func (s *Server) encodeMessageWire(m *Message, member *Member) ([]byte, contentSpans) {
+	var sp contentSpans
+	d := s.encode(func(b []byte) []byte { return appendMessage(b, m, true, member, &sp) })
+	return d, sp
 }
 
 // encodeReaction is the MESSAGE_REACTION_ADD (member set) or

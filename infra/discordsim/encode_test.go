@@ -3,6 +3,7 @@ package discordsim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -79,15 +80,26 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		}
 		empty := &Message{ID: 101, ChannelID: 7, Author: nil, Content: tricky, Timestamp: at}
 		partial := partialOf(member)
+		wire := func(m *Message, mem *Member) []byte {
+			d, _ := s.encodeMessageWire(m, mem)
+			return d
+		}
+		blanked := func(m *Message, mem *Member) []byte {
+			d, sp := s.encodeMessageWire(m, mem)
+			return sp.blank(d)
+		}
 		for _, tc := range []struct {
 			name string
 			got  []byte
 			want any
 		}{
-			{"message wire with member", s.encodeMessageWire(full, partial), messageWire{Message: full, Member: partial}},
-			{"message wire without member", s.encodeMessageWire(full, nil), messageWire{Message: full}},
-			{"message wire hides Message.Member", s.encodeMessageWire(ref, partialOf(bare)), messageWire{Message: ref, Member: partialOf(bare)}},
-			{"message wire of nil slices", s.encodeMessageWire(empty, partialOf(nilRoles)), messageWire{Message: empty, Member: partialOf(nilRoles)}},
+			{"message wire with member", wire(full, member), messageWire{Message: full, Member: partial}},
+			{"message wire without member", wire(full, nil), messageWire{Message: full}},
+			{"message wire hides Message.Member", wire(ref, bare), messageWire{Message: ref, Member: partialOf(bare)}},
+			{"message wire of nil slices", wire(empty, nilRoles), messageWire{Message: empty, Member: partialOf(nilRoles)}},
+			{"message blanked", blanked(full, member), blankedWire(full, partial)},
+			{"message blanked without member", blanked(full, nil), blankedWire(full, nil)},
+			{"message of nil slices blanked", blanked(empty, nilRoles), blankedWire(empty, partialOf(nilRoles))},
 			{"reaction add unicode", s.encodeReaction(81234567890123456, 7, 100, 3, &ReactionEmoji{Name: tricky}, member, 2),
 				map[string]any{"user_id": ID(81234567890123456), "channel_id": ID(7), "message_id": ID(100), "guild_id": ID(3),
 					"emoji": ReactionEmoji{Name: tricky}, "burst": false, "type": 0,
@@ -156,11 +168,14 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 	var replies, reacted, edited int
 	for _, m := range s.world.messages {
 		g := s.world.guilds[*m.GuildID]
+		mem := g.Members[m.Author.ID]
 		var p *memberPartial
-		if mem := g.Members[m.Author.ID]; mem != nil {
+		if mem != nil {
 			p = partialOf(mem)
 		}
-		require.Equal(t, string(mustJSON(messageWire{Message: m, Member: p})), string(s.encodeMessageWire(m, p)))
+		d, sp := s.encodeMessageWire(m, mem)
+		require.Equal(t, string(mustJSON(messageWire{Message: m, Member: p})), string(d))
+		require.Equal(t, string(mustJSON(blankedWire(m, p))), string(sp.blank(d)))
 		replies += min(1, m.Type)
 		reacted += min(1, len(m.Reactions))
 		if m.EditedTimestamp != nil {
@@ -181,6 +196,15 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 			}
 		}
 	}
+}
+
+// blankedWire is what sessions without MESSAGE_CONTENT got encoded before
+// the append encoders: a copy of m with content, embeds and attachments
+// blanked.
+func blankedWire(m *Message, member *memberPartial) messageWire {
+	blank := *m
+	blank.Content, blank.Embeds, blank.Attachments = "", []map[string]any{}, []Attachment{}
+	return messageWire{Message: &blank, Member: member}
 }
 
 // reencodeDispatch decodes d into the value the simulator encoded it from
@@ -237,4 +261,19 @@ func reencodeDispatch(t *testing.T, typ string, d []byte) []byte {
 		return d // still encoded by encoding/json
 	}
 	return mustJSON(v)
+}
+
+// The voice key and session id were fmt.Sprintf formats.
+func TestVoiceFormatsMatchFmt(t *testing.T) {
+	t.Parallel()
+	for _, v := range []uint64{0, 1, 15, 16, 1 << 63, ^uint64(0), 123456789012345678} {
+		require.Equal(t, fmt.Sprintf("%032x", v), hex32(v))
+	}
+	for _, u := range []VoiceUpdate{{UserID: 5, SelfMute: true}, {UserID: 123456789012345678, ChannelID: 98765432109876543, SelfDeaf: true}} {
+		ch := "none"
+		if u.ChannelID != 0 {
+			ch = u.ChannelID.String()
+		}
+		require.Equal(t, fmt.Sprintf("%s:%s:%t:%t", u.UserID, ch, u.SelfMute, u.SelfDeaf), voiceKey(u))
+	}
 }

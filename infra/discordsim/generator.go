@@ -170,11 +170,11 @@ func (g *generator) message(ctx context.Context, gs *guildState) error {
 			}
 		}
 	}
-	m, err := g.s.SendMessage(ctx, o)
+	id, err := g.s.sendMessage(o, nil)
 	if err != nil {
 		return err
 	}
-	gs.recent = append(gs.recent, recentMsg{channel: ch, id: m.ID, author: o.AuthorID})
+	gs.recent = append(gs.recent, recentMsg{channel: ch, id: id, author: o.AuthorID})
 	if len(gs.recent) > 400 {
 		gs.recent = append(gs.recent[:0], gs.recent[200:]...)
 	}
