@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"math"
 	"sort"
 	"sync"
 	"time"
@@ -39,12 +40,20 @@ type groupKey struct {
 type stateGroup struct {
 	kind, scope string // as in the Key, to match recent groups without interning
 	key         groupKey
-	// firedRules[i] is fired[i].rule: a rule's marks are found by reading
-	// a few words, not a cache line per rule of the group.
-	firedRules []int64
-	fired      []ruleMarks
-	caps       []ruleCap
+	// newest[i] is fired[i]'s rule and the time of its newest mark: what
+	// a cooldown refused by that mark reads, a few words per rule rather
+	// than a cache line.
+	newest []newestMark
+	fired  []ruleMarks
+	caps   []ruleCap
 }
+
+type newestMark struct {
+	rule int64
+	at   int64 // noMarks when the rule has none
+}
+
+const noMarks = math.MinInt64
 
 type ruleMarks struct {
 	rule int64
@@ -60,7 +69,6 @@ type firedMarks struct {
 	buf    []mark
 	lo     int
 	oldest int64 // buf[lo].at, read without touching the marks
-	newest mark  // buf[len(buf)-1], likewise
 	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
 }
 
@@ -112,16 +120,16 @@ func (s *MemoryState) intern(name string) uint32 {
 	return id
 }
 
-// marks returns the rule's marks in g, added when absent.
-func (g *stateGroup) marks(rule int64) *firedMarks {
-	for i, r := range g.firedRules {
-		if r == rule {
-			return &g.fired[i].f
+// marks returns the index of the rule's marks in g, added when absent.
+func (g *stateGroup) marks(rule int64) int {
+	for i := range g.newest {
+		if g.newest[i].rule == rule {
+			return i
 		}
 	}
-	g.firedRules = append(g.firedRules, rule)
+	g.newest = append(g.newest, newestMark{rule: rule, at: noMarks})
 	g.fired = append(g.fired, ruleMarks{rule: rule})
-	return &g.fired[len(g.fired)-1].f
+	return len(g.fired) - 1
 }
 
 func (g *stateGroup) capOf(rule int64) *ruleCap {
@@ -152,9 +160,12 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep(at)
-	f := s.group(key, true).marks(key.Rule)
+	g := s.group(key, true)
+	i := g.marks(key.Rule)
+	newest, f := &g.newest[i], &g.fired[i].f
 	t, w := at.UnixNano(), int64(window)
-	if limit == 1 && len(f.buf) > f.lo && f.newest.at <= t && t-f.newest.at < w && (f.newest.at != t || f.newest.token != s.hash(token)) {
+	if limit == 1 && newest.at != noMarks && newest.at <= t && t-newest.at < w &&
+		(newest.at != t || f.buf[len(f.buf)-1].token != s.hash(token)) {
 		// A cooldown (events in time order, the common case): the newest
 		// mark is another event's, within the window, and with a limit of
 		// one no mark of this event can hide behind it. Decided without
@@ -177,7 +188,7 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		ms = ms[drop:]
 	}
 	// Events mostly arrive in time order: walk back from the newest mark.
-	i := len(ms) - 1
+	i = len(ms) - 1
 	for i >= 0 && ms[i].at-t >= w {
 		i-- // after the window
 	}
@@ -203,9 +214,9 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		f.until = max(f.until, t+w+int64(Retention))
 	}
 	if len(ms) == 0 {
-		f.buf, f.lo = f.buf[:0], 0
+		f.buf, f.lo, newest.at = f.buf[:0], 0, noMarks
 	} else {
-		f.oldest, f.newest = ms[0].at, ms[len(ms)-1]
+		f.oldest, newest.at = ms[0].at, ms[len(ms)-1].at
 	}
 	return allowed
 }
@@ -283,14 +294,14 @@ func (s *MemoryState) sweep(at time.Time) {
 	s.sweepAt = at
 	s.recent = [len(s.recent)]*stateGroup{}
 	for k, g := range s.groups {
-		fired, firedRules := g.fired[:0], g.firedRules[:0]
-		for _, rm := range g.fired {
+		fired, newest := g.fired[:0], g.newest[:0]
+		for i, rm := range g.fired {
 			if at.UnixNano() <= rm.f.until {
-				fired, firedRules = append(fired, rm), append(firedRules, rm.rule)
+				fired, newest = append(fired, rm), append(newest, g.newest[i])
 			}
 		}
 		clear(g.fired[len(fired):])
-		g.fired, g.firedRules = fired, firedRules
+		g.fired, g.newest = fired, newest
 		caps := g.caps[:0]
 		for _, c := range g.caps {
 			if !at.After(c.expires) {
