@@ -23,6 +23,10 @@ import (
 type guildEntry struct {
 	tenantID int64
 	capture  atomic.Pointer[lake.CaptureSettings]
+	// botJoinedAt is when the bot joined the guild (Discord's time; zero
+	// when unknown): a member who joined before it was there before
+	// capture, and an add for them is no join.
+	botJoinedAt time.Time
 }
 
 func (e *guildEntry) settings() lake.CaptureSettings { return *e.capture.Load() }
@@ -43,7 +47,9 @@ func NewDirectory(db *postgres.DB) *Directory {
 }
 
 // Join records that the bot is in a guild (GUILD_CREATE) and returns its
-// entry, creating an unclaimed tenant for a guild nobody owns yet.
+// entry, creating an unclaimed tenant for a guild nobody owns yet. at is
+// when the bot joined the guild (GUILD_CREATE's joined_at); the first one
+// is kept while the bot remains.
 func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkChannel int64, at time.Time) (*guildEntry, error) {
 	store := tenants.NewStore(d.db)
 	tenantID, err := store.TenantOfGuild(ctx, guildID)
@@ -64,11 +70,15 @@ func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkCha
 		Where("tenant_id = ? AND id = ?", tenantID, guildID).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("record afk channel: %w", err)
 	}
-	settings, err := d.settings(ctx, tenantID, guildID)
+	g, err := tenants.NewStore(d.db).ForTenant(tenantID).Guilds().Get(ctx, guildID)
 	if err != nil {
 		return nil, err
 	}
+	settings := lake.ParseCaptureSettings(g.Settings)
 	e := &guildEntry{tenantID: tenantID}
+	if g.BotJoinedAt != nil {
+		e.botJoinedAt = g.BotJoinedAt.UTC()
+	}
 	e.capture.Store(&settings)
 	d.mu.Lock()
 	d.guilds[guildID] = e
@@ -118,14 +128,6 @@ func (d *Directory) Leave(ctx context.Context, guildID int64, at time.Time) erro
 	return tenants.NewStore(d.db).ForTenant(e.tenantID).Guilds().MarkLeft(ctx, guildID, at)
 }
 
-func (d *Directory) settings(ctx context.Context, tenantID, guildID int64) (lake.CaptureSettings, error) {
-	g, err := tenants.NewStore(d.db).ForTenant(tenantID).Guilds().Get(ctx, guildID)
-	if err != nil {
-		return lake.CaptureSettings{}, err
-	}
-	return lake.ParseCaptureSettings(g.Settings), nil
-}
-
 // Refresh re-reads the settings of every captured guild, so a Data Sources
 // change takes effect without a restart.
 func (d *Directory) Refresh(ctx context.Context) error {
@@ -169,12 +171,13 @@ type shardGuild struct {
 // voice sessions.
 func (d *Directory) LoadShard(ctx context.Context, shardID, shardCount int) ([]shardGuild, []lake.VoiceSession, error) {
 	var rows []struct {
-		ID       int64  `bun:"id"`
-		TenantID int64  `bun:"tenant_id"`
-		AFK      int64  `bun:"afk_channel_id"`
-		Settings []byte `bun:"settings"`
+		ID        int64      `bun:"id"`
+		TenantID  int64      `bun:"tenant_id"`
+		AFK       int64      `bun:"afk_channel_id"`
+		Settings  []byte     `bun:"settings"`
+		BotJoined *time.Time `bun:"bot_joined_at"`
 	}
-	err := d.db.NewSelect().Table("guilds").Column("id", "tenant_id", "afk_channel_id", "settings").
+	err := d.db.NewSelect().Table("guilds").Column("id", "tenant_id", "afk_channel_id", "settings", "bot_joined_at").
 		Where("bot_left_at IS NULL AND (id >> 22) % ? = ?", shardCount, shardID).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("load shard guilds: %w", err)
@@ -183,6 +186,9 @@ func (d *Directory) LoadShard(ctx context.Context, shardID, shardCount int) ([]s
 	ids := make([]int64, 0, len(rows))
 	for _, r := range rows {
 		e := &guildEntry{tenantID: r.TenantID}
+		if r.BotJoined != nil {
+			e.botJoinedAt = r.BotJoined.UTC()
+		}
 		s := lake.ParseCaptureSettings(r.Settings)
 		e.capture.Store(&s)
 		out = append(out, shardGuild{id: r.ID, afkChannel: r.AFK, entry: e})

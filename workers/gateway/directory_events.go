@@ -61,7 +61,7 @@ func (s *shardRun) followDirectory(ev gateway.EventData, now time.Time) {
 		}
 	case gateway.EventGuildMemberRemove:
 		if g := s.norm.guilds[int64(e.GuildID)]; g != nil {
-			delete(g.memberSigs, int64(e.User.ID))
+			delete(g.known, int64(e.User.ID))
 			s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: int64(e.GuildID), left: int64(e.User.ID), at: now})
 		}
 	}

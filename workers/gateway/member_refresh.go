@@ -37,17 +37,23 @@ func (s *shardRun) noteMember(guildID int64, m *discord.Member, user *discord.Us
 	s.queueMembers(memberUpdate{tenantID: g.tenantID, guildID: guildID, members: []discord.Member{mm}})
 }
 
-// remember stores the member's signature; false if it was already known.
+// remember stores the member's signature, and that it is in the guild
+// with its joined_at; false if the signature was already known.
 func (s *shardRun) remember(g *guildState, m discord.Member) bool {
 	sig := memberSig(m)
 	id := int64(m.User.ID)
-	if old, ok := g.memberSigs[id]; ok && old == sig {
+	old, ok := g.known[id]
+	if ok && old.sig == sig {
 		return false
 	}
-	if len(g.memberSigs) >= maxMemberSigs {
-		clear(g.memberSigs)
+	if len(g.known) >= maxMemberSigs {
+		clear(g.known)
 	}
-	g.memberSigs[id] = sig
+	k := knownMember{sig: sig, joinedAt: old.joinedAt}
+	if m.JoinedAt != nil {
+		k.joinedAt = m.JoinedAt.UnixMilli()
+	}
+	g.known[id] = k
 	return true
 }
 

@@ -25,6 +25,9 @@ type normalizer struct {
 	// watch is what voice keeps beyond the open stretches, and when the
 	// connection watched (see voiceWatch).
 	watch voiceWatch
+	// expiredJoins are the joins skipped because the guild's retention no
+	// longer keeps their day, for the shard to log and count.
+	expiredJoins []expiredJoin
 }
 
 func newNormalizer(wall func() time.Time) *normalizer {
@@ -245,15 +248,15 @@ func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
 	}}
 }
 
-// repeatAddAge: a GUILD_MEMBER_ADD whose joined_at is older than this is
-// Discord re-sending the add for an existing member, not a join.
-const repeatAddAge = 10 * time.Minute
-
-// maxRecentJoins bounds the joins a guild remembers to recognise repeats
-// (those of the last repeatAddAge; past the bound, the lake's unique index
-// still keeps one join).
-const maxRecentJoins = 4096
-
+// memberJoin turns a GUILD_MEMBER_ADD into a join, unless it is Discord
+// sending the add again for a member already in the guild: one this shard
+// knows present with the same joined_at (it saw the join, a member list
+// or the member's activity, and no leave since), or one who joined before
+// the bot did. When the add arrives does not matter: a join replayed
+// minutes late (a shard parked while the database stalled, a resume after
+// an outage) is still a join. A repeat the shard cannot tell (another
+// worker stored the join, this one restarted since) carries the same
+// joined_at, so the same source id, and the lake's unique index keeps one.
 func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 	g := n.guilds[int64(m.GuildID)]
 	if g == nil || !g.captures(lake.MemberJoin) {
@@ -263,37 +266,53 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 	at := now
 	if m.JoinedAt != nil {
 		at = m.JoinedAt.UTC()
-		if at.Before(now.Add(-repeatAddAge)) {
-			return nil
-		}
 	}
-	// A repeat of a join this shard emitted: the lake would refuse it on its
-	// unique index, but only by failing the whole batch's COPY (a batch in
-	// two at max rate held one, and its rows stayed as dead tuples).
 	user := int64(m.User.ID)
-	if prev, ok := g.joins[user]; ok && prev.Equal(at) {
+	switch {
+	case g.knownPresent(user, at):
+		// Not emitted again: the lake would refuse it on its unique index,
+		// but only by failing the whole batch's COPY.
+		return nil
+	case !g.botJoinedAt.IsZero() && at.Before(g.botJoinedAt):
+		return nil
+	case at.Before(retainedFrom(now, g.settings().RetentionDays)):
+		// A join the guild's retention no longer keeps: stored, it would
+		// recreate a lake partition retention already dropped.
+		n.expiredJoins = append(n.expiredJoins, expiredJoin{guildID: int64(m.GuildID), userID: user, joinedAt: at})
 		return nil
 	}
-	if len(g.joins) >= maxRecentJoins {
-		for u, t := range g.joins {
-			if t.Before(now.Add(-repeatAddAge)) {
-				delete(g.joins, u)
-			}
-		}
-	}
-	if len(g.joins) < maxRecentJoins {
-		g.joins[user] = at
-	}
+	g.present(discord.Member{User: m.User, JoinedAt: &at})
 	ev := lake.Event{TenantID: g.tenantID, GuildID: int64(m.GuildID), OccurredAt: at, Type: lake.MemberJoin, UserID: user,
-		// A repeat that follows the join closely carries the same joined_at,
-		// so the same source id, and the lake's unique index keeps one join.
-		// Minted without a per-process seed so every worker agrees.
-		SourceID: stableMint(at, int64(m.User.ID)),
+		// Minted from joined_at and the user, without a per-process seed,
+		// so every worker and every replay agree.
+		SourceID: stableMint(at, user),
 	}
 	if m.User.Bot {
 		ev.Flags |= lake.FlagBot
 	}
 	return []lake.Event{ev}
+}
+
+// retainedFrom is the first UTC day a guild keeping days of data still
+// holds (as the retention job computes it).
+func retainedFrom(now time.Time, days int) time.Time {
+	if days <= 0 {
+		days = lake.DefaultRetentionDays
+	}
+	return now.UTC().Truncate(24*time.Hour).AddDate(0, 0, -days)
+}
+
+// expiredJoin is a join older than its guild's retention, not stored.
+type expiredJoin struct {
+	guildID, userID int64
+	joinedAt        time.Time
+}
+
+// takeExpiredJoins returns the joins skipped for retention since the last call.
+func (n *normalizer) takeExpiredJoins() []expiredJoin {
+	out := n.expiredJoins
+	n.expiredJoins = nil
+	return out
 }
 
 // idOf is *id, or 0 for nil.

@@ -143,17 +143,21 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			go s.gap.fill(s.ctx, e.ID, g.tenantID, historyChannels(e.Channels))
 			gapUnfilled = false
 		}
-		var afk int64
-		if e.AfkChannelID != nil {
-			afk = int64(*e.AfkChannelID)
+		joinedAt := e.JoinedAt // when the bot joined, on Discord's clock
+		if joinedAt.IsZero() {
+			joinedAt = now
 		}
-		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, afk, now)
+		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, idOf(e.AfkChannelID), joinedAt)
 		if err != nil {
 			s.log.Error("guild create: cannot register guild; its events are not captured", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
-		s.norm.guilds[int64(e.ID)].history = historyChannels(e.Channels)
+		g := s.norm.guilds[int64(e.ID)]
+		g.history = historyChannels(e.Channels)
+		for _, m := range e.Members {
+			g.present(m) // present, though not recorded by this shard yet (see noteMember)
+		}
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), guild: guildListsOf(e.GatewayGuild)})
 		s.queueMembers(memberUpdate{tenantID: entry.tenantID, guildID: int64(e.ID), members: e.Members})
 		if needsMemberList(e.GatewayGuild) {
@@ -179,11 +183,20 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			s.norm.guildUnavailable(int64(e.ID))
 		}
 	}
-	s.followDirectory(ev, now)
 	if t == gateway.EventTypeHeartbeatAck || seq == 0 {
+		s.followDirectory(ev, now)
 		return
 	}
+	// Normalized before the directory follows the event: a member add is
+	// a join unless the shard knew the member present already, and
+	// following it records the member.
 	it := item{shard: s, events: append(reconciled, s.norm.normalize(ev, seq)...), seq: int64(seq), received: now}
+	s.followDirectory(ev, now)
+	for _, j := range s.norm.takeExpiredJoins() {
+		s.w.expiredJoins.Inc()
+		s.log.Warn("member join older than the guild's retention; not stored", slog.Int64("guild_id", j.guildID),
+			slog.Int64("user_id", j.userID), slog.Time("joined_at", j.joinedAt))
+	}
 	if len(it.events) > 0 {
 		s.lastEventAt = s.norm.now()
 	}

@@ -53,6 +53,7 @@ type Worker struct {
 
 	shardsGauge    *prometheus.GaugeVec
 	lastEventGauge *prometheus.GaugeVec
+	expiredJoins   prometheus.Counter
 }
 
 // NewWorker builds a worker; Pipeline.Run must be running for it to make progress.
@@ -63,8 +64,10 @@ func NewWorker(cfg Config, dir *Directory, pipe *Pipeline, log *slog.Logger, reg
 	w := &Worker{cfg: cfg, rest: cfg.REST, dir: dir, pipe: pipe, log: log, shards: map[[2]int]*shardRun{},
 		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"}),
 		lastEventGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_last_event_timestamp_seconds",
-			Help: "When each shard this worker runs last received a dispatch (Unix seconds; alert on now() minus it)."}, []string{"shard"})}
-	reg.MustRegister(w.shardsGauge, w.lastEventGauge)
+			Help: "When each shard this worker runs last received a dispatch (Unix seconds; alert on now() minus it)."}, []string{"shard"}),
+		expiredJoins: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_gateway_member_joins_expired_total",
+			Help: "Member joins not stored because their day is older than the guild's retention."})}
+	reg.MustRegister(w.shardsGauge, w.lastEventGauge, w.expiredJoins)
 	return w
 }
 
