@@ -40,6 +40,8 @@ type gatewayConfig struct {
 	// ParkAfter is the pipeline's MaxBlock: how long a shard's read loop
 	// waits on a full ingest buffer before the shard parks.
 	ParkAfter time.Duration
+	// LakeLanes is how many lake batches the worker writes at once.
+	LakeLanes int
 	// IdentifyNamespace keys the fleet's identify limits in Redis: one per bot.
 	IdentifyNamespace string
 }
@@ -52,6 +54,8 @@ func (c *gatewayConfig) Register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 5*time.Second, "how long a shard lease lives without renewal (bounds the takeover time when a worker dies)")
 	fs.DurationVar(&c.ParkAfter, "park-after", gateway.DefaultPipelineConfig().MaxBlock,
 		"how long a shard waits on a full ingest buffer (the database is behind) before closing its connection to resume later; keep it under half the gateway's heartbeat interval")
+	fs.IntVar(&c.LakeLanes, "lake-lanes", gateway.DefaultPipelineConfig().Lanes,
+		"lake batches written at once (each holds a database connection); a shard always writes through the same lane, so its events commit in order")
 }
 
 func (c *gatewayConfig) Check(ch *config.Checker) {
@@ -61,4 +65,5 @@ func (c *gatewayConfig) Check(ch *config.Checker) {
 	}
 	ch.Positive("lease-ttl", int64(c.LeaseTTL))
 	ch.Positive("park-after", int64(c.ParkAfter))
+	ch.Positive("lake-lanes", int64(c.LakeLanes))
 }

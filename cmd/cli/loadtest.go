@@ -20,6 +20,7 @@ func newLoadtestCmd() *cobra.Command {
 		profile  string
 		duration time.Duration
 		rate     float64
+		lanes    int
 		asJSON   bool
 		profOut  string
 	)
@@ -54,7 +55,7 @@ func newLoadtestCmd() *cobra.Command {
 				return err
 			}
 			rep, err := loadtest.Run(cmd.Context(), loadtest.Options{
-				Profile: profile, Duration: duration, Rate: rate, DatabaseURL: c.DB.URL, RedisURL: c.Redis.URL, Binary: bin,
+				Profile: profile, Duration: duration, Rate: rate, Lanes: lanes, DatabaseURL: c.DB.URL, RedisURL: c.Redis.URL, Binary: bin,
 				Log: logging.New(cmd.ErrOrStderr(), c.Log.Format, c.Log.Level),
 			})
 			if err != nil {
@@ -74,6 +75,7 @@ func newLoadtestCmd() *cobra.Command {
 	cmd.Flags().StringVar(&profile, "profile", loadtest.ProfileRoadmap500, "roadmap-500, max, rate, chaos, naive, rules or rules-max")
 	cmd.Flags().DurationVar(&duration, "duration", 20*time.Second, "how long to generate traffic (all profiles but roadmap-500)")
 	cmd.Flags().Float64Var(&rate, "rate", 0, "events per second: required by the rate and rules profiles; optional for chaos (default: max)")
+	cmd.Flags().IntVar(&lanes, "lanes", 0, "lake batches the in-process pipeline writes at once; 0: the gateway role's default")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON line")
 	cmd.Flags().StringVar(&profOut, "cpuprofile", "", "write a CPU profile of the run (simulator and pipeline) to this file")
 	return cmd

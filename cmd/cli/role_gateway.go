@@ -51,6 +51,9 @@ func runGateway(ctx context.Context, d *deps, cfg gatewayConfig) error {
 	if cfg.ParkAfter > 0 {
 		pcfg.MaxBlock = cfg.ParkAfter
 	}
+	if cfg.LakeLanes > 0 {
+		pcfg.Lanes = cfg.LakeLanes
+	}
 	pipe := gateway.NewPipeline(pcfg, lake.NewWriter(d.pg.Pool), log, d.reg)
 	if dir := os.Getenv("SYNAPSE_CAPTURE_TRACE_DIR"); dir != "" {
 		// Load-test diagnostics only: every received and committed dispatch.

@@ -35,6 +35,7 @@ type Options struct {
 	Profile     string
 	Duration    time.Duration // generation time for max, rate, chaos, naive
 	Rate        float64       // events/s for the rate profile
+	Lanes       int           // the in-process pipeline's lanes; 0: its default
 	DatabaseURL string
 	RedisURL    string
 	// Binary is the synapse executable the chaos profile runs gateway

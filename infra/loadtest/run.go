@@ -138,6 +138,9 @@ func startInProcess(ctx context.Context, o Options, sc *scratch, sim *discordsim
 	}
 	pcfg := gateway.DefaultPipelineConfig()
 	pcfg.MaxBlock = 2 * time.Second // under the chaos profile's 5 s heartbeat interval (loadtest.go)
+	if o.Lanes > 0 {
+		pcfg.Lanes = o.Lanes
+	}
 	pipe := gateway.NewPipeline(pcfg, w, log, reg)
 	pipe.OnLag = lags.add
 	stop := make(chan struct{})
