@@ -22,14 +22,17 @@ type reactionRef struct {
 }
 
 type guildState struct {
-	id       ID
-	members  []ID
-	text     []ID
-	voice    []ID
-	afk      ID
-	emojis   []*Emoji
-	roles    []ID
-	inVoice  map[ID]ID // user -> channel
+	id      ID
+	members []ID
+	text    []ID
+	voice   []ID
+	afk     ID
+	emojis  []*Emoji
+	roles   []ID
+	inVoice map[ID]ID // user -> channel
+	// voiced[i] is whether members[i] is in inVoice: pickInVoice scans it
+	// instead of looking every member up in the map.
+	voiced   []bool
 	recent   []recentMsg
 	reacted  []reactionRef
 	commands []string
@@ -76,6 +79,10 @@ func (s *Server) newGenerator(o GenerateOptions) (*generator, error) {
 			if vs.ChannelID != nil {
 				gs.inVoice[uid] = *vs.ChannelID
 			}
+		}
+		gs.voiced = make([]bool, len(gs.members))
+		for i, u := range gs.members {
+			_, gs.voiced[i] = gs.inVoice[u]
 		}
 		for _, list := range [][]map[string]any{s.world.guildCommands[gid], s.world.globalCommands} {
 			for _, c := range list {
@@ -255,7 +262,8 @@ func (g *generator) voice(ctx context.Context, gs *guildState) error {
 	// Keep roughly 8% of members in voice: join when below, otherwise act on someone inside.
 	target := int(math.Max(2, float64(len(gs.members))*0.08))
 	if len(gs.inVoice) < target && g.rng.IntN(3) > 0 || len(gs.inVoice) == 0 {
-		u := g.member(gs)
+		i := g.rng.IntN(len(gs.members)) // as g.member, keeping the index
+		u := gs.members[i]
 		if _, in := gs.inVoice[u]; in {
 			return errSkip
 		}
@@ -264,20 +272,22 @@ func (g *generator) voice(ctx context.Context, gs *guildState) error {
 			return err
 		}
 		gs.inVoice[u] = ch
+		gs.voiced[i] = true
 		return nil
 	}
-	u := g.pickInVoice(gs)
+	u, i := g.pickInVoice(gs)
 	cur := gs.inVoice[u]
 	switch r := g.rng.Float64(); {
 	case r < 0.40:
 		delete(gs.inVoice, u)
+		gs.voiced[i] = false
 		return g.s.VoiceLeave(ctx, gs.id, u)
 	case r < 0.55:
 		ch := gs.voice[g.rng.IntN(len(gs.voice))]
 		if ch == cur {
 			return errSkip
 		}
-		gs.inVoice[u] = ch
+		gs.inVoice[u], gs.voiced[i] = ch, true
 		return g.s.VoiceJoin(ctx, gs.id, u, ch)
 	case r < 0.70:
 		return g.s.VoiceSetSelf(ctx, gs.id, u, true, false) // idling muted
@@ -289,23 +299,24 @@ func (g *generator) voice(ctx context.Context, gs *guildState) error {
 		if gs.afk == 0 || cur == gs.afk {
 			return errSkip
 		}
-		gs.inVoice[u] = gs.afk
+		gs.inVoice[u], gs.voiced[i] = gs.afk, true
 		return g.s.UpdateVoice(ctx, VoiceUpdate{GuildID: gs.id, UserID: u, ChannelID: gs.afk, SelfMute: true, SelfDeaf: true})
 	}
 }
 
-func (g *generator) pickInVoice(gs *guildState) ID {
+// pickInVoice returns a member in voice and their index in members.
+func (g *generator) pickInVoice(gs *guildState) (ID, int) {
 	// Deterministic choice: iterate members in order, pick the k-th in voice.
 	k := g.rng.IntN(len(gs.inVoice))
-	for _, u := range gs.members {
-		if _, ok := gs.inVoice[u]; ok {
+	for i, in := range gs.voiced {
+		if in {
 			if k == 0 {
-				return u
+				return gs.members[i], i
 			}
 			k--
 		}
 	}
-	return gs.members[0]
+	return gs.members[0], 0
 }
 
 func (g *generator) join(ctx context.Context, gs *guildState) error {
@@ -314,6 +325,7 @@ func (g *generator) join(ctx context.Context, gs *guildState) error {
 		return err
 	}
 	gs.members = append(gs.members, u)
+	gs.voiced = append(gs.voiced, false)
 	return nil
 }
 
@@ -324,6 +336,7 @@ func (g *generator) leave(ctx context.Context, gs *guildState) error {
 	i := 1 + g.rng.IntN(len(gs.members)-1) // never the owner
 	u := gs.members[i]
 	gs.members = append(gs.members[:i], gs.members[i+1:]...)
+	gs.voiced = append(gs.voiced[:i], gs.voiced[i+1:]...)
 	delete(gs.inVoice, u)
 	return g.s.MemberLeave(ctx, gs.id, u)
 }
