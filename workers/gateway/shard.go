@@ -143,13 +143,8 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			go s.gap.fill(s.ctx, e.ID, g.tenantID, historyChannels(e.Channels))
 			gapUnfilled = false
 		}
-		joinedAt := e.JoinedAt // when the bot joined, on Discord's clock
-		if joinedAt.IsZero() {
-			joinedAt = now
-		}
-		entry, err := s.w.dir.Join(s.ctx, int64(e.ID), e.Name, idOf(e.AfkChannelID), joinedAt)
+		entry, err := s.registerGuild(e.GatewayGuild, now)
 		if err != nil {
-			s.log.Error("guild create: cannot register guild; its events are not captured", slog.Int64("guild_id", int64(e.ID)), slog.Any("err", err))
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)

@@ -51,9 +51,10 @@ type Worker struct {
 	mu     sync.Mutex
 	shards map[[2]int]*shardRun
 
-	shardsGauge    *prometheus.GaugeVec
-	lastEventGauge *prometheus.GaugeVec
-	expiredJoins   prometheus.Counter
+	shardsGauge      *prometheus.GaugeVec
+	lastEventGauge   *prometheus.GaugeVec
+	registerFailures *prometheus.CounterVec
+	expiredJoins     prometheus.Counter
 }
 
 // NewWorker builds a worker; Pipeline.Run must be running for it to make progress.
@@ -65,9 +66,11 @@ func NewWorker(cfg Config, dir *Directory, pipe *Pipeline, log *slog.Logger, reg
 		shardsGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_latency_seconds", Help: "Heartbeat latency of each shard this worker runs."}, []string{"shard"}),
 		lastEventGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_gateway_shard_last_event_timestamp_seconds",
 			Help: "When each shard this worker runs last received a dispatch (Unix seconds; alert on now() minus it)."}, []string{"shard"}),
+		registerFailures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "synapse_gateway_guild_register_failures_total",
+			Help: "Failed attempts to record a guild of a GUILD_CREATE, by kind (transient ones are retried, holding the shard; alert on permanent)."}, []string{"kind"}),
 		expiredJoins: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_gateway_member_joins_expired_total",
 			Help: "Member joins not stored because their day is older than the guild's retention."})}
-	reg.MustRegister(w.shardsGauge, w.lastEventGauge, w.expiredJoins)
+	reg.MustRegister(w.shardsGauge, w.lastEventGauge, w.registerFailures, w.expiredJoins)
 	return w
 }
 
