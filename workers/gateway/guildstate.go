@@ -40,13 +40,35 @@ func newGuildState(e *guildEntry) *guildState {
 type knownMember struct {
 	sig      uint64 // what it last recorded in the directory (see remember); 0: nothing yet
 	joinedAt int64  // joined_at in Unix milliseconds; 0: unknown
+	joined   bool   // this shard emitted the join of that joined_at
 }
 
-// knownPresent reports whether the shard saw the member in the guild, with
-// that joined_at, and no leave since.
-func (g *guildState) knownPresent(user int64, joinedAt time.Time) bool {
+// addInFlight is how long a member's GUILD_MEMBER_ADD may trail other
+// news of the member: a member list chunk served right after the join can
+// reach the shard before the add itself does.
+const addInFlight = time.Minute
+
+// repeatedAdd reports whether a GUILD_MEMBER_ADD with this joined_at
+// repeats what the shard knows: the join it emitted itself, or a member
+// it saw in the guild (with no leave since) who joined well before now.
+// A member seen only moments after joining may be seen before its add
+// arrives: that add is the join.
+func (g *guildState) repeatedAdd(user int64, joinedAt, now time.Time) bool {
 	k, ok := g.known[user]
-	return ok && k.joinedAt != 0 && k.joinedAt == joinedAt.UnixMilli()
+	if !ok || k.joinedAt == 0 || k.joinedAt != joinedAt.UnixMilli() {
+		return false
+	}
+	return k.joined || joinedAt.Before(now.Add(-addInFlight))
+}
+
+// joined notes the join the shard emitted for a member.
+func (g *guildState) joined(user int64, joinedAt time.Time) {
+	if len(g.known) >= maxMemberSigs {
+		clear(g.known)
+	}
+	k := g.known[user]
+	k.joinedAt, k.joined = joinedAt.UnixMilli(), true
+	g.known[user] = k
 }
 
 // present notes that a member is in the guild, with its joined_at.
@@ -58,7 +80,9 @@ func (g *guildState) present(m discord.Member) {
 		clear(g.known)
 	}
 	k := g.known[int64(m.User.ID)]
-	k.joinedAt = m.JoinedAt.UnixMilli()
+	if at := m.JoinedAt.UnixMilli(); at != k.joinedAt {
+		k.joinedAt, k.joined = at, false
+	}
 	g.known[int64(m.User.ID)] = k
 }
 

@@ -75,6 +75,14 @@ func TestLateMemberJoinIsStoredOnce(t *testing.T) {
 	require.Empty(t, deliver(first, add(43, known)))
 	require.Zero(t, joins(43))
 
+	// A member list chunk served just after a join can reach the shard
+	// before the join's own add does: that add is still the join.
+	fresh := now.Add(-time.Second)
+	deliver(first, gateway.EventGuildMembersChunk{GuildID: snowflake.ID(g.ID), Members: []discord.Member{member(44, fresh)}})
+	require.Len(t, deliver(first, add(44, fresh)), 1, "the add that trails a chunk is the join")
+	require.Empty(t, deliver(first, add(44, fresh)), "its repeat is not")
+	require.Equal(t, 1, joins(44))
+
 	// Leaving and joining again (even late) is a new join.
 	deliver(first, gateway.EventGuildMemberRemove{GuildID: snowflake.ID(g.ID), User: discord.User{ID: 42}})
 	require.Len(t, deliver(first, add(42, now.Add(-12*time.Minute))), 1)

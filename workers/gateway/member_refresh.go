@@ -49,9 +49,9 @@ func (s *shardRun) remember(g *guildState, m discord.Member) bool {
 	if len(g.known) >= maxMemberSigs {
 		clear(g.known)
 	}
-	k := knownMember{sig: sig, joinedAt: old.joinedAt}
-	if m.JoinedAt != nil {
-		k.joinedAt = m.JoinedAt.UnixMilli()
+	k := knownMember{sig: sig, joinedAt: old.joinedAt, joined: old.joined}
+	if m.JoinedAt != nil && m.JoinedAt.UnixMilli() != old.joinedAt {
+		k.joinedAt, k.joined = m.JoinedAt.UnixMilli(), false
 	}
 	g.known[id] = k
 	return true

@@ -269,7 +269,7 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 	}
 	user := int64(m.User.ID)
 	switch {
-	case g.knownPresent(user, at):
+	case g.repeatedAdd(user, at, now):
 		// Not emitted again: the lake would refuse it on its unique index,
 		// but only by failing the whole batch's COPY.
 		return nil
@@ -281,7 +281,7 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 		n.expiredJoins = append(n.expiredJoins, expiredJoin{guildID: int64(m.GuildID), userID: user, joinedAt: at})
 		return nil
 	}
-	g.present(discord.Member{User: m.User, JoinedAt: &at})
+	g.joined(user, at)
 	ev := lake.Event{TenantID: g.tenantID, GuildID: int64(m.GuildID), OccurredAt: at, Type: lake.MemberJoin, UserID: user,
 		// Minted from joined_at and the user, without a per-process seed,
 		// so every worker and every replay agree.
