@@ -61,15 +61,16 @@ type ruleMarks struct {
 }
 
 // firedMarks are the events that fired under a key (cooldowns: at most one
-// per window; velocity: at most limit per window), buf[lo:] in time order.
-// Marks past Retention are dropped by moving lo, and the kept ones moved
-// to the front only when buf is full: dropping one mark per event no
-// longer moves all the others each time.
+// per window; velocity: at most limit per window): the marks of buf[lo:]
+// after cut, in time order. Those at or before cut are dropped (see fire)
+// but still in buf until it is full, when they are passed by moving lo;
+// the kept marks move to the front of buf only then, so that dropping the
+// oldest mark as a new one comes reads and moves none of the others.
 type firedMarks struct {
-	buf    []mark
-	lo     int
-	oldest int64 // buf[lo].at, read without touching the marks
-	until  int64 // the newest mark's window end plus Retention, Unix nanoseconds
+	buf   []mark
+	lo    int
+	cut   int64 // noMarks: none dropped in buf[lo:]
+	until int64 // the newest mark's window end plus Retention, Unix nanoseconds
 }
 
 type mark struct {
@@ -128,7 +129,7 @@ func (g *stateGroup) marks(rule int64) int {
 		}
 	}
 	g.newest = append(g.newest, newestMark{rule: rule, at: noMarks})
-	g.fired = append(g.fired, ruleMarks{rule: rule})
+	g.fired = append(g.fired, ruleMarks{rule: rule, f: firedMarks{cut: noMarks}})
 	return len(g.fired) - 1
 }
 
@@ -173,20 +174,15 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		return false
 	}
 	th := s.hash(token)
-	ms := f.buf[f.lo:]
-	// Forget marks too old to matter even to a replay: a mark at or before
-	// stale has t-at >= w+Retention. They are the oldest, usually one or two.
-	if stale := t - w - int64(Retention); len(ms) > 0 && f.oldest <= stale {
-		drop := 0
-		for drop < len(ms) && drop < 8 && ms[drop].at <= stale {
-			drop++
-		}
-		if drop == 8 {
-			drop += sort.Search(len(ms)-drop, func(i int) bool { return ms[drop+i].at > stale })
-		}
-		f.lo += drop
-		ms = ms[drop:]
+	// Forget marks too old to matter even to a replay, those with
+	// t-at >= w+Retention, by moving the cut. The marks this decision reads
+	// lie after t-w, past the cut, unless the event is later than
+	// Retention: then the dropped marks go for real first.
+	if f.cut = max(f.cut, t-w-int64(Retention)); t-w <= f.cut {
+		f.passDropped()
+		f.cut = noMarks
 	}
+	ms := f.buf[f.lo:]
 	// Events mostly arrive in time order: walk back from the newest mark.
 	i = len(ms) - 1
 	for i >= 0 && ms[i].at-t >= w {
@@ -213,21 +209,36 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		ms = f.insert(pos, mark{token: th, at: t})
 		f.until = max(f.until, t+w+int64(Retention))
 	}
-	if len(ms) == 0 {
-		f.buf, f.lo, newest.at = f.buf[:0], 0, noMarks
-	} else {
-		f.oldest, newest.at = ms[0].at, ms[len(ms)-1].at
-	}
+	// A mark was added or one within the window found: the newest is kept.
+	newest.at = ms[len(ms)-1].at
 	return allowed
 }
 
-// insert puts m at pos of the kept marks (buf[lo:]) and returns them. A
-// full buf makes room by moving the kept marks to its front when at least
-// an eighth of it is dropped marks, and by growing otherwise.
+// passDropped moves lo past the marks at or before cut.
+func (f *firedMarks) passDropped() {
+	ms := f.buf[f.lo:]
+	drop := 0
+	for drop < len(ms) && drop < 8 && ms[drop].at <= f.cut {
+		drop++
+	}
+	if drop == 8 {
+		drop += sort.Search(len(ms)-drop, func(i int) bool { return ms[drop+i].at > f.cut })
+	}
+	f.lo += drop
+}
+
+// insert puts m at pos of buf[lo:] and returns buf[lo:]. A full buf makes
+// room by passing the dropped marks and moving the kept ones to its front
+// when at least an eighth of it is free then, and by growing otherwise.
 func (f *firedMarks) insert(pos int, m mark) []mark {
-	if len(f.buf) == cap(f.buf) && f.lo > 0 && f.lo >= cap(f.buf)/8 {
-		n := copy(f.buf, f.buf[f.lo:])
-		f.buf, f.lo = f.buf[:n], 0
+	if len(f.buf) == cap(f.buf) {
+		lo := f.lo
+		f.passDropped()
+		pos -= f.lo - lo // dropped marks are older than m
+		if f.lo > 0 && f.lo >= cap(f.buf)/8 {
+			n := copy(f.buf, f.buf[f.lo:])
+			f.buf, f.lo = f.buf[:n], 0
+		}
 	}
 	ms := append(f.buf[f.lo:], mark{})
 	copy(ms[pos+1:], ms[pos:])

@@ -121,7 +121,10 @@ func TestMemoryStateMarksMatchReference(t *testing.T) {
 				}
 			}
 		}
-		i := rng.IntN(len(keys))
+		i := rng.IntN(len(keys) - 1)
+		if rng.IntN(400) == 0 {
+			i = len(keys) - 1 // a key idle for about an hour at a time
+		}
 		k := &keys[i]
 		key := Key{Kind: "vel", Guild: 1, Rule: int64(i + 1), A: 7}
 		var got bool
@@ -135,4 +138,25 @@ func TestMemoryStateMarksMatchReference(t *testing.T) {
 		want := k.ref.fire(tok.hash(), at.UnixNano(), int64(k.window), k.limit)
 		require.Equal(t, want, got, "event %d, key %d", n, i)
 	}
+}
+
+// A key idle past its marks' Retention, between two sweeps, drops them all
+// at its next event: a late event inside the old mark's window then fires.
+func TestMemoryStateIdleKeyDropsItsMarks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := NewMemoryState()
+	at := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	a := Key{Kind: "cd", Guild: 1, Rule: 2, Scope: "user", A: 3}
+	b := Key{Kind: "cd", Guild: 1, Rule: 2, Scope: "user", A: 4}
+	fire := func(k Key, src int64, at time.Time) bool {
+		ok, err := s.Cooldown(ctx, k, Token{Event: "e", Source: src}, at, 10*time.Minute)
+		require.NoError(t, err)
+		return ok
+	}
+	require.True(t, fire(a, 1, at))
+	require.True(t, fire(b, 2, at.Add(time.Hour)), "sweeps, keeping a's mark (kept until 13:10)")
+	require.True(t, fire(a, 3, at.Add(time.Hour+15*time.Minute)), "drops a's mark of 12:00")
+	require.True(t, fire(a, 4, at.Add(time.Minute)), "12:01, in the dropped mark's window, late")
+	require.False(t, fire(a, 5, at.Add(2*time.Minute)), "within 12:01's window")
 }
