@@ -45,7 +45,9 @@ type stateGroup struct {
 	// than a cache line.
 	newest []newestMark
 	fired  []ruleMarks
-	caps   []ruleCap
+	// capRules[i] is caps[i].rule, likewise.
+	capRules []int64
+	caps     []ruleCap
 }
 
 type newestMark struct {
@@ -79,11 +81,26 @@ type mark struct {
 }
 
 type ruleCap struct {
-	rule    int64
-	used    int64
+	rule int64
+	used int64
+	// seen has a bit set for each event in byEvent (see seenBit): an event
+	// whose bit is clear took no grant (the usual case, a new event), known
+	// without reading the maps.
+	seen    [4]uint64
 	expires time.Time
 	grants  map[uint64]int64 // by Token.hash
 	byEvent map[uint64]int64 // grants summed by Token.eventRule().hash
+}
+
+// seenBit is the word and bit of ruleCap.seen for an event's hash.
+func seenBit(h uint64) (int, uint64) {
+	h *= 0x9e3779b97f4a7c15 // spread FNV's low-entropy bits to the top
+	return int(h >> 62), 1 << (h >> 56 & 63)
+}
+
+func (c *ruleCap) saw(eventHash uint64) bool {
+	w, bit := seenBit(eventHash)
+	return c.seen[w]&bit != 0
 }
 
 // NewMemoryState returns an empty state.
@@ -134,8 +151,8 @@ func (g *stateGroup) marks(rule int64) int {
 }
 
 func (g *stateGroup) capOf(rule int64) *ruleCap {
-	for i := range g.caps {
-		if g.caps[i].rule == rule {
+	for i, r := range g.capRules {
+		if r == rule {
 			return &g.caps[i]
 		}
 	}
@@ -268,7 +285,10 @@ func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, e
 	defer s.mu.Unlock()
 	if g := s.group(key, false); g != nil {
 		if c := g.capOf(key.Rule); c != nil {
-			return c.used - c.byEvent[s.hash(token.eventRule())], nil
+			if h := s.hash(token.eventRule()); c.saw(h) {
+				return c.used - c.byEvent[h], nil
+			}
+			return c.used, nil
 		}
 	}
 	return 0, nil
@@ -282,17 +302,22 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	g := s.group(key, true)
 	c := g.capOf(key.Rule)
 	if c == nil {
+		g.capRules = append(g.capRules, key.Rule)
 		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}, byEvent: map[uint64]int64{}})
 		c = &g.caps[len(g.caps)-1]
 	}
-	th := s.hash(token)
-	if gr, ok := c.grants[th]; ok {
-		return gr, nil
+	th, eh := s.hash(token), s.hash(token.eventRule())
+	if c.saw(eh) { // else the token has no grant: its event would be in byEvent
+		if gr, ok := c.grants[th]; ok {
+			return gr, nil
+		}
 	}
 	gr := max(min(amount, limit-c.used), 0)
 	c.used += gr
 	c.grants[th] = gr
-	c.byEvent[s.hash(token.eventRule())] += gr
+	c.byEvent[eh] += gr
+	w, bit := seenBit(eh)
+	c.seen[w] |= bit
 	return gr, nil
 }
 
@@ -313,14 +338,14 @@ func (s *MemoryState) sweep(at time.Time) {
 		}
 		clear(g.fired[len(fired):])
 		g.fired, g.newest = fired, newest
-		caps := g.caps[:0]
+		caps, capRules := g.caps[:0], g.capRules[:0]
 		for _, c := range g.caps {
 			if !at.After(c.expires) {
-				caps = append(caps, c)
+				caps, capRules = append(caps, c), append(capRules, c.rule)
 			}
 		}
 		clear(g.caps[len(caps):])
-		g.caps = caps
+		g.caps, g.capRules = caps, capRules
 		if len(g.fired) == 0 && len(g.caps) == 0 {
 			delete(s.groups, k)
 		}

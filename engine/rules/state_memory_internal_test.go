@@ -160,3 +160,38 @@ func TestMemoryStateIdleKeyDropsItsMarks(t *testing.T) {
 	require.True(t, fire(a, 4, at.Add(time.Minute)), "12:01, in the dropped mark's window, late")
 	require.False(t, fire(a, 5, at.Add(2*time.Minute)), "within 12:01's window")
 }
+
+// Caps consumed by new and replayed events, and their headroom checks,
+// agree with plain maps by token, whether few or many events took grants.
+func TestMemoryStateCapsMatchReference(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := NewMemoryState()
+	end := time.Date(2026, 3, 3, 0, 0, 0, 0, time.UTC)
+	for _, events := range []int{10, 100, 3000} {
+		key := Key{Kind: "cap", Guild: 1, Rule: int64(events), Scope: "xp:day", A: 5, B: end.Unix()}
+		var used int64
+		grants, byEvent := map[Token]int64{}, map[Token]int64{}
+		for n := 0; n < 3*events; n++ {
+			tok := Token{Event: "message_create", Source: int64(rng.IntN(events)), Rule: key.Rule, Effect: rng.IntN(2)}
+			if rng.IntN(2) == 0 {
+				got, err := s.CapUsed(ctx, key, tok)
+				require.NoError(t, err)
+				require.Equal(t, used-byEvent[tok.eventRule()], got, "used by others than %v", tok)
+				continue
+			}
+			amount := int64(rng.IntN(20))
+			want, ok := grants[tok]
+			if !ok {
+				want = max(min(amount, int64(10*events)-used), 0)
+				used += want
+				grants[tok] = want
+				byEvent[tok.eventRule()] += want
+			}
+			got, err := s.CapConsume(ctx, key, tok, amount, int64(10*events), end)
+			require.NoError(t, err)
+			require.Equal(t, want, got, "grant of %v", tok)
+		}
+	}
+}
