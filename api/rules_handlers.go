@@ -94,10 +94,13 @@ func (s *Server) checkDocument(c *gin.Context, doc rules.Document) ([]rules.Zone
 	return zones, nil
 }
 
-// bindDocumentJSON reads a request that carries a rule document. Unlike
-// bindJSON it refuses unknown fields anywhere, at their JSON path
-// ("document.condtions"): dropping a misspelt "conditions" would save a
-// rule that pays on every event.
+// bindDocumentJSON reads a request that configures rules: one carrying a
+// rule document, or a zone's body. Unlike bindJSON it refuses unknown
+// fields anywhere, at their JSON path ("document.condtions", with the
+// field probably meant), and names a mistyped value at its path too
+// ("channels[1]", "multipliers.xp"): dropping a misspelt "conditions"
+// would save a rule that pays on every event, a misspelt "multipliers" a
+// zone that pays x1.
 func bindDocumentJSON(c *gin.Context, dst any) bool {
 	body, err := io.ReadAll(c.Request.Body)
 	if err == nil {
@@ -391,7 +394,7 @@ func (r ZoneRequest) zone(guildID int64) rules.Zone {
 
 func (s *Server) createZone(c *gin.Context) {
 	var req ZoneRequest
-	if !bindJSON(c, &req) {
+	if !bindDocumentJSON(c, &req) {
 		return
 	}
 	st, guildID := s.guildRules(c)
@@ -405,7 +408,7 @@ func (s *Server) putZone(c *gin.Context) {
 		return
 	}
 	var req ZoneRequest
-	if !bindJSON(c, &req) {
+	if !bindDocumentJSON(c, &req) {
 		return
 	}
 	st, guildID := s.guildRules(c)

@@ -205,6 +205,65 @@ func TestZoneNamedByARuleIsKept(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, code, body)
 }
 
+// TestZoneBodiesAreDecodedStrictly: a zone's body is read as a rule
+// document is: a misspelt field is refused at its path with the name it
+// was probably meant to be (a dropped "multipliers" would save a zone that
+// pays x1), and a value of the wrong type is refused at its JSON path,
+// down to the list index or map key. Nothing is saved.
+func TestZoneBodiesAreDecodedStrictly(t *testing.T) {
+	t.Parallel()
+	b := setupAuth(t)
+	op := caller{bearer: operatorToken}
+	g := b.gA
+	code, body := b.do(t, op, http.MethodPost, guildPath(g, "/zones"), map[string]any{"name": "help", "channels": []string{"11"}})
+	require.Equal(t, http.StatusCreated, code, body)
+	zone := "/zones/" + body["id"].(string)
+
+	tests := []struct {
+		name    string
+		method  string
+		path    string
+		body    any
+		field   string
+		message string
+	}{
+		{"misspelt channels on create", http.MethodPost, "/zones", map[string]any{"name": "x", "chanels": []string{"12"}},
+			"chanels", `unknown field (did you mean "channels"?)`},
+		{"misspelt multipliers on update", http.MethodPut, zone, map[string]any{"name": "help", "channels": []string{"11"}, "multiplier": map[string]any{"xp": 2}},
+			"multiplier", `unknown field (did you mean "multipliers"?)`},
+		{"field names match exactly", http.MethodPost, "/zones", map[string]any{"Name": "x"}, "Name", `unknown field (did you mean "name"?)`},
+		{"name of the wrong type", http.MethodPost, "/zones", map[string]any{"name": 5}, "name", "must be a string"},
+		{"channel that is no Discord id", http.MethodPost, "/zones", map[string]any{"name": "x", "channels": []any{"12", "general"}},
+			"channels[1]", "must be a Discord id (a string of digits)"},
+		{"channels not a list", http.MethodPut, zone, map[string]any{"name": "help", "channels": "11"}, "channels", "must be a list"},
+		{"multiplier of the wrong type", http.MethodPut, zone, map[string]any{"name": "help", "channels": []string{"11"}, "multipliers": map[string]any{"xp": "double"}},
+			"multipliers.xp", "must be a number"},
+		{"body not an object", http.MethodPost, "/zones", []any{"help"}, "", "must be an object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := b.do(t, op, tc.method, guildPath(g, tc.path), tc.body)
+			require.Equal(t, http.StatusBadRequest, code, body)
+			require.Equal(t, "invalid", errCode(body))
+			require.Equal(t, tc.field, errField(body), "%v", body)
+			require.Equal(t, tc.message, body["error"].(map[string]any)["message"])
+		})
+	}
+
+	code, body = b.do(t, op, http.MethodGet, guildPath(g, "/zones"), nil)
+	require.Equal(t, http.StatusOK, code, body)
+	require.Len(t, body["items"], 1, "nothing was created")
+	z := body["items"].([]any)[0].(map[string]any)
+	require.Equal(t, "help", z["name"])
+	require.Equal(t, []any{"11"}, z["channels"])
+	require.Equal(t, map[string]any{}, z["multipliers"], "nothing was updated")
+
+	// A well-formed body still goes through, numeric ids included.
+	code, body = b.do(t, op, http.MethodPut, guildPath(g, zone), map[string]any{"name": "help", "channels": []any{"11", 12}, "multipliers": map[string]any{"xp": 1.5}})
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, []any{"11", "12"}, body["channels"])
+}
+
 // TestInstallClassicPreset installs the currencies, milestones, zones and
 // rules of the Classic preset in one call; a second call changes nothing
 // and says so. A token must cover every area the install writes.
