@@ -18,6 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/tenants"
 )
 
 // TypeDiscordAction is one REST call a rule asked for.
@@ -227,6 +229,7 @@ func (r roleGrants) superseded(ctx context.Context, tenantID, guildID, userID, r
 type ActionHandler struct {
 	rest    rest.Rest
 	grants  roleGrants
+	members *tenants.Store
 	log     *slog.Logger
 	results *prometheus.CounterVec
 	// outcomes, when set, hears how each rule's action fared (see
@@ -234,10 +237,11 @@ type ActionHandler struct {
 	outcomes rules.EffectReporter
 }
 
-// NewActionHandler calls Discord (or discordsim) through r, and reads the
-// role grants the ActionQueue records in rdb.
-func NewActionHandler(r rest.Rest, rdb redis.UniversalClient, log *slog.Logger, reg prometheus.Registerer) *ActionHandler {
-	h := &ActionHandler{rest: r, grants: roleGrants{rdb: rdb}, log: log, results: prometheus.NewCounterVec(prometheus.CounterOpts{
+// NewActionHandler calls Discord (or discordsim) through r, reads the
+// role grants the ActionQueue records in rdb, and reads members' flags
+// from members before a DM.
+func NewActionHandler(r rest.Rest, rdb redis.UniversalClient, members *tenants.Store, log *slog.Logger, reg prometheus.Registerer) *ActionHandler {
+	h := &ActionHandler{rest: r, grants: roleGrants{rdb: rdb}, members: members, log: log, results: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "synapse_discord_actions_total", Help: "Discord actions performed, by kind and result."}, []string{"kind", "result"})}
 	reg.MustRegister(h.results)
 	return h
@@ -259,6 +263,20 @@ func (h *ActionHandler) handle(ctx context.Context, t *asynq.Task) error {
 		}
 		if skip {
 			h.results.WithLabelValues(p.Kind, "superseded").Inc()
+			return nil
+		}
+	}
+	if p.Kind == rules.EffectDM {
+		unwanted, err := h.dmUnwanted(ctx, p)
+		if err != nil {
+			h.results.WithLabelValues(p.Kind, "retry").Inc()
+			return err
+		}
+		if unwanted != nil {
+			// Neither performed nor the rule's failure: not reported.
+			h.results.WithLabelValues(p.Kind, "skipped").Inc()
+			h.log.Info("dm skipped: the member opted out of DMs or is a bot", slog.Int64("tenant_id", p.TenantID),
+				slog.Int64("guild_id", unwanted.GuildID), slog.Int64("user_id", unwanted.UserID), slog.Int64("rule_id", unwanted.RuleID))
 			return nil
 		}
 	}
@@ -321,6 +339,28 @@ func (h *ActionHandler) expirySuperseded(ctx context.Context, p actionPayload) (
 		return false, nil // do reports it
 	}
 	return h.grants.superseded(ctx, p.TenantID, a.GuildID, a.UserID, a.RoleID, *p.Expires)
+}
+
+// dmUnwanted returns the DM p when its recipient may not be sent it now:
+// they opted out of DMs, or are a bot. The DM was planned only if neither
+// held then, but the queue sends it later (behind Discord's rate limits,
+// retries, workers down), and an opt-out made meanwhile is honoured too.
+// A member Synapse has no row for is sent the DM, as planning did.
+func (h *ActionHandler) dmUnwanted(ctx context.Context, p actionPayload) (*rules.DM, error) {
+	var a rules.DM
+	if json.Unmarshal(p.Action, &a) != nil {
+		return nil, nil // do reports it
+	}
+	m, err := h.members.ForTenant(p.TenantID).Members().Get(ctx, a.GuildID, a.UserID)
+	switch {
+	case errors.Is(err, apperr.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("dm recipient: %w", err)
+	case m.Flags&(tenants.MemberDMOptOut|tenants.MemberBot) != 0:
+		return &a, nil
+	}
+	return nil, nil
 }
 
 func (h *ActionHandler) do(p actionPayload) error {

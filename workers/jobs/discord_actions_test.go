@@ -3,18 +3,22 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 	"github.com/hibiken/asynq"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
+	"github.com/synapsehq/synapse/tenants"
 )
 
 // An action without an idempotency key is refused with a clear error
@@ -76,7 +80,7 @@ func TestTimedRoleRemovalHonoursLatestGrant(t *testing.T) {
 	q := NewActionQueue(asynq.NewClientFromRedisClient(rdb), rdb)
 	roles := &fakeRoles{removed: map[int64]int{}}
 	mux := asynq.NewServeMux()
-	NewActionHandler(roles, rdb, log, ops.NewRegistry()).Register(mux)
+	NewActionHandler(roles, rdb, nil, log, ops.NewRegistry()).Register(mux) // no DMs: no member reads
 	cfg := ServerConfig(log)
 	cfg.Queues = map[string]int{QueueDiscord: 1}
 	srv := asynq.NewServerFromRedisClient(rdb, cfg)
@@ -135,4 +139,104 @@ func TestTimedRoleRemovalHonoursLatestGrant(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dmRecorder is Discord's REST API as far as DMs go: it records each
+// member a DM channel was opened for, which every DM begins with.
+type dmRecorder struct {
+	rest.Rest
+	mu  sync.Mutex
+	dms []int64
+}
+
+func (d *dmRecorder) CreateDMChannel(user snowflake.ID, _ ...rest.RequestOpt) (*discord.DMChannel, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dms = append(d.dms, int64(user))
+	return &discord.DMChannel{}, nil
+}
+
+func (d *dmRecorder) CreateMessage(snowflake.ID, discord.MessageCreate, ...rest.RequestOpt) (*discord.Message, error) {
+	return &discord.Message{}, nil
+}
+
+func (d *dmRecorder) recipients() []int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Sorted(slices.Values(d.dms))
+}
+
+// actionResults reads synapse_discord_actions_total by "kind/result".
+func actionResults(t *testing.T, reg interface {
+	Gather() ([]*dto.MetricFamily, error)
+}) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "synapse_discord_actions_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			out[labels["kind"]+"/"+labels["result"]] = m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+// A rule's DM is planned when its member takes DMs, but sent later by the
+// action queue: a member who opts out of DMs in between, or turns out to
+// be a bot, is not sent it. The DM is skipped, counted as such and not as
+// the rule's failure: more skips than it takes to auto-disable a rule
+// leave the rule enabled, and the member who still takes DMs gets theirs.
+func TestDMSkippedWhenTheMemberOptedOutSinceItWasPlanned(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupRuleSinks(t)
+	rule := b.create(t, `{"name":"thanks","trigger":{"events":["message_create"]},"effects":[{"type":"dm","content":"thanks for posting"}]}`)
+	rdb := testenv.Redis(t)
+	reg := ops.NewRegistry()
+	discordAPI := &dmRecorder{}
+	pipe, err := NewRulesPipeline(b.db, rdb, discordAPI, testenv.Logger(t), reg)
+	require.NoError(t, err)
+
+	members := tenants.NewStore(b.db.Bun).ForTenant(b.tenantID).Members()
+	const stays, turnsBot = int64(900000000000000100), int64(900000000000000101)
+	optsOut := make([]int64, rules.DefaultFailureThreshold)
+	for i := range optsOut {
+		optsOut[i] = 900000000000000200 + int64(i)
+	}
+	everyone := append([]int64{stays, turnsBot}, optsOut...)
+	at := time.Now().UTC()
+	for i, u := range everyone {
+		_, err := members.SetFlags(ctx, b.guild.ID, u, 0, 0) // known, taking DMs
+		require.NoError(t, err)
+		ev := rules.Event{Name: "message_create", TenantID: b.tenantID, GuildID: b.guild.ID, SourceID: at.UnixNano() + int64(i),
+			OccurredAt: at, UserID: u, ChannelID: 5, Magnitude: 50}
+		require.NoError(t, pipe.Evaluator.rounds(ctx, b.tenantID, []rules.Event{ev}, nil))
+	}
+	queued, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(QueueDiscord)
+	require.NoError(t, err)
+	require.Len(t, queued, len(everyone), "a DM planned for every member: none had opted out")
+
+	// Before the queue gets to them, members opt out and one is found a bot.
+	for _, u := range optsOut {
+		_, err := members.SetFlags(ctx, b.guild.ID, u, tenants.MemberDMOptOut, 0)
+		require.NoError(t, err)
+	}
+	_, err = members.SetFlags(ctx, b.guild.ID, turnsBot, tenants.MemberBot, 0)
+	require.NoError(t, err)
+
+	for _, tk := range queued {
+		require.NoError(t, pipe.Actions.handle(ctx, asynq.NewTask(tk.Type, tk.Payload)), "a skipped DM is no task error")
+	}
+	require.Equal(t, []int64{stays}, discordAPI.recipients(), "only the member who still takes DMs got one")
+	require.Equal(t, map[string]float64{"dm/ok": 1, "dm/skipped": float64(len(optsOut) + 1)}, actionResults(t, reg))
+	r := b.rule(t, rule.ID)
+	require.True(t, r.Enabled, "skips are not failures: %s", r.DisabledReason)
 }

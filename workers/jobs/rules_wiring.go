@@ -90,7 +90,7 @@ func NewRulesPipeline(db *postgres.DB, rdb *redis.Client, r rest.Rest, log *slog
 	// Backtests evaluate in dry-run mode with their own in-memory state:
 	// the live engine's Redis state and ledger are never touched.
 	bt := backtests.New(rdb, db.Pool, comp, store, eng, log)
-	handler := NewActionHandler(r, rdb, log, reg)
+	handler := NewActionHandler(r, rdb, tenants.NewStore(db.Bun), log, reg)
 	handler.outcomes = outcomes // an action Discord refuses for good counts too
 	return &RulesPipeline{Evaluator: ev, Actions: handler, Sweep: sweep, Schedule: schedule, Backtests: bt, Hooks: hooks, cache: cache, log: log, pool: db}, nil
 }
