@@ -1,4 +1,4 @@
-package cli
+package jobs
 
 import (
 	"context"
@@ -12,12 +12,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/infra/testenv"
-	"github.com/synapsehq/synapse/workers/jobs"
 )
 
-func periodicFor(t *testing.T, client *asynq.Client, specs ...struct{ Spec, Type string }) *periodic {
+func periodicFor(t *testing.T, client *asynq.Client, specs ...struct{ Spec, Type string }) *Periodic {
 	t.Helper()
-	p, err := newPeriodic(client, testenv.Logger(t), specs)
+	p, err := NewPeriodic(client, testenv.Logger(t), specs)
 	require.NoError(t, err)
 	return p
 }
@@ -38,7 +37,7 @@ func TestTwoWorkersSchedulesEnqueueOneTaskPerPeriod(t *testing.T) {
 	}
 	wg.Wait()
 
-	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(jobs.QueueMaintenance)
+	tasks, err := asynq.NewInspectorFromRedisClient(rdb).ListPendingTasks(QueueMaintenance)
 	require.NoError(t, err)
 	// 3 or 4 whole seconds fall in 3.5 s; two asynq Schedulers enqueued 8.
 	require.GreaterOrEqual(t, len(tasks), 2, "a run per second (one late timer tolerated)")
@@ -59,7 +58,7 @@ func TestPeriodicAlignsEveryToTheClock(t *testing.T) {
 	at := time.Date(2026, 11, 20, 12, 17, 3, 0, time.UTC)
 	require.Equal(t, time.Date(2026, 11, 20, 13, 0, 0, 0, time.UTC), p.entries[0].sched.Next(at))
 	require.Equal(t, time.Date(2026, 11, 21, 3, 30, 0, 0, time.UTC), p.entries[1].sched.Next(at))
-	_, err := newPeriodic(nil, testenv.Logger(t), []struct{ Spec, Type string }{{"every hour", "c"}})
+	_, err := NewPeriodic(nil, testenv.Logger(t), []struct{ Spec, Type string }{{"every hour", "c"}})
 	require.Error(t, err)
 }
 
@@ -73,8 +72,8 @@ func TestPeriodicRunIsRefusedAfterItCompletedAndFailuresDoNotBlock(t *testing.T)
 	done := make(chan string, 4)
 	fail := true
 	var mu sync.Mutex
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{jobs.QueueMaintenance: 1},
-		TaskCheckInterval: 20 * time.Millisecond, Logger: jobs.AsynqLogger{L: testenv.Logger(t)}})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: map[string]int{QueueMaintenance: 1},
+		TaskCheckInterval: 20 * time.Millisecond, Logger: AsynqLogger{L: testenv.Logger(t)}})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("test:fast", func(ctx context.Context, _ *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
@@ -112,7 +111,7 @@ func TestPeriodicRunIsRefusedAfterItCompletedAndFailuresDoNotBlock(t *testing.T)
 	require.True(t, ok)
 	waitRun("test:fast@2026-11-20T13:00:00Z")
 	require.Eventually(t, func() bool {
-		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(jobs.QueueMaintenance, "test:fast@2026-11-20T13:00:00Z")
+		info, err := asynq.NewInspectorFromRedisClient(rdb).GetTaskInfo(QueueMaintenance, "test:fast@2026-11-20T13:00:00Z")
 		return err == nil && info.State == asynq.TaskStateCompleted
 	}, 5*time.Second, 20*time.Millisecond)
 	ok, err = w2.enqueue(ctx, "test:fast", period)
