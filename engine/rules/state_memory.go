@@ -200,6 +200,15 @@ func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Durat
 		f.cut = noMarks
 	}
 	ms := f.buf[f.lo:]
+	if newest.at == noMarks || newest.at <= t-w {
+		// No mark within the window or after it (events in time order,
+		// the usual way a cooldown opens): allowed, the mark goes last,
+		// decided without reading the others.
+		f.insert(len(ms), mark{token: th, at: t})
+		f.until = max(f.until, t+w+int64(Retention))
+		newest.at = t
+		return true
+	}
 	// Events mostly arrive in time order: walk back from the newest mark.
 	i = len(ms) - 1
 	for i >= 0 && ms[i].at-t >= w {
@@ -245,14 +254,14 @@ func (f *firedMarks) passDropped() {
 }
 
 // insert puts m at pos of buf[lo:] and returns buf[lo:]. A full buf makes
-// room by passing the dropped marks and moving the kept ones to its front
-// when at least an eighth of it is free then, and by growing otherwise.
+// room by passing the dropped marks and moving the kept ones to its front,
+// and grows only when every mark in it is kept.
 func (f *firedMarks) insert(pos int, m mark) []mark {
 	if len(f.buf) == cap(f.buf) {
 		lo := f.lo
 		f.passDropped()
 		pos -= f.lo - lo // dropped marks are older than m
-		if f.lo > 0 && f.lo >= cap(f.buf)/8 {
+		if f.lo > 0 {
 			n := copy(f.buf, f.buf[f.lo:])
 			f.buf, f.lo = f.buf[:n], 0
 		}
