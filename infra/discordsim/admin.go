@@ -84,12 +84,13 @@ func (s *Server) ApplyFault(ctx context.Context, f FaultRequest) (int, error) {
 //	POST /_sim/scenario                  Scenario (YAML or JSON) -> ScenarioResult
 //	POST /_sim/generate                  GenerateOptions (runs in background)
 //	POST /_sim/identify-budget           {"remaining": n}
+//	GET  /_sim/dms?user_id=ID            DMs the bot sent (to that user), oldest first
 func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_sim/{$}", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"endpoints": []string{
 			"GET /_sim/info", "GET /_sim/stats", "GET /_sim/groundtruth?after=N&limit=M",
 			"POST /_sim/faults", "DELETE /_sim/faults/rest", "POST /_sim/steps", "POST /_sim/scenario",
-			"POST /_sim/generate", "POST /_sim/identify-budget",
+			"POST /_sim/generate", "POST /_sim/identify-budget", "GET /_sim/dms?user_id=ID",
 		}})
 	})
 	mux.HandleFunc("GET /_sim/info", func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +103,18 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 		after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
 		limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
 		writeJSON(w, http.StatusOK, s.GroundTruthSince(after, limit))
+	})
+	mux.HandleFunc("GET /_sim/dms", func(w http.ResponseWriter, r *http.Request) {
+		var users []ID
+		if v := r.URL.Query().Get("user_id"); v != "" {
+			id, err := ParseID(v)
+			if err != nil {
+				writeError(w, invalid("user_id must be a snowflake"))
+				return
+			}
+			users = append(users, id)
+		}
+		writeJSON(w, http.StatusOK, s.DirectMessages(users...))
 	})
 	mux.HandleFunc("POST /_sim/faults", func(w http.ResponseWriter, r *http.Request) {
 		var f FaultRequest

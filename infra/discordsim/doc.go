@@ -85,7 +85,8 @@
 // self mute and deaf, the AFK channel), MemberJoin, MemberLeave,
 // RepeatMemberAdd (Discord's repeated GUILD_MEMBER_ADD), SetMemberRole,
 // AddBot / RemoveBot (GUILD_CREATE / GUILD_DELETE), CreateChannel and
-// SlashCommand (INTERACTION_CREATE; see InteractionResponses). Activity in
+// SlashCommand (INTERACTION_CREATE; see InteractionResponses);
+// SetMemberDMs dispatches nothing. Activity in
 // a guild the bot is not in changes the world but is neither dispatched nor
 // recorded.
 //
@@ -107,6 +108,20 @@
 //
 // Step kinds are the Do* constants; members are indexes in join order (0 is
 // the owner), "bot", ids, or refs; channels are names, ids or refs.
+//
+// # Direct messages
+//
+// POST /users/@me/channels {"recipient_id"} opens the bot's DM channel
+// with a user (type 1, `recipients` holding the user): created once, the
+// same channel after; an id the world does not know, or the bot's own, is
+// 400 Invalid Recipient(s) (50033). POST /channels/{dm}/messages sends
+// into it with the limits of any message, and is refused with 403 Cannot
+// send messages to this user (50007) unless the user is a human sharing a
+// guild with the bot whose member there takes DMs: SetMemberDMs (scenario
+// steps dms_close / dms_open) is a member's per-guild privacy setting, as
+// on Discord. GET /channels/{dm} and its messages read back. Sent DMs are
+// kept (DirectMessages, GET /_sim/dms?user_id=) but not dispatched and not
+// ground-truth records: DIRECT_MESSAGES is not simulated.
 //
 // # Ground truth
 //

@@ -14,6 +14,7 @@ func (s *Server) Handler() http.Handler {
 	s.route(mux, "GET", "/gateway/bot", authBot, s.restGatewayBot)
 	s.route(mux, "GET", "/users/@me", authBotOrBearer, s.restMe)
 	s.route(mux, "GET", "/users/@me/guilds", authBotOrBearer, s.restMyGuilds)
+	s.route(mux, "POST", "/users/@me/channels", authBot, s.restCreateDM)
 	s.route(mux, "GET", "/applications/@me", authBot, s.restApplication)
 	s.route(mux, "GET", "/oauth2/applications/@me", authBot, s.restApplication)
 

@@ -157,6 +157,10 @@ func (s *Server) restMemberRole(add bool) restHandler {
 func (s *Server) restGetChannel(w http.ResponseWriter, r *http.Request, _ restCaller) error {
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
+	if dm := s.dmChannelLocked(r); dm != nil {
+		writeJSON(w, http.StatusOK, dm)
+		return nil
+	}
 	c, err := s.botChannelLocked(r)
 	if err != nil {
 		return err

@@ -3,9 +3,7 @@ package discordsim
 import (
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
-	"unicode/utf8"
 )
 
 // restGetMessages returns channel history newest first, with Discord's
@@ -44,28 +42,17 @@ func (s *Server) restGetMessages(w http.ResponseWriter, r *http.Request, _ restC
 	}
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
-	c, err := s.botChannelLocked(r)
-	if err != nil {
-		return err
-	}
-	h := s.world.history[c.ID] // ascending by ID
-	var page []*Message
-	switch {
-	case around != 0:
-		i := sort.Search(len(h), func(i int) bool { return h[i].ID >= around })
-		lo := max(0, i-limit/2)
-		hi := min(len(h), lo+limit)
-		page = h[lo:hi]
-	case after != 0:
-		i := sort.Search(len(h), func(i int) bool { return h[i].ID > after })
-		page = h[i:min(len(h), i+limit)]
-	default:
-		end := len(h)
-		if before != 0 {
-			end = sort.Search(len(h), func(i int) bool { return h[i].ID >= before })
+	var h []*Message // ascending by ID
+	if dm := s.dmChannelLocked(r); dm != nil {
+		h = dm.history
+	} else {
+		c, err := s.botChannelLocked(r)
+		if err != nil {
+			return err
 		}
-		page = h[max(0, end-limit):end]
+		h = s.world.history[c.ID]
 	}
+	page := historyPage(h, limit, before, after, around)
 	out := slices.Clone(page)
 	slices.Reverse(out)
 	writeJSON(w, http.StatusOK, out)
@@ -85,14 +72,19 @@ func (s *Server) restCreateMessage(w http.ResponseWriter, r *http.Request, _ res
 	if err := decodeBody(r, &b); err != nil {
 		return err
 	}
-	if b.Content == "" && len(b.Embeds) == 0 {
-		return errEmptyMessage
+	if err := validateMessage(b); err != nil {
+		return err
 	}
-	if utf8.RuneCountInString(b.Content) > 2000 {
-		return invalid("content must be 2000 or fewer in length")
-	}
-	if len(b.Embeds) > 10 {
-		return invalid("embeds must be 10 or fewer")
+	s.world.mu.RLock()
+	dm := s.dmChannelLocked(r)
+	s.world.mu.RUnlock()
+	if dm != nil {
+		m, err := s.sendDM(dm, b)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, m)
+		return nil
 	}
 	s.world.mu.RLock()
 	c, err := s.botChannelLocked(r)

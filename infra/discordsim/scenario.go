@@ -105,6 +105,8 @@ const (
 	DoMemberRepeat = "member_add_repeat"
 	DoRoleAdd      = "role_add"
 	DoRoleRemove   = "role_remove"
+	DoDMsClose     = "dms_close" // the member closes DMs from the guild's members (see SetMemberDMs)
+	DoDMsOpen      = "dms_open"
 	DoBotAdd       = "bot_add"
 	DoBotRemove    = "bot_remove"
 	DoChannel      = "channel_create"

@@ -150,6 +150,12 @@ func (s *Server) runStep(ctx context.Context, st Step, refs map[string]ID) error
 			return err
 		}
 		return s.SetMemberRole(ctx, g.ID, u, rid, st.Do == DoRoleAdd)
+	case DoDMsClose, DoDMsOpen:
+		g, _, u, err := s.resolveStep(st, refs, false, true)
+		if err != nil {
+			return err
+		}
+		return s.SetMemberDMs(ctx, g.ID, u, st.Do == DoDMsOpen)
 	case DoChannel:
 		g, _, _, err := s.resolveStep(st, refs, false, false)
 		if err != nil {

@@ -24,6 +24,9 @@ type world struct {
 	channels map[ID]*Channel
 	history  map[ID][]*Message // channel -> messages sorted by ID
 	messages map[ID]*Message
+	// DM channels the bot opened, by channel id and by recipient (see dms.go).
+	dmChannels map[ID]*DMChannel
+	dmByUser   map[ID]*DMChannel
 
 	globalCommands []map[string]any
 	guildCommands  map[ID][]map[string]any
@@ -37,6 +40,8 @@ func newWorld(maxHistory int) *world {
 		channels:      map[ID]*Channel{},
 		history:       map[ID][]*Message{},
 		messages:      map[ID]*Message{},
+		dmChannels:    map[ID]*DMChannel{},
+		dmByUser:      map[ID]*DMChannel{},
 		guildCommands: map[ID][]map[string]any{},
 	}
 }

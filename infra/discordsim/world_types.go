@@ -126,6 +126,10 @@ type Member struct {
 	Mute     bool      `json:"mute"`
 	Flags    int       `json:"flags"`
 	Pending  bool      `json:"pending"`
+
+	// dmsClosed is the member's privacy setting for this guild: no direct
+	// messages from its members, the bot included (see SetMemberDMs).
+	dmsClosed bool
 }
 
 // VoiceState is a member's voice connection; ChannelID nil means disconnected.
