@@ -41,10 +41,17 @@ func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error)
 	if p.Seconds < 1 || p.Seconds > 30*86400 {
 		return nil, apperr.Invalid(path+".seconds", "must be between 1 and 2592000 (30 days)")
 	}
-	if p.Per == "" {
+	// The scope is one of the constants, not the decoded string, so that
+	// MemoryState matches the keys of a member's cooldowns under every
+	// rule by comparing pointers.
+	switch p.Per {
+	case "", perUser:
 		p.Per = perUser
-	}
-	if p.Per != perUser && p.Per != perChannel && p.Per != perGuild {
+	case perChannel:
+		p.Per = perChannel
+	case perGuild:
+		p.Per = perGuild
+	default:
 		return nil, apperr.Invalid(path+".per", "must be user, channel or guild")
 	}
 	window, per := time.Duration(p.Seconds)*time.Second, p.Per
