@@ -18,16 +18,22 @@ func TestOriginIdempotencyKey(t *testing.T) {
 	require.Empty(t, Origin{RuleID: 12, RuleVersion: 3}.IdempotencyKey())
 }
 
-// The default chance rolls the same over the scratch buffer as over the key.
+// The default chance rolls the same over the scratch buffer as over the
+// key, for each rule of an event and from one event to the next.
 func TestRollMatchesHashChanceOfKey(t *testing.T) {
 	t.Parallel()
 	e, err := NewEngine(Options{State: NewMemoryState(), Facts: StaticFacts{}, Chance: HashChance{Seed: 7}})
 	require.NoError(t, err)
-	r := &CompiledRule{ID: 12, Version: 3, keyPrefix: "r12.v3."}
+	rules := []*CompiledRule{{ID: 12, Version: 3, keyPrefix: "r12.v3."}, {ID: 4567, Version: 12, keyPrefix: "r4567.v12."}}
+	ec := &evalCtx{eng: e}
 	for src := int64(1); src < 50; src++ {
-		ev := &Event{Name: "message_create", SourceID: src * 7919}
-		ec := &evalCtx{eng: e, ev: ev, rule: r}
-		require.Equal(t, HashChance{Seed: 7}.Roll(idempotencyKey(12, 3, "message_create", src*7919, -1)), ec.roll())
+		ec.resetEvent()
+		ec.ev = &Event{Name: []string{"message_create", "reaction_add"}[src%2], SourceID: src * 7919}
+		for _, r := range rules {
+			ec.rule = r
+			want := HashChance{Seed: 7}.Roll(idempotencyKey(r.ID, r.Version, ec.ev.Name, src*7919, -1))
+			require.Equal(t, want, ec.roll(), "rule %d, source %d", r.ID, src)
+		}
 	}
 }
 

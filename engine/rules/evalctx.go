@@ -54,6 +54,7 @@ type evalCtx struct {
 	rule     *CompiledRule
 	evCopy   Event
 	chanceBf [128]byte
+	rollTail []byte // the event's part of random_chance keys, in chanceBf
 }
 
 type memberSlot struct {
@@ -95,7 +96,7 @@ func (ec *evalCtx) resetEvent() {
 	ec.zone, ec.quality = nil, 0
 	ec.slots, ec.nSlots, ec.more, ec.actor = [2]memberSlot{}, 0, nil, nil
 	ec.act, ec.actVars, ec.rule = activation{}, false, nil
-	ec.evCopy = Event{}
+	ec.evCopy, ec.rollTail = Event{}, nil
 }
 
 // putCtx clears what the context references and returns it to the pool.
@@ -249,12 +250,17 @@ func (ec *evalCtx) step(r *CompiledRule, outcome string, cond int, condType, det
 // idempotencyKey(rule, version, event, source, -1), the key built in a
 // scratch buffer when the chance is the default hash.
 func (ec *evalCtx) roll() float64 {
-	b := append(ec.chanceBf[:0], ec.rule.keyPrefix...)
-	b = appendKeyTail(b, ec.ev.Name, ec.ev.SourceID, -1)
-	if h, ok := ec.eng.o.Chance.(HashChance); ok {
-		return hashRoll(h.Seed, b)
+	h, ok := ec.eng.o.Chance.(HashChance)
+	if !ok {
+		b := append(ec.chanceBf[:0], ec.rule.keyPrefix...)
+		b = appendKeyTail(b, ec.ev.Name, ec.ev.SourceID, -1)
+		return ec.eng.o.Chance.Roll(string(b))
 	}
-	return ec.eng.o.Chance.Roll(string(b))
+	// hashRoll of the key, its event's part formatted once per event.
+	if len(ec.rollTail) == 0 {
+		ec.rollTail = appendKeyTail(ec.chanceBf[:0], ec.ev.Name, ec.ev.SourceID, -1)
+	}
+	return rollOf(fnvBytes(fnvBytes(fnvSeed(h.Seed), ec.rule.keyPrefix), ec.rollTail))
 }
 
 // state is the State this evaluation reads and writes.

@@ -56,16 +56,30 @@ func (h HashChance) Roll(key string) float64 { return hashRoll(h.Seed, key) }
 // hashRoll is FNV-1a over the seed's bytes then the key's, finished with
 // splitmix, without allocating (the key may be a string or a scratch buffer).
 func hashRoll[K string | []byte](seed uint64, key K) float64 {
-	const prime = 1099511628211
+	return rollOf(fnvBytes(fnvSeed(seed), key))
+}
+
+// fnvSeed is FNV-1a over the seed's eight bytes, low first.
+func fnvSeed(seed uint64) uint64 {
 	x := uint64(14695981039346656037)
 	for i := 0; i < 8; i++ {
 		x ^= (seed >> (8 * i)) & 0xff
-		x *= prime
+		x *= fnvPrime
 	}
-	for i := 0; i < len(key); i++ {
-		x ^= uint64(key[i])
-		x *= prime
+	return x
+}
+
+// fnvBytes continues FNV-1a state x with b.
+func fnvBytes[K string | []byte](x uint64, b K) uint64 {
+	for i := 0; i < len(b); i++ {
+		x ^= uint64(b[i])
+		x *= fnvPrime
 	}
+	return x
+}
+
+// rollOf finishes hashRoll's FNV state x into [0, 1).
+func rollOf(x uint64) float64 {
 	// splitmix finaliser spreads FNV's low-entropy high bits.
 	x ^= x >> 30
 	x *= 0xbf58476d1ce4e5b9
