@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 	"github.com/hibiken/asynq"
@@ -16,9 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/workers/gateway/gatewaytest"
 )
 
 // An action without an idempotency key is refused with a clear error
@@ -141,29 +142,27 @@ func TestTimedRoleRemovalHonoursLatestGrant(t *testing.T) {
 	}
 }
 
-// dmRecorder is Discord's REST API as far as DMs go: it records each
-// member a DM channel was opened for, which every DM begins with.
-type dmRecorder struct {
-	rest.Rest
-	mu  sync.Mutex
-	dms []int64
+// dmSim is a discordsim with one guild of 12 human members and a REST
+// client on it, as the worker builds one.
+func dmSim(t *testing.T) (*discordsim.Server, rest.Rest, discordsim.GuildInfo) {
+	t.Helper()
+	cfg := discordsim.DefaultConfig()
+	cfg.Guilds, cfg.MembersPerGuild, cfg.Shards = 1, 12, 1
+	sim := gatewaytest.Sim(t, cfg)
+	r := rest.New(rest.NewClient(sim.Token(), append(sim.RESTClientOptions(), rest.WithLogger(testenv.Logger(t)))...))
+	return sim, r, sim.Guilds()[0]
 }
 
-func (d *dmRecorder) CreateDMChannel(user snowflake.ID, _ ...rest.RequestOpt) (*discord.DMChannel, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.dms = append(d.dms, int64(user))
-	return &discord.DMChannel{}, nil
-}
-
-func (d *dmRecorder) CreateMessage(snowflake.ID, discord.MessageCreate, ...rest.RequestOpt) (*discord.Message, error) {
-	return &discord.Message{}, nil
-}
-
-func (d *dmRecorder) recipients() []int64 {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return slices.Sorted(slices.Values(d.dms))
+// dmRecipients lists, sorted, the users the bot sent a DM with content.
+func dmRecipients(t *testing.T, sim *discordsim.Server, content string) []int64 {
+	t.Helper()
+	var out []int64
+	for _, dm := range sim.DirectMessages() {
+		require.Equal(t, content, dm.Message.Content)
+		out = append(out, int64(dm.RecipientID))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // actionResults reads synapse_discord_actions_total by "kind/result".
@@ -201,15 +200,15 @@ func TestDMSkippedWhenTheMemberOptedOutSinceItWasPlanned(t *testing.T) {
 	rule := b.create(t, `{"name":"thanks","trigger":{"events":["message_create"]},"effects":[{"type":"dm","content":"thanks for posting"}]}`)
 	rdb := testenv.Redis(t)
 	reg := ops.NewRegistry()
-	discordAPI := &dmRecorder{}
+	sim, discordAPI, g := dmSim(t)
 	pipe, err := NewRulesPipeline(b.db, rdb, discordAPI, testenv.Logger(t), reg)
 	require.NoError(t, err)
 
 	members := tenants.NewStore(b.db.Bun).ForTenant(b.tenantID).Members()
-	const stays, turnsBot = int64(900000000000000100), int64(900000000000000101)
+	stays, turnsBot := int64(g.Members[1]), int64(g.Members[2])
 	optsOut := make([]int64, rules.DefaultFailureThreshold)
 	for i := range optsOut {
-		optsOut[i] = 900000000000000200 + int64(i)
+		optsOut[i] = int64(g.Members[3+i])
 	}
 	everyone := append([]int64{stays, turnsBot}, optsOut...)
 	at := time.Now().UTC()
@@ -235,8 +234,76 @@ func TestDMSkippedWhenTheMemberOptedOutSinceItWasPlanned(t *testing.T) {
 	for _, tk := range queued {
 		require.NoError(t, pipe.Actions.handle(ctx, asynq.NewTask(tk.Type, tk.Payload)), "a skipped DM is no task error")
 	}
-	require.Equal(t, []int64{stays}, discordAPI.recipients(), "only the member who still takes DMs got one")
+	require.Equal(t, []int64{stays}, dmRecipients(t, sim, "thanks for posting"), "only the member who still takes DMs got one")
 	require.Equal(t, map[string]float64{"dm/ok": 1, "dm/skipped": float64(len(optsOut) + 1)}, actionResults(t, reg))
 	r := b.rule(t, rule.ID)
 	require.True(t, r.Enabled, "skips are not failures: %s", r.DisabledReason)
+}
+
+// A member Synapse believes takes DMs may have closed them on Discord
+// (their privacy setting for the guild, which no event reports): Discord
+// refuses the DM with 50007. That is the member's choice, not the rule's
+// fault: the refusal is counted and the task not retried, but it is no
+// step towards auto-disable, so more refusals than the threshold leave
+// the rule enabled, and the member who takes DMs still gets theirs.
+func TestDMRefusedByDiscordIsNotTheRulesFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupRuleSinks(t)
+	rule := b.create(t, `{"name":"welcome","trigger":{"events":["message_create"]},"effects":[{"type":"dm","content":"welcome aboard"}]}`)
+	rdb := testenv.Redis(t)
+	reg := ops.NewRegistry()
+	sim, discordAPI, g := dmSim(t)
+	pipe, err := NewRulesPipeline(b.db, rdb, discordAPI, testenv.Logger(t), reg)
+	require.NoError(t, err)
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	members := tenants.NewStore(b.db.Bun).ForTenant(b.tenantID).Members()
+
+	at := time.Now().UTC()
+	n := int64(0)
+	sendDMs := func(users []int64) []error {
+		t.Helper()
+		for _, u := range users {
+			_, err := members.SetFlags(ctx, b.guild.ID, u, 0, 0) // known to Synapse, taking DMs
+			require.NoError(t, err)
+			n++
+			ev := rules.Event{Name: "message_create", TenantID: b.tenantID, GuildID: b.guild.ID, SourceID: at.UnixNano() + n,
+				OccurredAt: at, UserID: u, ChannelID: 5, Magnitude: 50}
+			require.NoError(t, pipe.Evaluator.rounds(ctx, b.tenantID, []rules.Event{ev}, nil))
+		}
+		queued, err := insp.ListPendingTasks(QueueDiscord)
+		require.NoError(t, err)
+		require.Len(t, queued, len(users), "a DM planned for every member")
+		var errs []error
+		for _, tk := range queued {
+			errs = append(errs, pipe.Actions.handle(ctx, asynq.NewTask(tk.Type, tk.Payload)))
+			require.NoError(t, insp.DeleteTask(QueueDiscord, tk.ID))
+		}
+		return errs
+	}
+
+	// More members than it takes to disable a rule closed their DMs on
+	// Discord; their DMs are refused one after the other.
+	closed := make([]int64, rules.DefaultFailureThreshold+1)
+	for i := range closed {
+		closed[i] = int64(g.Members[1+i])
+		require.NoError(t, sim.SetMemberDMs(ctx, g.ID, discordsim.ID(closed[i]), false))
+	}
+	for _, err := range sendDMs(closed) {
+		var rerr *rest.Error
+		require.ErrorAs(t, err, &rerr)
+		require.Equal(t, rest.JSONErrorCodeCannotSendMessagesToThisUser, rerr.Code)
+		require.ErrorIs(t, err, asynq.SkipRetry, "retrying will not change the member's mind")
+	}
+	r := b.rule(t, rule.ID)
+	require.True(t, r.Enabled, "a member's closed DMs are not the rule's failure: %s", r.DisabledReason)
+	require.Empty(t, sim.DirectMessages())
+
+	open := int64(g.Members[len(closed)+1])
+	for _, err := range sendDMs([]int64{open}) {
+		require.NoError(t, err)
+	}
+	require.Equal(t, []int64{open}, dmRecipients(t, sim, "welcome aboard"))
+	require.Equal(t, map[string]float64{"dm/ok": 1, "dm/refused": float64(len(closed))}, actionResults(t, reg))
+	require.True(t, b.rule(t, rule.ID).Enabled)
 }
