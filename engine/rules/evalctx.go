@@ -55,6 +55,10 @@ type evalCtx struct {
 	evCopy   Event
 	chanceBf [128]byte
 	rollTail []byte // the event's part of random_chance keys, in chanceBf
+	// mode.state when it is a heldState, and its held view while the
+	// event holds its lock (see state).
+	holder heldState
+	held   State
 }
 
 type memberSlot struct {
@@ -71,6 +75,7 @@ func (e *Engine) getCtx(ctx context.Context, m evalMode, set *RuleSet, res *Resu
 		ec = &evalCtx{}
 	}
 	ec.ctx, ec.eng, ec.mode, ec.set = ctx, e, m, set
+	ec.holder, _ = m.state.(heldState)
 	ec.res, ec.reuse, ec.credits = res, reuse, &ec.creditArena
 	if reuse {
 		res.reset()
@@ -101,6 +106,8 @@ func (ec *evalCtx) resetEvent() {
 
 // putCtx clears what the context references and returns it to the pool.
 func (e *Engine) putCtx(ec *evalCtx) {
+	ec.releaseState()
+	ec.holder = nil
 	ec.resetEvent()
 	ec.ctx, ec.eng, ec.mode, ec.set = nil, nil, evalMode{}, nil
 	ec.res, ec.reuse, ec.credits = nil, false, nil
@@ -126,6 +133,7 @@ func (ec *evalCtx) member(userID int64) (*MemberFacts, error) {
 	if ec.mode.facts != nil {
 		facts = ec.mode.facts
 	}
+	ec.releaseState()
 	f, err := facts.Member(ec.ctx, ec.set.GuildID, userID)
 	if err != nil {
 		return nil, infra(fmt.Errorf("member facts %d: %w", userID, err))
@@ -254,6 +262,7 @@ func (ec *evalCtx) roll() float64 {
 	if !ok {
 		b := append(ec.chanceBf[:0], ec.rule.keyPrefix...)
 		b = appendKeyTail(b, ec.ev.Name, ec.ev.SourceID, -1)
+		ec.releaseState()
 		return ec.eng.o.Chance.Roll(string(b))
 	}
 	// hashRoll of the key, its event's part formatted once per event.
@@ -262,9 +271,6 @@ func (ec *evalCtx) roll() float64 {
 	}
 	return rollOf(fnvBytes(fnvBytes(fnvSeed(h.Seed), ec.rule.keyPrefix), ec.rollTail))
 }
-
-// state is the State this evaluation reads and writes.
-func (ec *evalCtx) state() State { return ec.mode.state }
 
 // recipient resolves an effect's "to": the acting user or the event's target.
 func (ec *evalCtx) recipient(to string) int64 {

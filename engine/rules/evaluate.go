@@ -192,6 +192,9 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 	if bs, ok := ec.mode.state.(batchState); ok && !ec.mode.trace && !e.oneCallEach {
 		return e.evaluateBatched(ec, bs, rules, res)
 	}
+	// A heldState's lock, taken at the event's first State call, is
+	// held until its last rule (see evalCtx.state).
+	defer ec.releaseState()
 	ev = ec.ev
 	set, m := ec.set, ec.mode
 	var err error
@@ -210,6 +213,7 @@ func (e *Engine) evaluateOne(ec *evalCtx, ev *Event, res *Result) error {
 			if errors.As(err, &ie) {
 				return ie.err
 			}
+			ec.releaseState() // fail logs and may call the Disabler
 			res.Failures = append(res.Failures, e.fail(ec.ctx, set, r, err, m))
 			continue
 		}

@@ -162,21 +162,23 @@ func (g *stateGroup) capOf(rule int64) *ruleCap {
 // Cooldown implements State: at most one event fires per window, whichever
 // side of it the others fall (events may arrive out of order).
 func (s *MemoryState) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.fire(key, token, at, window, 1), nil
 }
 
 // Velocity implements State.
 func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	return s.fire(key, token, at, window, limit), nil
 }
 
 // fire allows token when it fired before, or when fewer than limit other
 // marks lie within window of at (either side), recording it. Marks are kept
 // sorted by time, so only the marks within a window are looked at: a
-// token's own mark, if any, has its event's time.
+// token's own mark, if any, has its event's time. The caller holds s.mu.
 func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.sweep(at)
 	g := s.group(key, true)
 	i := g.marks(key.Rule)
@@ -292,15 +294,20 @@ func (s *MemoryState) hash(t Token) uint64 {
 func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.capUsed(key, token), nil
+}
+
+// capUsed is CapUsed; the caller holds s.mu.
+func (s *MemoryState) capUsed(key Key, token Token) int64 {
 	if g := s.group(key, false); g != nil {
 		if c := g.capOf(key.Rule); c != nil {
 			if h := s.hash(token.eventRule()); c.saw(h) {
-				return c.used - c.byEvent[h], nil
+				return c.used - c.byEvent[h]
 			}
-			return c.used, nil
+			return c.used
 		}
 	}
-	return 0, nil
+	return 0
 }
 
 // CapConsume implements State. Memory caps are dropped once event time
@@ -308,6 +315,11 @@ func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, e
 func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.capConsume(key, token, amount, limit, periodEnd), nil
+}
+
+// capConsume is CapConsume; the caller holds s.mu.
+func (s *MemoryState) capConsume(key Key, token Token, amount, limit int64, periodEnd time.Time) int64 {
 	g := s.group(key, true)
 	c := g.capOf(key.Rule)
 	if c == nil {
@@ -318,7 +330,7 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	th, eh := s.hash(token), s.hash(token.eventRule())
 	if c.saw(eh) { // else the token has no grant: its event would be in byEvent
 		if gr, ok := c.grants[th]; ok {
-			return gr, nil
+			return gr
 		}
 	}
 	gr := max(min(amount, limit-c.used), 0)
@@ -327,7 +339,7 @@ func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount
 	c.byEvent[eh] += gr
 	w, bit := seenBit(eh)
 	c.seen[w] |= bit
-	return gr, nil
+	return gr
 }
 
 // sweep drops expired marks and caps at most once per event-time hour, so a
