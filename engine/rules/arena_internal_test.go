@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -19,20 +20,31 @@ func TestOriginIdempotencyKey(t *testing.T) {
 }
 
 // The default chance rolls the same over the scratch buffer as over the
-// key, for each rule of an event and from one event to the next.
+// key, for each rule of an event and from one event to the next, with the
+// default seed (its prefix state kept from compilation) and another.
 func TestRollMatchesHashChanceOfKey(t *testing.T) {
 	t.Parallel()
-	e, err := NewEngine(Options{State: NewMemoryState(), Facts: StaticFacts{}, Chance: HashChance{Seed: 7}})
+	c, err := NewCompiler(NewRegistry(), CompilerOptions{})
 	require.NoError(t, err)
-	rules := []*CompiledRule{{ID: 12, Version: 3, keyPrefix: "r12.v3."}, {ID: 4567, Version: 12, keyPrefix: "r4567.v12."}}
-	ec := &evalCtx{eng: e}
-	for src := int64(1); src < 50; src++ {
-		ec.resetEvent()
-		ec.ev = &Event{Name: []string{"message_create", "reaction_add"}[src%2], SourceID: src * 7919}
-		for _, r := range rules {
-			ec.rule = r
-			want := HashChance{Seed: 7}.Roll(idempotencyKey(r.ID, r.Version, ec.ev.Name, src*7919, -1))
-			require.Equal(t, want, ec.roll(), "rule %d, source %d", r.ID, src)
+	var d Document
+	require.NoError(t, json.Unmarshal([]byte(`{"name":"chance","trigger":{"events":["message_create"]},
+		"conditions":[{"type":"random_chance","probability":0.5}],"effects":[{"type":"credit","currency":"xp","base":1,"amount":"base"}]}`), &d))
+	compiled, err := c.Compile(Rule{ID: 88, Version: 2, Enabled: true, Document: d})
+	require.NoError(t, err)
+	require.NotZero(t, compiled.chance0)
+	rules := []*CompiledRule{{ID: 12, Version: 3, keyPrefix: "r12.v3."}, {ID: 4567, Version: 12, keyPrefix: "r4567.v12."}, compiled}
+	for _, seed := range []uint64{0, 7} {
+		e, err := NewEngine(Options{State: NewMemoryState(), Facts: StaticFacts{}, Chance: HashChance{Seed: seed}})
+		require.NoError(t, err)
+		ec := &evalCtx{eng: e}
+		for src := int64(1); src < 50; src++ {
+			ec.resetEvent()
+			ec.ev = &Event{Name: []string{"message_create", "reaction_add"}[src%2], SourceID: src * 7919}
+			for _, r := range rules {
+				ec.rule = r
+				want := HashChance{Seed: seed}.Roll(idempotencyKey(r.ID, r.Version, ec.ev.Name, src*7919, -1))
+				require.Equal(t, want, ec.roll(), "seed %d, rule %d, source %d", seed, r.ID, src)
+			}
 		}
 	}
 }

@@ -107,6 +107,7 @@ type CompiledRule struct {
 	currencies []string
 
 	keyPrefix     string // "r<id>.v<version>.", the rule's part of idempotency keys
+	chance0       uint64 // HashChance{}'s FNV state after keyPrefix (see chancePrefix); 0: not kept
 	zoneRefs      []zoneRef
 	curRefs       []zoneRef
 	needsFacts    bool // some condition or effect reads the acting member's facts
@@ -210,6 +211,7 @@ func (c *Compiler) compile(id int64, version int, doc Document) (*CompiledRule, 
 		Priority: doc.Priority, Enabled: doc.enabledOr(true), triggers: doc.Trigger.Events,
 		keyPrefix: "r" + strconv.FormatInt(id, 10) + ".v" + strconv.Itoa(version) + ".",
 	}
+	cr.chance0 = fnvBytes(fnvSeed(0), cr.keyPrefix)
 	var statefulIdx []int
 	for i, cs := range doc.Conditions {
 		path := idx("conditions", i)

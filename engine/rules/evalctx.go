@@ -269,7 +269,16 @@ func (ec *evalCtx) roll() float64 {
 	if len(ec.rollTail) == 0 {
 		ec.rollTail = appendKeyTail(ec.chanceBf[:0], ec.ev.Name, ec.ev.SourceID, -1)
 	}
-	return rollOf(fnvBytes(fnvBytes(fnvSeed(h.Seed), ec.rule.keyPrefix), ec.rollTail))
+	return rollOf(fnvBytes(ec.rule.chancePrefix(h.Seed), ec.rollTail))
+}
+
+// chancePrefix is the FNV state of HashChance{Seed: seed}'s roll after the
+// rule's key prefix: kept from compilation for the default seed, 0.
+func (r *CompiledRule) chancePrefix(seed uint64) uint64 {
+	if seed == 0 && r.chance0 != 0 {
+		return r.chance0
+	}
+	return fnvBytes(fnvSeed(seed), r.keyPrefix)
 }
 
 // recipient resolves an effect's "to": the acting user or the event's target.
