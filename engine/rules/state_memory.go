@@ -110,12 +110,26 @@ func NewMemoryState() *MemoryState {
 
 // group finds (or with create, makes) the group of k; the caller holds s.mu.
 func (s *MemoryState) group(k Key, create bool) *stateGroup {
+	var named *stateGroup // a recent group of k's kind and scope, whose names are interned
 	for _, g := range s.recent {
-		if g != nil && g.key.guild == k.Guild && g.key.a == k.A && g.key.b == k.B && g.kind == k.Kind && g.scope == k.Scope {
+		if g == nil {
+			continue
+		}
+		if g.key.guild == k.Guild && g.key.a == k.A && g.key.b == k.B && g.kind == k.Kind && g.scope == k.Scope {
 			return g
 		}
+		if named == nil && g.kind == k.Kind && g.scope == k.Scope {
+			named = g
+		}
 	}
-	gk := groupKey{guild: k.Guild, a: k.A, b: k.B, kind: s.intern(k.Kind), scope: s.intern(k.Scope)}
+	gk := groupKey{guild: k.Guild, a: k.A, b: k.B}
+	if named != nil {
+		// The first call of an event for a member (whose groups are not
+		// recent) reads no name map: the previous member's were the same.
+		gk.kind, gk.scope = named.key.kind, named.key.scope
+	} else {
+		gk.kind, gk.scope = s.intern(k.Kind), s.intern(k.Scope)
+	}
 	g := s.groups[gk]
 	if g == nil {
 		if !create {
