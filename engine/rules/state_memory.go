@@ -22,7 +22,9 @@ type MemoryState struct {
 	names   map[string]uint32 // Key.Kind and Key.Scope, interned for groupKey
 	recent  [4]*stateGroup    // groups used last, newest at recentAt
 	recentN int
-	sweepAt time.Time
+	// sweepNext is when (event time, Unix nanoseconds) the next sweep is
+	// due: an hour after the last one.
+	sweepNext int64
 	// hashed is the token last hashed, Rule and Effect aside, and
 	// hashedEvent its hash so far (see hash).
 	hashed      Token
@@ -105,7 +107,7 @@ func (c *ruleCap) saw(eventHash uint64) bool {
 
 // NewMemoryState returns an empty state.
 func NewMemoryState() *MemoryState {
-	return &MemoryState{groups: map[groupKey]*stateGroup{}, names: map[string]uint32{}}
+	return &MemoryState{groups: map[groupKey]*stateGroup{}, names: map[string]uint32{}, sweepNext: math.MinInt64}
 }
 
 // group finds (or with create, makes) the group of k; the caller holds s.mu.
@@ -193,11 +195,13 @@ func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.
 // sorted by time, so only the marks within a window are looked at: a
 // token's own mark, if any, has its event's time. The caller holds s.mu.
 func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
-	s.sweep(at)
+	t, w := at.UnixNano(), int64(window)
+	if t >= s.sweepNext {
+		s.sweep(at)
+	}
 	g := s.group(key, true)
 	i := g.marks(key.Rule)
 	newest, f := &g.newest[i], &g.fired[i].f
-	t, w := at.UnixNano(), int64(window)
 	if limit == 1 && newest.at != noMarks && newest.at <= t && t-newest.at < w &&
 		(newest.at != t || f.buf[len(f.buf)-1].token != s.hash(token)) {
 		// A cooldown (events in time order, the common case): the newest
@@ -356,13 +360,11 @@ func (s *MemoryState) capConsume(key Key, token Token, amount, limit int64, peri
 	return gr
 }
 
-// sweep drops expired marks and caps at most once per event-time hour, so a
-// long backtest does not grow without bound.
+// sweep drops expired marks and caps, called by fire at most once per
+// event-time hour (sweepNext), so a long backtest does not grow without
+// bound.
 func (s *MemoryState) sweep(at time.Time) {
-	if at.Sub(s.sweepAt) < time.Hour {
-		return
-	}
-	s.sweepAt = at
+	s.sweepNext = at.UnixNano() + int64(time.Hour)
 	s.recent = [len(s.recent)]*stateGroup{}
 	for k, g := range s.groups {
 		fired, newest := g.fired[:0], g.newest[:0]
