@@ -30,19 +30,31 @@ func (s *MemoryState) release() { s.mu.Unlock() }
 type memoryHeld MemoryState
 
 func (h *memoryHeld) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
-	return (*MemoryState)(h).fire(key, token, at, window, 1), nil
+	return (*MemoryState)(h).fire(&key, &token, at, window, 1), nil
 }
 
 func (h *memoryHeld) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
-	return (*MemoryState)(h).fire(key, token, at, window, limit), nil
+	return (*MemoryState)(h).fire(&key, &token, at, window, limit), nil
 }
 
 func (h *memoryHeld) CapUsed(_ context.Context, key Key, token Token) (int64, error) {
-	return (*MemoryState)(h).capUsed(key, token), nil
+	return (*MemoryState)(h).capUsed(&key, &token), nil
 }
 
 func (h *memoryHeld) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
-	return (*MemoryState)(h).capConsume(key, token, amount, limit, periodEnd), nil
+	return (*MemoryState)(h).capConsume(&key, &token, amount, limit, periodEnd), nil
+}
+
+// run is stateOp.run's call, the op's key and token passed in place.
+func (h *memoryHeld) run(op *stateOp) bool {
+	s := (*MemoryState)(h)
+	switch op.kind {
+	case opCooldown:
+		return s.fire(&op.key, &op.token, op.at, op.window, 1)
+	case opVelocity:
+		return s.fire(&op.key, &op.token, op.at, op.window, int(op.limit))
+	}
+	return s.capUsed(&op.key, &op.token) < op.limit
 }
 
 // state is the State this evaluation reads and writes: with a heldState,

@@ -111,7 +111,7 @@ func NewMemoryState() *MemoryState {
 }
 
 // group finds (or with create, makes) the group of k; the caller holds s.mu.
-func (s *MemoryState) group(k Key, create bool) *stateGroup {
+func (s *MemoryState) group(k *Key, create bool) *stateGroup {
 	var named *stateGroup // a recent group of k's kind and scope, whose names are interned
 	for _, g := range s.recent {
 		if g == nil {
@@ -180,21 +180,21 @@ func (g *stateGroup) capOf(rule int64) *ruleCap {
 func (s *MemoryState) Cooldown(_ context.Context, key Key, token Token, at time.Time, window time.Duration) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fire(key, token, at, window, 1), nil
+	return s.fire(&key, &token, at, window, 1), nil
 }
 
 // Velocity implements State.
 func (s *MemoryState) Velocity(_ context.Context, key Key, token Token, at time.Time, window time.Duration, limit int) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.fire(key, token, at, window, limit), nil
+	return s.fire(&key, &token, at, window, limit), nil
 }
 
 // fire allows token when it fired before, or when fewer than limit other
 // marks lie within window of at (either side), recording it. Marks are kept
 // sorted by time, so only the marks within a window are looked at: a
 // token's own mark, if any, has its event's time. The caller holds s.mu.
-func (s *MemoryState) fire(key Key, token Token, at time.Time, window time.Duration, limit int) bool {
+func (s *MemoryState) fire(key *Key, token *Token, at time.Time, window time.Duration, limit int) bool {
 	t, w := at.UnixNano(), int64(window)
 	if t >= s.sweepNext {
 		s.sweep(at)
@@ -297,29 +297,32 @@ func (f *firedMarks) insert(pos int, m mark) []mark {
 	return ms
 }
 
-// hash is token.hash(), the hash of its event and source kept from the
-// last call: an event's cooldowns and caps hash the same event over and
-// over. The caller holds s.mu.
-func (s *MemoryState) hash(t Token) uint64 {
+// hash is t.hash(), the hash of its event and source kept from the last
+// call: an event's cooldowns and caps hash the same event over and over.
+// The caller holds s.mu.
+func (s *MemoryState) hash(t *Token) uint64 { return s.hashEffect(t, t.Effect) }
+
+// hashEffect is hash of t with effect as its Effect (-1: t.eventRule()).
+func (s *MemoryState) hashEffect(t *Token, effect int) uint64 {
 	if t.Source != s.hashed.Source || t.Event != s.hashed.Event {
 		s.hashed.Event, s.hashed.Source = t.Event, t.Source
 		s.hashedEvent = t.eventHash()
 	}
-	return t.hashFrom(s.hashedEvent)
+	return fnvInt(fnvInt(s.hashedEvent, t.Rule), int64(effect))
 }
 
 // CapUsed implements State.
 func (s *MemoryState) CapUsed(_ context.Context, key Key, token Token) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.capUsed(key, token), nil
+	return s.capUsed(&key, &token), nil
 }
 
 // capUsed is CapUsed; the caller holds s.mu.
-func (s *MemoryState) capUsed(key Key, token Token) int64 {
+func (s *MemoryState) capUsed(key *Key, token *Token) int64 {
 	if g := s.group(key, false); g != nil {
 		if c := g.capOf(key.Rule); c != nil {
-			if h := s.hash(token.eventRule()); c.saw(h) {
+			if h := s.hashEffect(token, -1); c.saw(h) {
 				return c.used - c.byEvent[h]
 			}
 			return c.used
@@ -333,11 +336,11 @@ func (s *MemoryState) capUsed(key Key, token Token) int64 {
 func (s *MemoryState) CapConsume(_ context.Context, key Key, token Token, amount, limit int64, periodEnd time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.capConsume(key, token, amount, limit, periodEnd), nil
+	return s.capConsume(&key, &token, amount, limit, periodEnd), nil
 }
 
 // capConsume is CapConsume; the caller holds s.mu.
-func (s *MemoryState) capConsume(key Key, token Token, amount, limit int64, periodEnd time.Time) int64 {
+func (s *MemoryState) capConsume(key *Key, token *Token, amount, limit int64, periodEnd time.Time) int64 {
 	g := s.group(key, true)
 	c := g.capOf(key.Rule)
 	if c == nil {
@@ -345,7 +348,7 @@ func (s *MemoryState) capConsume(key Key, token Token, amount, limit int64, peri
 		g.caps = append(g.caps, ruleCap{rule: key.Rule, expires: periodEnd, grants: map[uint64]int64{}, byEvent: map[uint64]int64{}})
 		c = &g.caps[len(g.caps)-1]
 	}
-	th, eh := s.hash(token), s.hash(token.eventRule())
+	th, eh := s.hash(token), s.hashEffect(token, -1)
 	if c.saw(eh) { // else the token has no grant: its event would be in byEvent
 		if gr, ok := c.grants[th]; ok {
 			return gr

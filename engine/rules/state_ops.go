@@ -32,8 +32,11 @@ const (
 )
 
 // run makes a condition's call now and says whether it passes.
-func (op stateOp) run(ec *evalCtx) (bool, error) {
+func (op *stateOp) run(ec *evalCtx) (bool, error) {
 	s := ec.state()
+	if h, ok := s.(*memoryHeld); ok {
+		return h.run(op), nil
+	}
 	switch op.kind {
 	case opCooldown:
 		ok, err := s.Cooldown(ec.ctx, op.key, op.token, op.at, op.window)
