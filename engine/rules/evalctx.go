@@ -204,14 +204,19 @@ func (ec *evalCtx) runRule(r *CompiledRule, out []Effect) ([]Effect, error) {
 // traces the one that stops the rule.
 func (ec *evalCtx) conditions(r *CompiledRule, conds []Condition, off int) (bool, error) {
 	for i, c := range conds {
-		j := r.condIndex[off+i]
 		ok, err := c.Eval(ec)
 		if err != nil {
-			ec.step(r, "failed", j, r.condTypes[j], err.Error())
+			if ec.mode.trace {
+				j := r.condIndex[off+i]
+				ec.step(r, "failed", j, r.condTypes[j], err.Error())
+			}
 			return false, err
 		}
 		if !ok {
-			ec.step(r, "skipped", j, r.condTypes[j], "")
+			if ec.mode.trace {
+				j := r.condIndex[off+i]
+				ec.step(r, "skipped", j, r.condTypes[j], "")
+			}
 			return false, nil
 		}
 	}
