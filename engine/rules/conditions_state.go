@@ -207,7 +207,8 @@ func (c *capCondition) token(ec *evalCtx) Token {
 func (c *capCondition) Eval(ec *evalCtx) (bool, error) {
 	for _, to := range c.tos {
 		key, _ := c.key(ec, ec.recipient(to))
-		used, err := ec.state().CapUsed(ec.ctx, key, c.token(ec))
+		token := c.token(ec)
+		used, err := ec.capUsed(&key, &token)
 		if err != nil {
 			return false, infra(err)
 		}
@@ -229,6 +230,6 @@ func (c *capCondition) clip(ec *evalCtx, user int64, amount int64, effectIndex i
 		ec.ops = append(ec.ops, stateOp{kind: opCapConsume, key: key, token: token, amount: amount, limit: c.Limit, at: end, effect: -1})
 		return amount, nil
 	}
-	g, err := ec.state().CapConsume(ec.ctx, key, token, amount, c.Limit, end)
+	g, err := ec.capConsume(&key, &token, amount, c.Limit, end)
 	return g, infra(err)
 }

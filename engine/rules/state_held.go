@@ -57,6 +57,24 @@ func (h *memoryHeld) run(op *stateOp) bool {
 	return s.capUsed(&op.key, &op.token) < op.limit
 }
 
+// capUsed is State.CapUsed, made directly on a held MemoryState.
+func (ec *evalCtx) capUsed(key *Key, token *Token) (int64, error) {
+	s := ec.state()
+	if h, ok := s.(*memoryHeld); ok {
+		return (*MemoryState)(h).capUsed(key, token), nil
+	}
+	return s.CapUsed(ec.ctx, *key, *token)
+}
+
+// capConsume is State.CapConsume, made directly on a held MemoryState.
+func (ec *evalCtx) capConsume(key *Key, token *Token, amount, limit int64, periodEnd time.Time) (int64, error) {
+	s := ec.state()
+	if h, ok := s.(*memoryHeld); ok {
+		return (*MemoryState)(h).capConsume(key, token, amount, limit, periodEnd), nil
+	}
+	return s.CapConsume(ec.ctx, *key, *token, amount, limit, periodEnd)
+}
+
 // state is the State this evaluation reads and writes: with a heldState,
 // its held view, the lock taken at the event's first call.
 func (ec *evalCtx) state() State {
