@@ -25,10 +25,11 @@ type MemoryState struct {
 	// sweepNext is when (event time, Unix nanoseconds) the next sweep is
 	// due: an hour after the last one.
 	sweepNext int64
-	// hashed is the token last hashed, Rule and Effect aside, and
-	// hashedEvent its hash so far (see hash).
-	hashed      Token
-	hashedEvent uint64
+	// hashed is the token last hashed, Effect aside, hashedEvent its hash
+	// after its event and source and hashedRule after its rule (see hash):
+	// a capped credit hashes its event and rule three times.
+	hashed                  Token
+	hashedEvent, hashedRule uint64
 }
 
 // groupKey is a Key without its rule, strings interned: plain memory, so
@@ -307,8 +308,11 @@ func (s *MemoryState) hashEffect(t *Token, effect int) uint64 {
 	if t.Source != s.hashed.Source || t.Event != s.hashed.Event {
 		s.hashed.Event, s.hashed.Source = t.Event, t.Source
 		s.hashedEvent = t.eventHash()
+		s.hashed.Rule, s.hashedRule = t.Rule, fnvInt(s.hashedEvent, t.Rule)
+	} else if t.Rule != s.hashed.Rule {
+		s.hashed.Rule, s.hashedRule = t.Rule, fnvInt(s.hashedEvent, t.Rule)
 	}
-	return fnvInt(fnvInt(s.hashedEvent, t.Rule), int64(effect))
+	return fnvInt(s.hashedRule, int64(effect))
 }
 
 // CapUsed implements State.
