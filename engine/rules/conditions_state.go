@@ -187,12 +187,12 @@ func (c *capCondition) appendOps(ec *evalCtx, ops []stateOp) []stateOp {
 }
 
 func (c *capCondition) key(ec *evalCtx, user int64) (Key, time.Time) {
-	start := ec.periodStartOf(c.Period)
+	start, end := ec.periodOf(c.Period)
 	k := Key{Kind: "cap", Guild: ec.set.GuildID, Scope: c.scope, A: user, B: start.Unix()}
 	if c.Scope == scopeRule {
 		k.Rule = ec.rule.ID
 	}
-	return k, periodEnd(start, c.Period)
+	return k, end
 }
 
 // token is the event and rule whose own grants the headroom check ignores

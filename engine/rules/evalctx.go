@@ -39,8 +39,10 @@ type evalCtx struct {
 	// Per event (see begin).
 	ev    *Event // &evCopy
 	token Token
-	// period starts of the event's day and week, computed on first use by caps.
+	// period starts and ends of the event's day and week, computed on
+	// first use by caps.
 	dayStart, weekStart time.Time
+	dayEnd, weekEnd     time.Time
 	zone                *Zone
 	quality             float64
 	// members are the facts loaded for this event: the actor and a target
@@ -98,6 +100,7 @@ func (ec *evalCtx) begin(ev *Event) {
 func (ec *evalCtx) resetEvent() {
 	ec.ev, ec.token = nil, Token{}
 	ec.dayStart, ec.weekStart = time.Time{}, time.Time{}
+	ec.dayEnd, ec.weekEnd = time.Time{}, time.Time{}
 	ec.zone, ec.quality = nil, 0
 	ec.slots, ec.nSlots, ec.more, ec.actor = [2]memberSlot{}, 0, nil, nil
 	ec.act, ec.actVars, ec.rule = activation{}, false, nil
@@ -312,16 +315,19 @@ func periodEnd(start time.Time, period string) time.Time {
 	return start.AddDate(0, 0, 1)
 }
 
-// periodStartOf is periodStart for the event's time, computed once per event.
-func (ec *evalCtx) periodStartOf(period string) time.Time {
+// periodOf is the start and end of the event's day or week (periodStart,
+// periodEnd), computed once per event.
+func (ec *evalCtx) periodOf(period string) (start, end time.Time) {
 	if period == periodWeek {
 		if ec.weekStart.IsZero() {
 			ec.weekStart = periodStart(ec.ev.OccurredAt, periodWeek)
+			ec.weekEnd = periodEnd(ec.weekStart, periodWeek)
 		}
-		return ec.weekStart
+		return ec.weekStart, ec.weekEnd
 	}
 	if ec.dayStart.IsZero() {
 		ec.dayStart = periodStart(ec.ev.OccurredAt, periodDay)
+		ec.dayEnd = periodEnd(ec.dayStart, periodDay)
 	}
-	return ec.dayStart
+	return ec.dayStart, ec.dayEnd
 }
