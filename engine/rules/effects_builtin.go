@@ -43,9 +43,9 @@ func builtinEffects() []EffectType {
 	}
 }
 
-type planFunc func(ec *evalCtx, o Origin) (Effect, error)
+type planFunc func(ec *evalCtx, o *Origin) (Effect, error)
 
-func (f planFunc) plan(ec *evalCtx, o Origin) (Effect, error) { return f(ec, o) }
+func (f planFunc) plan(ec *evalCtx, o *Origin) (Effect, error) { return f(ec, o) }
 
 // checkTo validates an effect's recipient against the rule's triggers:
 // "target" is a user only for replies and reactions.
@@ -100,7 +100,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 				}
 			}
 		}
-		return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+		return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 			act, err := ec.vars(base, cur, prg.facts)
 			if err != nil {
 				return nil, err
@@ -118,7 +118,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 				return nil, nil
 			}
 			if !credit {
-				return Debit{Origin: o, UserID: user, Currency: cur, Amount: amount}, nil
+				return Debit{Origin: *o, UserID: user, Currency: cur, Amount: amount}, nil
 			}
 			for _, c := range ec.rule.caps {
 				if c.Currency != cur {
@@ -134,7 +134,7 @@ func compileAmount(credit bool) func(*compileCtx, []byte, string) (effectPlan, e
 				return nil, nil
 			}
 			c := ec.credits.next()
-			*c = Credit{Origin: o, UserID: user, Currency: cur, Amount: amount}
+			*c = Credit{Origin: *o, UserID: user, Currency: cur, Amount: amount}
 			return c, nil
 		}), nil
 	}
@@ -165,15 +165,15 @@ func compileRole(grant bool) func(*compileCtx, []byte, string) (effectPlan, erro
 			return nil, apperr.Invalid(path+".duration_seconds", "must be between 0 (permanent) and 31622400 (366 days)")
 		}
 		role, to, dur := int64(p.Role), p.To, time.Duration(p.DurationSeconds)*time.Second
-		return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+		return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 			user := ec.recipient(to)
 			if user == 0 {
 				return nil, nil
 			}
 			if !grant {
-				return RemoveRole{Origin: o, UserID: user, RoleID: role}, nil
+				return RemoveRole{Origin: *o, UserID: user, RoleID: role}, nil
 			}
-			g := GrantRole{Origin: o, UserID: user, RoleID: role}
+			g := GrantRole{Origin: *o, UserID: user, RoleID: role}
 			if dur > 0 {
 				exp := ec.ev.OccurredAt.Add(dur).UTC()
 				g.ExpiresAt = &exp
@@ -238,7 +238,7 @@ func compileSendMessage(cc *compileCtx, raw []byte, path string) (effectPlan, er
 		return nil, err
 	}
 	channel := int64(p.Channel)
-	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+	return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 		ch := channel
 		if ch == 0 {
 			ch = ec.ev.ChannelID // 0: the event's channel
@@ -246,7 +246,7 @@ func compileSendMessage(cc *compileCtx, raw []byte, path string) (effectPlan, er
 		if ch == 0 {
 			return nil, fmt.Errorf("event has no channel and the effect names none")
 		}
-		return SendMessage{Origin: o, ChannelID: ch, Content: content.render(ec), Embed: embed.render(ec)}, nil
+		return SendMessage{Origin: *o, ChannelID: ch, Content: content.render(ec), Embed: embed.render(ec)}, nil
 	}), nil
 }
 
@@ -283,7 +283,7 @@ func compileDM(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 	}
 	to := p.To
 	cc.needsFacts = true // the recipient's opt-out
-	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+	return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 		user := ec.recipient(to)
 		if user == 0 {
 			return nil, nil
@@ -295,7 +295,7 @@ func compileDM(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 		if m.DMOptOut || m.Bot {
 			return nil, nil
 		}
-		return DM{Origin: o, UserID: user, Content: content.render(ec), Embed: embed.render(ec)}, nil
+		return DM{Origin: *o, UserID: user, Content: content.render(ec), Embed: embed.render(ec)}, nil
 	}), nil
 }
 
@@ -335,7 +335,7 @@ func compileEmit(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 		fields = append(fields, field{k, prg})
 	}
 	name, to := p.Event, p.To
-	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+	return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 		data := make(map[string]any, len(fields))
 		if len(fields) > 0 {
 			reads := false
@@ -357,7 +357,7 @@ func compileEmit(cc *compileCtx, raw []byte, path string) (effectPlan, error) {
 		chain := append(append(make([]int64, 0, len(ec.ev.Chain)+1), ec.ev.Chain...), ec.rule.ID)
 		child := Event{Name: name, TenantID: ec.ev.TenantID, GuildID: ec.ev.GuildID, SourceID: derivedID(o.IdempotencyKey()),
 			OccurredAt: ec.ev.OccurredAt, UserID: ec.recipient(to), ChannelID: ec.ev.ChannelID, Data: data, Chain: chain}
-		return Emit{Origin: o, Event: child}, nil
+		return Emit{Origin: *o, Event: child}, nil
 	}), nil
 }
 
@@ -378,11 +378,11 @@ func compileMilestoneCheck(cc *compileCtx, raw []byte, path string) (effectPlan,
 		return nil, err
 	}
 	ms, to := p.Milestone, p.To
-	return planFunc(func(ec *evalCtx, o Origin) (Effect, error) {
+	return planFunc(func(ec *evalCtx, o *Origin) (Effect, error) {
 		user := ec.recipient(to)
 		if user == 0 {
 			return nil, nil
 		}
-		return MilestoneCheck{Origin: o, UserID: user, Milestone: ms}, nil
+		return MilestoneCheck{Origin: *o, UserID: user, Milestone: ms}, nil
 	}), nil
 }

@@ -47,14 +47,16 @@ type evalCtx struct {
 	quality             float64
 	// members are the facts loaded for this event: the actor and a target
 	// fit in slots; more spill into a map.
-	slots    [2]memberSlot
-	nSlots   int
-	more     map[int64]*MemberFacts
-	actor    *MemberFacts
-	act      activation
-	actVars  bool
-	rule     *CompiledRule
-	evCopy   Event
+	slots   [2]memberSlot
+	nSlots  int
+	more    map[int64]*MemberFacts
+	actor   *MemberFacts
+	act     activation
+	actVars bool
+	rule    *CompiledRule
+	evCopy  Event
+	// origin is the effect being planned's, passed to its plan in place.
+	origin   Origin
 	chanceBf [128]byte
 	rollTail []byte // the event's part of random_chance keys, in chanceBf
 	// mode.state when it is a heldState, and its held view while the
@@ -104,7 +106,7 @@ func (ec *evalCtx) resetEvent() {
 	ec.zone, ec.quality = nil, 0
 	ec.slots, ec.nSlots, ec.more, ec.actor = [2]memberSlot{}, 0, nil, nil
 	ec.act, ec.actVars, ec.rule = activation{}, false, nil
-	ec.evCopy, ec.rollTail = Event{}, nil
+	ec.evCopy, ec.rollTail, ec.origin = Event{}, nil, Origin{}
 }
 
 // putCtx clears what the context references and returns it to the pool.
@@ -231,10 +233,10 @@ func (ec *evalCtx) conditions(r *CompiledRule, conds []Condition, off int) (bool
 func (ec *evalCtx) planEffects(r *CompiledRule, out []Effect) ([]Effect, error) {
 	mark := len(out)
 	for i, p := range r.effects {
-		o := Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
+		ec.origin = Origin{RuleID: r.ID, RuleVersion: r.Version, Index: i, GuildID: ec.set.GuildID,
 			Event: ec.ev.Name, SourceID: ec.ev.SourceID, Chain: ec.ev.Chain}
 		queued := len(ec.ops)
-		eff, err := p.plan(ec, o)
+		eff, err := p.plan(ec, &ec.origin)
 		if err != nil {
 			ec.step(r, "failed", -1, "", fmt.Sprintf("effects[%d]: %s", i, err))
 			return out, fmt.Errorf("effects[%d]: %w", i, err)

@@ -22,7 +22,7 @@ type statefulCondition interface {
 // effectPlan is a compiled effect: it turns an evaluation into a planned
 // Effect, or nil when there is nothing to do (a zero amount, an opted-out DM).
 type effectPlan interface {
-	plan(ec *evalCtx, o Origin) (Effect, error)
+	plan(ec *evalCtx, o *Origin) (Effect, error)
 }
 
 // ConditionType is a registered condition: its stable id and how to compile
