@@ -17,17 +17,6 @@ const (
 	scopeAll   = "currency"
 )
 
-// stateCall is a cooldown or reaction_velocity condition: one State call,
-// made now (Eval) or sent with the rest of the event's (appendOps).
-type stateCall func(ec *evalCtx) stateOp
-
-func (f stateCall) Eval(ec *evalCtx) (bool, error) {
-	op := f(ec)
-	return op.run(ec)
-}
-
-func (f stateCall) appendOps(ec *evalCtx, ops []stateOp) []stateOp { return append(ops, f(ec)) }
-
 // --- cooldown
 
 func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error) {
@@ -54,18 +43,41 @@ func compileCooldown(cc *compileCtx, raw []byte, path string) (Condition, error)
 	default:
 		return nil, apperr.Invalid(path+".per", "must be user, channel or guild")
 	}
-	window, per := time.Duration(p.Seconds)*time.Second, p.Per
-	return stateCall(func(ec *evalCtx) stateOp {
-		var who int64
-		switch per {
-		case perUser:
-			who = ec.ev.UserID
-		case perChannel:
-			who = ec.ev.ChannelID
-		}
-		key := Key{Kind: "cd", Guild: ec.set.GuildID, Rule: ec.rule.ID, Scope: per, A: who}
-		return stateOp{kind: opCooldown, key: key, token: ec.token, at: ec.ev.OccurredAt, window: window, limit: 1}
-	}), nil
+	return &cooldown{window: time.Duration(p.Seconds) * time.Second, per: p.Per}, nil
+}
+
+// cooldown is the cooldown condition: one State call, made now (Eval) or
+// sent with the rest of the event's (appendOps).
+type cooldown struct {
+	window time.Duration
+	per    string
+}
+
+func (c *cooldown) key(ec *evalCtx) Key {
+	var who int64
+	switch c.per {
+	case perUser:
+		who = ec.ev.UserID
+	case perChannel:
+		who = ec.ev.ChannelID
+	}
+	return Key{Kind: "cd", Guild: ec.set.GuildID, Rule: ec.rule.ID, Scope: c.per, A: who}
+}
+
+// Eval makes the call on a held MemoryState directly, key and token in
+// place.
+func (c *cooldown) Eval(ec *evalCtx) (bool, error) {
+	key := c.key(ec)
+	s := ec.state()
+	if h, ok := s.(*memoryHeld); ok {
+		return (*MemoryState)(h).fire(&key, &ec.token, ec.ev.OccurredAt, c.window, 1), nil
+	}
+	ok, err := s.Cooldown(ec.ctx, key, ec.token, ec.ev.OccurredAt, c.window)
+	return ok, infra(err)
+}
+
+func (c *cooldown) appendOps(ec *evalCtx, ops []stateOp) []stateOp {
+	return append(ops, stateOp{kind: opCooldown, key: c.key(ec), token: ec.token, at: ec.ev.OccurredAt, window: c.window, limit: 1})
 }
 
 // --- reaction_velocity
