@@ -40,19 +40,10 @@ func TestCaptureSurvivesADatabaseRestart(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(db.Close)
 
-	log := testenv.Logger(t)
 	reg := ops.NewRegistry()
 	pcfg := gateway.DefaultPipelineConfig()
 	pcfg.Buffer, pcfg.MaxBatch, pcfg.MaxBlock = 64, 50, 200*time.Millisecond
-	pipe := gateway.NewPipeline(pcfg, lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, _ := gatewaytest.CaptureWith(t, db, sim, gateway.Config{}, gatewaytest.Options{Pipeline: pcfg, Registry: reg})
 	for id := 0; id < cfg.Shards; id++ {
 		require.NoError(t, w.StartShard(ctx, id, cfg.Shards, 0, nil))
 	}

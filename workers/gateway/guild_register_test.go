@@ -29,19 +29,10 @@ func TestGuildJoinedWhileTheDatabaseRefusesIsRegisteredLater(t *testing.T) {
 	cfg.HeartbeatInterval = 300 * time.Millisecond
 	sim := gatewaytest.Sim(t, cfg)
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
 	reg := ops.NewRegistry()
 	pcfg := gateway.DefaultPipelineConfig()
 	pcfg.MaxBlock = 200 * time.Millisecond
-	pipe := gateway.NewPipeline(pcfg, lake.NewWriter(db.Pool), log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, _ := gatewaytest.CaptureWith(t, db, sim, gateway.Config{}, gatewaytest.Options{Pipeline: pcfg, Registry: reg})
 	known, joined := sim.Guilds()[0], sim.Guilds()[1]
 	require.NoError(t, sim.RemoveBot(ctx, joined.ID)) // not in it yet: the database has never seen it
 	registered := func(id discordsim.ID) bool {

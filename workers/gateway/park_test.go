@@ -69,21 +69,12 @@ func TestShardParksWhileTheDatabaseStallsAndResumes(t *testing.T) {
 	cfg.HeartbeatInterval = 300 * time.Millisecond
 	sim := gatewaytest.Sim(t, cfg)
 	db := testenv.DB(t)
-	log := testenv.Logger(t)
 	reg := ops.NewRegistry()
 	gw := &stallingWriter{w: lake.NewWriter(db.Pool)}
 	t.Cleanup(gw.release)
 	pcfg := gateway.DefaultPipelineConfig()
 	pcfg.Buffer, pcfg.MaxBatch, pcfg.MaxBlock = 4, 10, 100*time.Millisecond
-	pipe := gateway.NewPipeline(pcfg, gw, log, reg)
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() { defer close(done); pipe.Run(ctx, stop) }()
-	w := gateway.NewWorker(gateway.Config{Token: sim.Token(), GatewayURL: sim.GatewayURL()}, gateway.NewDirectory(db), pipe, log, reg)
-	t.Cleanup(func() {
-		w.StopAll(ctx)
-		close(stop)
-		<-done
-	})
+	w, _ := gatewaytest.CaptureWith(t, db, sim, gateway.Config{}, gatewaytest.Options{Pipeline: pcfg, Writer: gw, Registry: reg})
 	require.NoError(t, w.StartShard(ctx, 0, 1, 0, nil))
 	gw.stall() // from now on the database does not answer
 
