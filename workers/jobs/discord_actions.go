@@ -291,6 +291,14 @@ func (h *ActionHandler) handle(ctx context.Context, t *asynq.Task) error {
 		rerr.Response.StatusCode != http.StatusTooManyRequests:
 		// Missing permission, unknown member or channel: retrying will not help.
 		h.results.WithLabelValues(p.Kind, "refused").Inc()
+		if memberRefusal(rerr.Code) {
+			// The member's doing (left, closed their DMs), as routine as a
+			// delivered action: done, not archived as a failed task, where
+			// it would crowd out the failures an operator has to look at.
+			h.log.Info("discord refused an action for the member's own reasons", slog.String("kind", p.Kind),
+				slog.Int64("tenant_id", p.TenantID), slog.Int("code", int(rerr.Code)), slog.String("message", rerr.Message))
+			return nil
+		}
 		h.log.Warn("discord refused an action", slog.String("kind", p.Kind), slog.Int64("tenant_id", p.TenantID),
 			slog.Int("status", rerr.Response.StatusCode), slog.String("message", rerr.Message))
 		if ruleFault(rerr.Code) {
@@ -301,6 +309,16 @@ func (h *ActionHandler) handle(ctx context.Context, t *asynq.Task) error {
 		h.results.WithLabelValues(p.Kind, "retry").Inc()
 		return err
 	}
+}
+
+// memberRefusal reports whether a refusal is the member's doing: gone
+// from the guild or from Discord, or not taking DMs from the bot.
+func memberRefusal(code rest.JSONErrorCode) bool {
+	switch code {
+	case rest.JSONErrorCodeUnknownMember, rest.JSONErrorCodeUnknownUser, rest.JSONErrorCodeCannotSendMessagesToThisUser:
+		return true
+	}
+	return false
 }
 
 // ruleFault reports whether a refusal is the rule's (or its guild's
