@@ -114,14 +114,14 @@ func TestTimedRoleRemovalHonoursLatestGrant(t *testing.T) {
 				}, 10*time.Second, 10*time.Millisecond)
 			}
 			require.True(t, holds(role), "the last step grants the role")
-			for k, g := range tc.runs {
-				id := fmt.Sprintf("discord:%s.%d.expire", name, g)
+			for k, grant := range tc.runs {
+				id := fmt.Sprintf("discord:%s.%d.expire", name, grant)
 				require.NoError(t, insp.RunTask(QueueDiscord, id))
 				require.Eventually(t, func() bool {
 					info, err := insp.GetTaskInfo(QueueDiscord, id)
 					return err == nil && info.State == asynq.TaskStateCompleted
 				}, 10*time.Second, 10*time.Millisecond)
-				require.Equal(t, tc.want[k], holds(role), "after the removal grant %d scheduled", g)
+				require.Equal(t, tc.want[k], holds(role), "after the removal grant %d scheduled", grant)
 			}
 		})
 	}
