@@ -94,8 +94,12 @@ type restHandler func(w http.ResponseWriter, r *http.Request, who restCaller) er
 // route registers an /api/v10 handler wrapped with faults, auth and rate limits.
 func (s *Server) route(mux *http.ServeMux, method, path string, auth authKind, h restHandler) {
 	pattern := method + " " + apiPrefix + path
-	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc(pattern, func(rw http.ResponseWriter, r *http.Request) {
 		s.stats.rest.Add(1)
+		w := &statusWriter{ResponseWriter: rw}
+		defer func() {
+			s.restLog.add(RESTCall{Method: r.Method, Path: strings.TrimPrefix(r.URL.Path, apiPrefix), Status: w.status})
+		}()
 		// Real responses pass Google's front end; disgo reads a missing Via
 		// on a 429 as a Cloudflare ban, so always send it.
 		w.Header().Set("Via", "1.1 google")

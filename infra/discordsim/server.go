@@ -36,6 +36,7 @@ type Server struct {
 	interactions *interactionStore
 	oauth        *oauthStore
 	restLimits   *restLimiter
+	restLog      *restLog
 
 	// dispatchMu serialises dispatches so ground truth order equals the
 	// per-session sequence order.
@@ -86,6 +87,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		world: generateWorld(cfg, clock), hub: newSessionHub(), gt: gt, sessLog: newSessionLog(), stats: newStats(),
 		limiter: newIdentifyLimiter(cfg), interactions: newInteractionStore(), oauth: newOAuthStore(),
 		restLimits: newRESTLimiter(cfg.RESTBucketLimit, cfg.RESTBucketWindow),
+		restLog:    newRESTLog(),
 		rng:        rand.New(rand.NewPCG(cfg.Seed, 0xac7)),
 		conns:      map[*gwConn]struct{}{},
 		written:    make(chan struct{}, 1),
