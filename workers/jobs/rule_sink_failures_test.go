@@ -3,12 +3,11 @@ package jobs
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/rest"
 	"github.com/disgoorg/snowflake/v2"
 	"github.com/hibiken/asynq"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/discordsim"
 	"github.com/synapsehq/synapse/infra/ops"
 	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/infra/testenv"
@@ -35,11 +35,18 @@ type ruleSinkBundle struct {
 
 func setupRuleSinks(t *testing.T) ruleSinkBundle {
 	t.Helper()
+	return setupRuleSinksIn(t, 0)
+}
+
+// setupRuleSinksIn is setupRuleSinks for the guild with id guildID, as a
+// discordsim guild's (0: a new id).
+func setupRuleSinksIn(t *testing.T, guildID int64) ruleSinkBundle {
+	t.Helper()
 	ctx := context.Background()
 	db := testenv.DB(t)
 	log := testenv.Logger(t)
 	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
-	g := tenanttest.Guild(ctx, t, db.Bun, tn.ID, nil)
+	g := tenanttest.Guild(ctx, t, db.Bun, tn.ID, &tenanttest.GuildOpts{ID: guildID})
 	led := ledger.New(db, log).ForTenant(tn.ID)
 	for _, code := range []string{"xp", "gold"} {
 		_, err := led.CreateCurrency(ctx, tenants.Actor{ID: "1"}, ledger.Currency{GuildID: g.ID, Code: code, Name: code})
@@ -118,46 +125,27 @@ func TestRuleTheLedgerKeepsRefusingIsDisabled(t *testing.T) {
 	require.True(t, b.rule(t, xp.ID).Enabled)
 }
 
-// discordRefusing fails messages to one channel as Discord does when the
-// channel was deleted, and role grants as when the member left.
-type discordRefusing struct {
-	rest.Rest
-	gone     snowflake.ID
-	messages atomic.Int32
-	grants   atomic.Int32
-}
-
-func refusal(status int, code rest.JSONErrorCode) error {
-	return &rest.Error{Response: &http.Response{StatusCode: status}, Code: code, Message: http.StatusText(status)}
-}
-
-func (d *discordRefusing) CreateMessage(ch snowflake.ID, _ discord.MessageCreate, _ ...rest.RequestOpt) (*discord.Message, error) {
-	if ch == d.gone {
-		return nil, refusal(http.StatusNotFound, rest.JSONErrorCodeUnknownChannel)
-	}
-	d.messages.Add(1)
-	return &discord.Message{}, nil
-}
-
-func (d *discordRefusing) AddMemberRole(snowflake.ID, snowflake.ID, snowflake.ID, ...rest.RequestOpt) error {
-	d.grants.Add(1)
-	return refusal(http.StatusNotFound, rest.JSONErrorCodeUnknownMember)
-}
-
 // A rule messaging a deleted channel is disabled after as many refusals;
 // a rule granting a role to members who left is not (the rule is fine for
 // the others), and a rule messaging a channel that exists keeps working.
 func TestRuleDiscordKeepsRefusingIsDisabled(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	b := setupRuleSinks(t)
-	gone := b.create(t, `{"name":"gone","trigger":{"events":["message_create"]},"effects":[{"type":"send_message","channel":"700","content":"hi {user}"}]}`)
-	role := b.create(t, `{"name":"role","trigger":{"events":["message_create"]},"effects":[{"type":"grant_role","role":"800"}]}`)
-	fine := b.create(t, `{"name":"fine","trigger":{"events":["message_create"]},"effects":[{"type":"send_message","channel":"701","content":"hi {user}"},{"type":"credit","currency":"xp","amount":"1"}]}`)
+	sim, discordAPI, g := dmSim(t)
+	b := setupRuleSinksIn(t, int64(g.ID))
+	goneCh, fineCh := g.Channels["random"], g.Channels["general"]
+	require.NoError(t, sim.DeleteChannel(ctx, goneCh))
+	grant, err := sim.CreateRole(ctx, g.ID, discordsim.RoleOptions{Name: "poster"})
+	require.NoError(t, err)
+	member := g.Members[1]
+	require.NoError(t, sim.MemberLeave(ctx, g.ID, member))
+
+	gone := b.create(t, fmt.Sprintf(`{"name":"gone","trigger":{"events":["message_create"]},"effects":[{"type":"send_message","channel":"%d","content":"hi {user}"}]}`, goneCh))
+	role := b.create(t, fmt.Sprintf(`{"name":"role","trigger":{"events":["message_create"]},"effects":[{"type":"grant_role","role":"%d"}]}`, grant.ID))
+	fine := b.create(t, fmt.Sprintf(`{"name":"fine","trigger":{"events":["message_create"]},"effects":[{"type":"send_message","channel":"%d","content":"hi {user}"},{"type":"credit","currency":"xp","amount":"1"}]}`, fineCh))
 
 	rdb := testenv.Redis(t)
 	log := testenv.Logger(t)
-	discordAPI := &discordRefusing{gone: 700}
 	pipe, err := NewRulesPipeline(b.db, rdb, discordAPI, log, ops.NewRegistry())
 	require.NoError(t, err)
 	mux := asynq.NewServeMux()
@@ -168,20 +156,36 @@ func TestRuleDiscordKeepsRefusingIsDisabled(t *testing.T) {
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
 
-	const member = int64(900000000000000001)
 	at := time.Now().UTC()
 	for i := 1; i <= rules.DefaultFailureThreshold; i++ {
 		ev := rules.Event{Name: "message_create", TenantID: b.tenantID, GuildID: b.guild.ID, SourceID: at.UnixNano() + int64(i),
-			OccurredAt: at.Add(time.Duration(i) * time.Second), UserID: member, ChannelID: 5, Magnitude: 50}
+			OccurredAt: at.Add(time.Duration(i) * time.Second), UserID: int64(member), ChannelID: int64(fineCh), Magnitude: 50}
 		require.NoError(t, pipe.Evaluator.rounds(ctx, b.tenantID, []rules.Event{ev}, nil))
 	}
 	require.Eventually(t, func() bool { return !b.rule(t, gone.ID).Enabled }, 15*time.Second, 20*time.Millisecond)
 	r := b.rule(t, gone.ID)
 	require.Contains(t, r.DisabledReason, "5 consecutive failures")
 	require.Contains(t, r.DisabledReason, "discord refused the effect: send_message")
-	require.Eventually(t, func() bool { return discordAPI.messages.Load() == rules.DefaultFailureThreshold }, 15*time.Second, 20*time.Millisecond)
-	require.Eventually(t, func() bool { return discordAPI.grants.Load() == rules.DefaultFailureThreshold }, 15*time.Second, 20*time.Millisecond)
+	require.Equal(t, map[int]int{http.StatusNotFound: rules.DefaultFailureThreshold},
+		sim.RESTCalls(http.MethodPost, fmt.Sprintf("/channels/%d/messages", goneCh)), "every message to the deleted channel refused")
+	posted := func() int {
+		ms, err := discordAPI.GetMessages(snowflake.ID(fineCh), 0, 0, 0, 100)
+		require.NoError(t, err)
+		n := 0
+		for _, m := range ms {
+			if m.Author.ID == snowflake.ID(sim.AppID()) {
+				n++
+			}
+		}
+		return n
+	}
+	require.Eventually(t, func() bool { return posted() == rules.DefaultFailureThreshold }, 15*time.Second, 20*time.Millisecond)
+	grants := fmt.Sprintf("/guilds/%d/members/%d/roles/%d", g.ID, member, grant.ID)
+	require.Eventually(t, func() bool {
+		return sim.RESTCalls(http.MethodPut, grants)[http.StatusNotFound] == rules.DefaultFailureThreshold
+	}, 15*time.Second, 20*time.Millisecond, "every grant made, and refused: the member left")
+	require.Equal(t, map[int]int{http.StatusNotFound: rules.DefaultFailureThreshold}, sim.RESTCalls(http.MethodPut, grants))
 	require.True(t, b.rule(t, fine.ID).Enabled)
 	require.True(t, b.rule(t, role.ID).Enabled, "an unknown member is not the rule's fault")
-	require.Equal(t, int64(rules.DefaultFailureThreshold), b.balance(t, "xp", member))
+	require.Equal(t, int64(rules.DefaultFailureThreshold), b.balance(t, "xp", int64(member)))
 }
