@@ -68,27 +68,3 @@ func (s *shardRun) registerGuild(g discord.GatewayGuild, now time.Time) (*guildE
 		backoff = min(2*backoff, 5*time.Second)
 	}
 }
-
-// parkAfterMaxBlock parks the shard once its read loop, blocked for
-// already, has been blocked for the pipeline's MaxBlock, unless the
-// returned function is called first; that function reports whether the
-// shard parked.
-func (s *shardRun) parkAfterMaxBlock(already time.Duration) func() bool {
-	d := s.w.pipe.cfg.MaxBlock
-	if d <= 0 {
-		return func() bool { return false }
-	}
-	fired := make(chan struct{})
-	t := time.AfterFunc(max(d-already, 0), func() {
-		defer close(fired)
-		s.w.pipe.metrics.parks.Inc()
-		s.park()
-	})
-	return func() bool {
-		if t.Stop() {
-			return false
-		}
-		<-fired
-		return true
-	}
-}

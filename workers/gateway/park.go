@@ -32,27 +32,40 @@ func sendParking[T any](ctx context.Context, s *shardRun, ch chan<- T, v T) erro
 		return ctx.Err()
 	default:
 	}
-	var block <-chan time.Time
-	if d := s.w.pipe.cfg.MaxBlock; d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		block = t.C
-	}
-	parked := false
-	for {
-		select {
-		case ch <- v:
-			if parked {
-				s.resumeAfterPark()
-			}
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-block:
-			block, parked = nil, true
-			s.w.pipe.metrics.parks.Inc()
-			s.park()
+	parked := s.parkAfterMaxBlock(0)
+	select {
+	case ch <- v:
+		if parked() {
+			s.resumeAfterPark()
 		}
+		return nil
+	case <-ctx.Done():
+		parked()
+		return ctx.Err()
+	}
+}
+
+// parkAfterMaxBlock parks the shard once its read loop, blocked for
+// already, has been blocked for the pipeline's MaxBlock, unless the
+// returned function is called first; that function reports whether the
+// shard parked.
+func (s *shardRun) parkAfterMaxBlock(already time.Duration) func() bool {
+	d := s.w.pipe.cfg.MaxBlock
+	if d <= 0 {
+		return func() bool { return false }
+	}
+	fired := make(chan struct{})
+	t := time.AfterFunc(max(d-already, 0), func() {
+		defer close(fired)
+		s.w.pipe.metrics.parks.Inc()
+		s.park()
+	})
+	return func() bool {
+		if t.Stop() {
+			return false
+		}
+		<-fired
+		return true
 	}
 }
 

@@ -83,16 +83,7 @@ func TestShardParksWhileTheDatabaseStallsAndResumes(t *testing.T) {
 		_, err := sim.SendMessage(ctx, discordsim.MessageOptions{ChannelID: g.Channels["general"], AuthorID: g.Members[1+i%5], Content: "while the database is away"})
 		require.NoError(t, err)
 	}
-	parks := func() float64 {
-		families, err := reg.Gather()
-		require.NoError(t, err)
-		for _, f := range families {
-			if f.GetName() == "synapse_gateway_shard_parks_total" {
-				return f.GetMetric()[0].GetCounter().GetValue()
-			}
-		}
-		return 0
-	}
+	parks := func() float64 { return counterValue(t, reg, "synapse_gateway_shard_parks_total", "") }
 	require.Eventually(t, func() bool { return parks() == 1 }, 10*time.Second, 10*time.Millisecond, "the shard parked")
 	// Stay stalled across several heartbeat intervals: nothing may reconnect.
 	time.Sleep(5 * cfg.HeartbeatInterval)
