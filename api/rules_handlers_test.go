@@ -66,10 +66,7 @@ func TestRuleDocumentsAreDecodedStrictly(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := b.do(t, op, tc.method, guildPath(g, tc.path), tc.body)
-			require.Equal(t, http.StatusBadRequest, code, body)
-			require.Equal(t, "invalid", errCode(body))
-			require.Equal(t, tc.field, errField(body), "%v", body)
-			require.Equal(t, tc.message, body["error"].(map[string]any)["message"])
+			requireInvalidAt(t, code, body, tc.field, tc.message)
 		})
 	}
 
@@ -243,10 +240,7 @@ func TestZoneBodiesAreDecodedStrictly(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := b.do(t, op, tc.method, guildPath(g, tc.path), tc.body)
-			require.Equal(t, http.StatusBadRequest, code, body)
-			require.Equal(t, "invalid", errCode(body))
-			require.Equal(t, tc.field, errField(body), "%v", body)
-			require.Equal(t, tc.message, body["error"].(map[string]any)["message"])
+			requireInvalidAt(t, code, body, tc.field, tc.message)
 		})
 	}
 
@@ -334,4 +328,14 @@ func TestInstallClassicPreset(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	require.EqualValues(t, 1, body["fired"], "%v", body)
 	require.Nil(t, body["left_out"])
+}
+
+// requireInvalidAt checks a 400 "invalid" answer naming the field at
+// fault (its JSON path) and saying what is wrong with it.
+func requireInvalidAt(t *testing.T, code int, body map[string]any, field, message string) {
+	t.Helper()
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Equal(t, "invalid", errCode(body))
+	require.Equal(t, field, errField(body), "%v", body)
+	require.Equal(t, message, body["error"].(map[string]any)["message"])
 }
