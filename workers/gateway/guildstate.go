@@ -63,12 +63,9 @@ func (g *guildState) repeatedAdd(user int64, joinedAt, now time.Time) bool {
 
 // joined notes the join the shard emitted for a member.
 func (g *guildState) joined(user int64, joinedAt time.Time) {
-	if len(g.known) >= maxMemberSigs {
-		clear(g.known)
-	}
 	k := g.known[user]
 	k.joinedAt, k.joined = joinedAt.UnixMilli(), true
-	g.known[user] = k
+	g.keep(user, k)
 }
 
 // present notes that a member is in the guild, with its joined_at.
@@ -76,14 +73,25 @@ func (g *guildState) present(m discord.Member) {
 	if m.JoinedAt == nil {
 		return
 	}
-	if len(g.known) >= maxMemberSigs {
+	k := g.known[int64(m.User.ID)]
+	k.sawJoinedAt(m.JoinedAt.UnixMilli())
+	g.keep(int64(m.User.ID), k)
+}
+
+// keep stores what the shard knows of a member, within maxMemberSigs.
+func (g *guildState) keep(user int64, k knownMember) {
+	if _, ok := g.known[user]; !ok && len(g.known) >= maxMemberSigs {
 		clear(g.known)
 	}
-	k := g.known[int64(m.User.ID)]
-	if at := m.JoinedAt.UnixMilli(); at != k.joinedAt {
+	g.known[user] = k
+}
+
+// sawJoinedAt records the member's joined_at: one other than the known
+// is a new join, not emitted yet.
+func (k *knownMember) sawJoinedAt(at int64) {
+	if at != k.joinedAt {
 		k.joinedAt, k.joined = at, false
 	}
-	g.known[int64(m.User.ID)] = k
 }
 
 func (g *guildState) captures(t lake.Type) bool { return g.settings().Captures(t) }

@@ -46,14 +46,12 @@ func (s *shardRun) remember(g *guildState, m discord.Member) bool {
 	if ok && old.sig == sig {
 		return false
 	}
-	if len(g.known) >= maxMemberSigs {
-		clear(g.known)
+	k := old
+	k.sig = sig
+	if m.JoinedAt != nil {
+		k.sawJoinedAt(m.JoinedAt.UnixMilli())
 	}
-	k := knownMember{sig: sig, joinedAt: old.joinedAt, joined: old.joined}
-	if m.JoinedAt != nil && m.JoinedAt.UnixMilli() != old.joinedAt {
-		k.joinedAt, k.joined = m.JoinedAt.UnixMilli(), false
-	}
-	g.known[id] = k
+	g.keep(id, k)
 	return true
 }
 
