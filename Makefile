@@ -6,6 +6,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/synapsehq/synapse/cmd/cli.Version=$(VERSION)
 # Packages run in parallel up to the core count; tests inside a package use t.Parallel.
 TEST_FLAGS ?= -count=1 -timeout 20m
+# disgo reads every gateway payload through encoding/json's Decoder before
+# goccy decodes it; Go's jsonv2 implementation of that Decoder scans the
+# payload in about half the CPU (capture load test: 46-50 -> 41-43 us of
+# process CPU per event). The v1 API keeps its behaviour; everything is
+# built and tested with it. A plain `go build` works too, just slower.
+GOEXPERIMENT ?= jsonv2
+export GOEXPERIMENT
 
 .DEFAULT_GOAL := help
 .PHONY: help build web web-size test test-browser bench lint demo loadtest services readme

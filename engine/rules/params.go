@@ -28,6 +28,12 @@ func decodeParams(raw []byte, dst any, path string) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		// decodeStrict walks the params to name the exact value
+		// ("roles[1]"): encoding/json names only the field, and under
+		// GOEXPERIMENT=jsonv2 not even that when a Snowflake refused it.
+		if err := decodeStrict(raw, reflect.New(reflect.TypeOf(dst).Elem()).Elem(), path); err != nil {
+			return err
+		}
 		if te.Field == "" {
 			return apperr.Invalid(path, "must be a JSON object")
 		}

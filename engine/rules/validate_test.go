@@ -33,7 +33,7 @@ func TestValidateReportsJSONPath(t *testing.T) {
 		{"param of the wrong type", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"cooldown","seconds":"soon"}],"effects":[{"type":"milestone_check"}]}`, "conditions[0].seconds"},
 		{"unknown param", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"not_bot","really":true}],"effects":[{"type":"milestone_check"}]}`, "conditions[0].really"},
 		{"out of range param", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"random_chance","probability":1.5}],"effects":[{"type":"milestone_check"}]}`, "conditions[0].probability"},
-		{"bad role id in list", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"has_role","roles":["1","abc"]}],"effects":[{"type":"milestone_check"}]}`, "conditions[0].roles"},
+		{"bad role id in list", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"has_role","roles":["1","abc"]}],"effects":[{"type":"milestone_check"}]}`, "conditions[0].roles[1]"},
 		{"condition on the wrong trigger", `{"name":"x","trigger":{"events":["message_create"]},"conditions":[{"type":"voice_not_afk"}],"effects":[{"type":"milestone_check"}]}`, "conditions[0]"},
 		{"target recipient without a target", `{"name":"x","trigger":{"events":["voice_leave"]},"effects":[{"type":"credit","currency":"xp","amount":"1","to":"target"}]}`, "effects[0].to"},
 		{"bad currency", `{"name":"x","trigger":{"events":["message_create"]},"effects":[{"type":"credit","currency":"X P","amount":"1"}]}`, "effects[0].currency"},
