@@ -24,21 +24,18 @@ func (s *Server) AddBot(ctx context.Context, guildID ID) error {
 	// GUILD_CREATE depends on each session's intents, so encode per session.
 	s.dispatchMu.Lock()
 	defer s.dispatchMu.Unlock()
-	var deliveries []Delivery
+	var deliveries []gtDelivery
 	s.hub.forGuild(guildID, func(sess *session) {
 		s.world.mu.RLock()
 		d := mustJSON(g.gatewayGuildLocked(sess.intents, sess.largeThreshold))
 		s.world.mu.RUnlock()
 		sess.mu.Lock()
 		if !sess.dead {
-			deliveries = append(deliveries, Delivery{SessionID: sess.id, Seq: sess.pushLocked("GUILD_CREATE", d)})
+			deliveries = append(deliveries, s.delivery(sess, sess.pushLocked("GUILD_CREATE", d)))
 		}
 		sess.mu.Unlock()
 	})
-	if deliveries == nil {
-		deliveries = []Delivery{}
-	}
-	s.gt.add(Record{Time: now, GuildID: guildID, Shard: ShardFor(guildID, s.cfg.Shards), Type: "GUILD_CREATE", Key: guildID.String(), Deliveries: deliveries})
+	s.gt.add(&event{at: now, guildID: guildID, typ: "GUILD_CREATE", key: idKey(guildID)}, deliveries)
 	s.stats.dispatched("GUILD_CREATE", len(deliveries))
 	return nil
 }
@@ -56,7 +53,7 @@ func (s *Server) RemoveBot(ctx context.Context, guildID ID) error {
 	g.removeMemberLocked(s.world.appID)
 	s.world.mu.Unlock()
 	d := mustJSON(map[string]any{"id": guildID})
-	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: guildID.String(), intent: IntentGuilds, d: d, at: s.clock.Now(), botRemoved: true})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: idKey(guildID), intent: IntentGuilds, d: d, at: s.clock.Now(), botRemoved: true})
 	return nil
 }
 
@@ -93,6 +90,6 @@ func (s *Server) CreateChannel(ctx context.Context, guildID ID, name string, typ
 	d := mustJSON(c)
 	out := *c
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "CHANNEL_CREATE", key: c.ID.String(), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "CHANNEL_CREATE", key: idKey(c.ID), intent: IntentGuilds, d: d, at: s.clock.Now()})
 	return &out, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -151,7 +150,7 @@ func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 	s.world.mu.Unlock()
 	// Without MESSAGE_CONTENT a session gets the message blanked, unless
 	// it is the bot's own or mentions the bot.
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d,
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d,
 		blankable: !member.User.Bot && !botMentioned, spans: spans, at: now})
 	return m.ID, nil
 }
@@ -172,7 +171,7 @@ func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, conte
 	d, spans := s.encodeMessageWire(m, g.Members[m.Author.ID])
 	out := *m
 	s.world.mu.Unlock()
-	key := messageID.String() + ":" + strconv.FormatInt(edited.UnixMilli(), 10)
+	key := pairKey(messageID, ID(edited.UnixMilli()))
 	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, blankable: true, spans: spans, at: now})
 	return &out, nil
 }
@@ -189,7 +188,7 @@ func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) err
 	s.world.deleteMessageLocked(m)
 	s.world.mu.Unlock()
 	d := s.encodeMessageDelete(messageID, channelID, gid)
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: messageID.String(), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: idKey(messageID), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
 	return nil
 }
 
@@ -249,7 +248,7 @@ func (s *Server) react(channelID, messageID, userID ID, emoji string, add bool) 
 	d := s.encodeReaction(userID, channelID, messageID, g.ID, &re, payloadMember, m.Author.ID)
 	gid := g.ID
 	s.world.mu.Unlock()
-	key := messageID.String() + ":" + userID.String() + ":" + emojiKey
+	key := recKey{form: keyReaction, a: uint64(messageID), b: uint64(userID), s: emojiKey}
 	s.dispatch(event{guildID: gid, typ: typ, key: key, intent: IntentGuildMessageReactions, d: d, at: s.clock.Now()})
 	return nil
 }
@@ -286,6 +285,6 @@ func (s *Server) CreateThread(ctx context.Context, parentID, ownerID ID, name st
 	d := mustJSON(threadCreate{Channel: t, NewlyCreated: true})
 	out := *t
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: g.ID, typ: "THREAD_CREATE", key: t.ID.String(), intent: IntentGuilds, d: d, at: now})
+	s.dispatch(event{guildID: g.ID, typ: "THREAD_CREATE", key: idKey(t.ID), intent: IntentGuilds, d: d, at: now})
 	return &out, nil
 }

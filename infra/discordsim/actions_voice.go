@@ -2,7 +2,6 @@ package discordsim
 
 import (
 	"context"
-	"strconv"
 )
 
 // VoiceUpdate changes a member's voice state. ChannelID 0 disconnects;
@@ -92,20 +91,8 @@ func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
 
 // voiceKey is a VOICE_STATE_UPDATE's natural key:
 // user:channel|none:self_mute:self_deaf.
-func voiceKey(u VoiceUpdate) string {
-	var buf [64]byte
-	b := strconv.AppendUint(buf[:0], uint64(u.UserID), 10)
-	b = append(b, ':')
-	if u.ChannelID == 0 {
-		b = append(b, "none"...)
-	} else {
-		b = strconv.AppendUint(b, uint64(u.ChannelID), 10)
-	}
-	b = append(b, ':')
-	b = strconv.AppendBool(b, u.SelfMute)
-	b = append(b, ':')
-	b = strconv.AppendBool(b, u.SelfDeaf)
-	return string(b)
+func voiceKey(u VoiceUpdate) recKey {
+	return recKey{form: keyVoice, a: uint64(u.UserID), b: uint64(u.ChannelID), mute: u.SelfMute, deaf: u.SelfDeaf}
 }
 
 // hex32 is fmt.Sprintf("%032x", v).

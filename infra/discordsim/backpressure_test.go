@@ -77,7 +77,7 @@ func TestAwaitClientsEndsWithContext(t *testing.T) {
 // shard is connected; the wait ends when it resumes or is invalidated.
 func TestGenerateWaitsForASessionAway(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		gt, err := newGroundTruth("", 0)
+		gt, err := newGroundTruth("", 0, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -88,7 +89,7 @@ func BenchmarkDispatch(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d})
+				s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d})
 			}
 			waitCount(b, got, base+int64(b.N))
 			b.StopTimer()
@@ -158,7 +159,7 @@ func BenchmarkDispatchFanOut(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: m.ID.String(), intent: IntentGuildMessages, d: d})
+		s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d})
 	}
 	for _, c := range counters {
 		waitCount(b, c, 1+int64(b.N))
@@ -214,6 +215,7 @@ func BenchmarkGenerate(b *testing.B) {
 	// Warm up: the generator's state (recent messages, voice) as in a run.
 	_, err := s.Generate(context.Background(), GenerateOptions{Profile: ProfileSteady, Rate: 1e9, MaxEvents: 20000})
 	require.NoError(b, err)
+	heap0 := liveHeap()
 	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0 := processCPU()
@@ -223,6 +225,17 @@ func BenchmarkGenerate(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	// What the simulator keeps per event (ground truth, history, resume
+	// buffers): what makes a long load test's memory.
+	b.ReportMetric(float64(liveHeap()-heap0)/float64(b.N), "kept-B/op")
+}
+
+// liveHeap is the heap in use after a collection.
+func liveHeap() int64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
 }
 
 // processCPU is the process's user and system CPU time so far, in ns.

@@ -1,12 +1,15 @@
 package discordsim
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // event is one guild dispatch, encoded once and shared by every session.
 type event struct {
 	guildID ID
 	typ     string
-	key     string
+	key     recKey
 	intent  int // required intent; 0 means always delivered
 	d       []byte
 	// blankable marks a message payload that sessions without
@@ -21,10 +24,67 @@ type event struct {
 	botRemoved bool
 }
 
+// keyForm is how a natural key is spelled from a recKey's parts.
+type keyForm uint8
+
+const (
+	keyText     keyForm = iota // s
+	keyID                      // a
+	keyPair                    // a:b (guild:user, message:edited ms)
+	keyReaction                // a:b:s (message:user:emoji)
+	keyVoice                   // a:b:mute:deaf (user:channel, "none" for 0)
+)
+
+// recKey is an event's natural key (see doc.go) in parts: almost every
+// key is made of IDs, and ground truth spells them out only when read
+// instead of formatting a string per event.
+type recKey struct {
+	a, b       uint64
+	s          string
+	form       keyForm
+	mute, deaf bool
+}
+
+func textKey(s string) recKey { return recKey{form: keyText, s: s} }
+func idKey(id ID) recKey      { return recKey{form: keyID, a: uint64(id)} }
+func pairKey(a, b ID) recKey  { return recKey{form: keyPair, a: uint64(a), b: uint64(b)} }
+
+func (k recKey) appendTo(b []byte) []byte {
+	switch k.form {
+	case keyID:
+		return strconv.AppendUint(b, k.a, 10)
+	case keyPair:
+		b = strconv.AppendUint(b, k.a, 10)
+		b = append(b, ':')
+		return strconv.AppendUint(b, k.b, 10)
+	case keyReaction:
+		b = strconv.AppendUint(b, k.a, 10)
+		b = append(b, ':')
+		b = strconv.AppendUint(b, k.b, 10)
+		b = append(b, ':')
+		return append(b, k.s...)
+	case keyVoice:
+		b = strconv.AppendUint(b, k.a, 10)
+		b = append(b, ':')
+		if k.b == 0 {
+			b = append(b, "none"...)
+		} else {
+			b = strconv.AppendUint(b, k.b, 10)
+		}
+		b = append(b, ':')
+		b = strconv.AppendBool(b, k.mute)
+		b = append(b, ':')
+		return strconv.AppendBool(b, k.deaf)
+	}
+	return append(b, k.s...)
+}
+
+func (k recKey) String() string { return string(k.appendTo(nil)) }
+
 // dispatch delivers ev to every live session of the guild's shard and records
 // it as ground truth. The dispatch lock makes the recorded order equal to the
 // sequence order inside every session.
-func (s *Server) dispatch(ev event) Record {
+func (s *Server) dispatch(ev event) {
 	s.dispatchMu.Lock()
 	defer s.dispatchMu.Unlock()
 	if !ev.botRemoved {
@@ -35,10 +95,10 @@ func (s *Server) dispatch(ev event) Record {
 		present := g != nil && g.BotPresent
 		s.world.mu.RUnlock()
 		if !present {
-			return Record{}
+			return
 		}
 	}
-	var deliveries []Delivery
+	ds := s.deliveries[:0] // guarded by dispatchMu, reused
 	var dNoContent []byte
 	s.hub.forGuild(ev.guildID, func(sess *session) {
 		if ev.intent != 0 && sess.intents&ev.intent == 0 {
@@ -58,16 +118,17 @@ func (s *Server) dispatch(ev event) Record {
 		}
 		seq := sess.pushLocked(ev.typ, d)
 		sess.mu.Unlock()
-		deliveries = append(deliveries, Delivery{SessionID: sess.id, Seq: seq})
+		ds = append(ds, s.delivery(sess, seq))
 	})
-	if deliveries == nil {
-		deliveries = []Delivery{}
+	s.deliveries = ds
+	s.gt.add(&ev, ds)
+	s.stats.dispatched(ev.typ, len(ds))
+}
+
+// delivery is seq of sess for ground truth; the caller holds dispatchMu.
+func (s *Server) delivery(sess *session, seq int) gtDelivery {
+	if !sess.recorded {
+		sess.gtIndex, sess.recorded = s.gt.addSession(sess.id), true
 	}
-	rec := Record{
-		Time: ev.at, GuildID: ev.guildID, Shard: ShardFor(ev.guildID, s.cfg.Shards),
-		Type: ev.typ, Key: ev.key, Repeat: ev.repeat, Deliveries: deliveries,
-	}
-	s.gt.add(rec)
-	s.stats.dispatched(ev.typ, len(deliveries))
-	return rec
+	return gtDelivery{seq: int64(seq), sess: sess.gtIndex}
 }

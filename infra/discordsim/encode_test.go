@@ -286,6 +286,19 @@ func TestVoiceFormatsMatchFmt(t *testing.T) {
 		if u.ChannelID != 0 {
 			ch = u.ChannelID.String()
 		}
-		require.Equal(t, fmt.Sprintf("%s:%s:%t:%t", u.UserID, ch, u.SelfMute, u.SelfDeaf), voiceKey(u))
+		require.Equal(t, fmt.Sprintf("%s:%s:%t:%t", u.UserID, ch, u.SelfMute, u.SelfDeaf), voiceKey(u).String())
 	}
+}
+
+// Ground truth keys are kept in parts; spelled out they are the strings
+// the events were recorded with before.
+func TestRecordKeysMatchFmt(t *testing.T) {
+	t.Parallel()
+	msg, user := ID(1457523995443331072), ID(1178413567381340160)
+	edited := time.Date(2026, 1, 5, 0, 0, 1, 500, time.UTC)
+	require.Equal(t, msg.String(), idKey(msg).String())
+	require.Equal(t, fmt.Sprintf("%s:%s", msg, user), pairKey(msg, user).String())
+	require.Equal(t, fmt.Sprintf("%s:%d", msg, edited.UnixMilli()), pairKey(msg, ID(edited.UnixMilli())).String())
+	require.Equal(t, fmt.Sprintf("%s:%s:%s", msg, user, "👍"), recKey{form: keyReaction, a: uint64(msg), b: uint64(user), s: "👍"}.String())
+	require.Equal(t, "free:form", textKey("free:form").String())
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -33,20 +34,61 @@ type Record struct {
 // dominated the dispatch profile).
 const gtChunk = 4096
 
+// gtDelivery is a Delivery as kept: the session by its index in
+// groundTruth.sessions.
+type gtDelivery struct {
+	seq  int64
+	sess uint32
+}
+
+// gtRec is a Record as kept in memory, a third of its size and without
+// pointers, so the collector never scans the chunks (a load test keeps
+// millions): the type, session ids and key texts are interned, the key
+// is kept in parts and spelled out by since.
+type gtRec struct {
+	at    int64 // Time in Unix ns; the simulated clock is UTC without monotonic reading
+	guild ID
+	a, b  uint64     // key parts (recKey)
+	first gtDelivery // valid if n > 0
+	more  uint32     // deliveries after the first start at gtBlock.more[more]
+	n     uint32     // deliveries
+	str   uint32     // key text, an index in groundTruth.strs
+	typ   uint16     // an index in groundTruth.types
+	form  keyForm
+	flags uint8 // gtRepeat, gtMute, gtDeaf
+}
+
+const (
+	gtRepeat = 1 << iota
+	gtMute
+	gtDeaf
+)
+
+type gtBlock struct {
+	recs []gtRec
+	more []gtDelivery
+}
+
 // groundTruth keeps recent records in memory and optionally appends NDJSON to a file.
 type groundTruth struct {
 	mu      sync.Mutex
-	chunks  [][]Record
+	blocks  []*gtBlock
 	total   uint64 // records ever added; the last Index
 	dropped uint64 // records trimmed from the front, a multiple of gtChunk
 	limit   int
-	file    *os.File
-	w       *bufio.Writer
-	enc     *json.Encoder
+	shards  int // Record.Shard is derived from the guild
+
+	types, strs, sessions []string
+	typeIdx, strIdx       map[string]uint32
+
+	file *os.File
+	w    *bufio.Writer
+	enc  *json.Encoder
 }
 
-func newGroundTruth(path string, limit int) (*groundTruth, error) {
-	gt := &groundTruth{limit: limit}
+func newGroundTruth(path string, limit, shards int) (*groundTruth, error) {
+	gt := &groundTruth{limit: limit, shards: shards, strs: []string{""},
+		typeIdx: map[string]uint32{}, strIdx: map[string]uint32{"": 0}}
 	if path == "" {
 		return gt, nil
 	}
@@ -60,26 +102,66 @@ func newGroundTruth(path string, limit int) (*groundTruth, error) {
 	return gt, nil
 }
 
-// add appends r; the caller holds the server's dispatch lock, so Index order
-// equals the order sessions were assigned sequence numbers.
-func (g *groundTruth) add(r Record) {
+// addSession interns a session id for deliveries; the caller holds the
+// server's dispatch lock and keeps the index in the session.
+func (g *groundTruth) addSession(id string) uint32 {
 	g.mu.Lock()
-	g.total++
-	r.Index = g.total
-	if n := len(g.chunks); n == 0 || len(g.chunks[n-1]) == gtChunk {
-		g.chunks = append(g.chunks, make([]Record, 0, gtChunk))
+	defer g.mu.Unlock()
+	g.sessions = append(g.sessions, id)
+	return uint32(len(g.sessions) - 1)
+}
+
+func intern(list *[]string, idx map[string]uint32, s string) uint32 {
+	if i, ok := idx[s]; ok {
+		return i
 	}
-	last := len(g.chunks) - 1
-	g.chunks[last] = append(g.chunks[last], r)
+	*list = append(*list, s)
+	i := uint32(len(*list) - 1)
+	idx[s] = i
+	return i
+}
+
+// add records ev as delivered to ds; the caller holds the server's
+// dispatch lock, so Index order equals the order sessions were assigned
+// sequence numbers.
+func (g *groundTruth) add(ev *event, ds []gtDelivery) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.total++
+	r := gtRec{at: ev.at.UnixNano(), guild: ev.guildID, a: ev.key.a, b: ev.key.b, form: ev.key.form,
+		n: uint32(len(ds)), typ: uint16(intern(&g.types, g.typeIdx, ev.typ))}
+	if ev.key.s != "" {
+		r.str = intern(&g.strs, g.strIdx, ev.key.s)
+	}
+	if ev.repeat {
+		r.flags |= gtRepeat
+	}
+	if ev.key.mute {
+		r.flags |= gtMute
+	}
+	if ev.key.deaf {
+		r.flags |= gtDeaf
+	}
+	if n := len(g.blocks); n == 0 || len(g.blocks[n-1].recs) == gtChunk {
+		g.blocks = append(g.blocks, &gtBlock{recs: make([]gtRec, 0, gtChunk)})
+	}
+	b := g.blocks[len(g.blocks)-1]
+	if len(ds) > 0 {
+		r.first = ds[0]
+		r.more = uint32(len(b.more))
+		b.more = append(b.more, ds[1:]...)
+	}
+	b.recs = append(b.recs, r)
 	if g.limit > 0 && g.total-g.dropped > uint64(g.limit)+gtChunk {
-		g.chunks[0] = nil
-		g.chunks = g.chunks[1:]
+		g.blocks[0] = nil
+		g.blocks = g.blocks[1:]
 		g.dropped += gtChunk
 	}
 	if g.enc != nil {
-		_ = g.enc.Encode(r) // best effort: the in-memory copy is authoritative
+		rec, _, key := g.spell(g.total, b, &b.recs[len(b.recs)-1], make([]Delivery, 0, r.n), nil)
+		rec.Key = string(key)
+		_ = g.enc.Encode(rec) // best effort: the in-memory copy is authoritative
 	}
-	g.mu.Unlock()
 }
 
 // since returns records with Index > after, at most limit (0 = all). If
@@ -96,15 +178,60 @@ func (g *groundTruth) since(after uint64, limit int) []Record {
 		n = uint64(limit)
 	}
 	out := make([]Record, 0, n)
-	idx := start - g.dropped
-	for ci := idx / gtChunk; ci < uint64(len(g.chunks)) && uint64(len(out)) < n; ci++ {
-		chunk := g.chunks[ci]
-		if ci == idx/gtChunk {
-			chunk = chunk[idx%gtChunk:]
-		}
-		out = append(out, chunk[:min(uint64(len(chunk)), n-uint64(len(out)))]...)
+	// One allocation for every key and one for every delivery, however
+	// many records: callers take the whole run at once.
+	nd := 0
+	g.each(start, n, func(_ *gtBlock, r *gtRec) { nd += int(r.n) })
+	ds := make([]Delivery, 0, nd)
+	var keys strings.Builder
+	var scratch []byte
+	ends := make([]int, 0, n)
+	g.each(start, n, func(b *gtBlock, r *gtRec) {
+		var rec Record
+		rec, ds, scratch = g.spell(start+uint64(len(out))+1, b, r, ds, scratch[:0])
+		keys.Write(scratch)
+		ends = append(ends, keys.Len())
+		out = append(out, rec)
+	})
+	all, from := keys.String(), 0
+	for i, end := range ends {
+		out[i].Key, from = all[from:end], end
 	}
 	return out
+}
+
+// each calls fn for n records from the one after start (start >= dropped).
+func (g *groundTruth) each(start, n uint64, fn func(*gtBlock, *gtRec)) {
+	idx := start - g.dropped
+	for bi := idx / gtChunk; bi < uint64(len(g.blocks)) && n > 0; bi++ {
+		b := g.blocks[bi]
+		from := uint64(0)
+		if bi == idx/gtChunk {
+			from = idx % gtChunk
+		}
+		for i := from; i < uint64(len(b.recs)) && n > 0; i++ {
+			fn(b, &b.recs[i])
+			n--
+		}
+	}
+}
+
+// spell expands r, whose Index is index, but for its Key: it appends its
+// deliveries to ds (the Record's are a capped slice of it) and its key to key.
+func (g *groundTruth) spell(index uint64, b *gtBlock, r *gtRec, ds []Delivery, key []byte) (Record, []Delivery, []byte) {
+	k := recKey{a: r.a, b: r.b, s: g.strs[r.str], form: r.form, mute: r.flags&gtMute != 0, deaf: r.flags&gtDeaf != 0}
+	from := len(ds)
+	if r.n > 0 {
+		ds = append(ds, Delivery{SessionID: g.sessions[r.first.sess], Seq: int(r.first.seq)})
+		for _, d := range b.more[r.more : r.more+r.n-1] {
+			ds = append(ds, Delivery{SessionID: g.sessions[d.sess], Seq: int(d.seq)})
+		}
+	}
+	rec := Record{
+		Index: index, Time: time.Unix(0, r.at).UTC(), GuildID: r.guild, Shard: ShardFor(r.guild, g.shards),
+		Type: g.types[r.typ], Repeat: r.flags&gtRepeat != 0, Deliveries: ds[from:len(ds):len(ds)],
+	}
+	return rec, ds, k.appendTo(key)
 }
 
 // len is the number of records ever added (the last Index).

@@ -41,6 +41,8 @@ type Server struct {
 	// dispatchMu serialises dispatches so ground truth order equals the
 	// per-session sequence order.
 	dispatchMu sync.Mutex
+	// deliveries is dispatch's scratch list, guarded by dispatchMu.
+	deliveries []gtDelivery
 
 	rngMu sync.Mutex
 	rng   *rand.Rand // world mutations after generation (joins, ids)
@@ -77,7 +79,7 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	gt, err := newGroundTruth(cfg.GroundTruthFile, cfg.GroundTruthLimit)
+	gt, err := newGroundTruth(cfg.GroundTruthFile, cfg.GroundTruthLimit, cfg.Shards)
 	if err != nil {
 		return nil, fmt.Errorf("discordsim: ground truth file: %w", err)
 	}

@@ -20,6 +20,10 @@ type session struct {
 	shardCount     int
 	intents        int
 	largeThreshold int
+	// gtIndex is the session's id in ground truth, once recorded; both
+	// are guarded by the server's dispatch lock.
+	gtIndex  uint32
+	recorded bool
 
 	mu         sync.Mutex
 	seq        int

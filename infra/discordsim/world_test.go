@@ -114,11 +114,11 @@ func TestGroundTruthFileAndRun(t *testing.T) {
 
 func TestGroundTruthTrimKeepsIndexes(t *testing.T) {
 	t.Parallel()
-	gt, err := newGroundTruth("", 10)
+	gt, err := newGroundTruth("", 10, 1)
 	require.NoError(t, err)
 	total := 3*gtChunk + 5
 	for i := 0; i < total; i++ {
-		gt.add(Record{Type: "X"})
+		gt.add(&event{typ: "X"}, nil)
 	}
 	require.Equal(t, total, gt.len())
 	all := gt.since(0, 0)
