@@ -79,7 +79,8 @@ type Event struct {
 	// does not keep it, so events replayed from history lack it).
 	MessageID int64
 	// ParentID is the thread's parent channel for events in a thread (0
-	// otherwise, or unknown: events replayed from history lack it).
+	// otherwise; history finds it from the thread's thread_create row, so
+	// it is 0 there for a thread created before the lake's retention).
 	ParentID  int64
 	Magnitude int64
 	Counts    lake.Counts
