@@ -3,7 +3,6 @@ package discordsim
 import (
 	"math/rand/v2"
 	"strconv"
-	"strings"
 )
 
 // Message content of varied quality for the activity generator: one-word
@@ -28,58 +27,59 @@ var (
 )
 
 type contentCtx struct {
-	mentionUser   ID
-	mentionRole   ID
-	customEmoji   *Emoji
-	hasAttachment bool
+	mentionUser ID
+	mentionRole ID
+	customEmoji *Emoji
+	suffix      string // appended last, as " (edited)"
 }
 
 // synthContent returns a message body; quality is 0 (noise), 1 (chat) or 2 (substantive).
+// It is built on the stack and copied out at its size (the history keeps
+// every message); a bare one-word message is the list's own string.
 func synthContent(rng *rand.Rand, quality int, c contentCtx) string {
-	var b strings.Builder
-	b.Grow(192)
+	var buf [256]byte
+	b := buf[:0]
 	switch quality {
 	case 0:
-		b.WriteString(lowContent[rng.IntN(len(lowContent))])
+		w := lowContent[rng.IntN(len(lowContent))]
+		if c.mentionUser == 0 && c.mentionRole == 0 && c.suffix == "" {
+			return w
+		}
+		b = append(b, w...)
 	case 1:
 		open, topic, end := chatOpen[rng.IntN(len(chatOpen))], chatTopics[rng.IntN(len(chatTopics))], chatClose[rng.IntN(len(chatClose))]
-		b.WriteString(open)
-		b.WriteByte(' ')
-		b.WriteString(topic)
-		b.WriteString(end)
+		b = append(b, open...)
+		b = append(b, ' ')
+		b = append(b, topic...)
+		b = append(b, end...)
 		if rng.IntN(4) == 0 {
-			b.WriteByte(' ')
-			b.WriteString(unicodeEmoji[rng.IntN(len(unicodeEmoji))])
+			b = append(b, ' ')
+			b = append(b, unicodeEmoji[rng.IntN(len(unicodeEmoji))]...)
 		}
 	default:
-		b.WriteString("Here's how I solved ")
-		b.WriteString(chatTopics[rng.IntN(len(chatTopics))])
-		b.WriteString(":\n")
-		b.WriteString(codeSnippets[rng.IntN(len(codeSnippets))])
-		b.WriteString("\nMore details: ")
-		b.WriteString(links[rng.IntN(len(links))])
+		b = append(b, "Here's how I solved "...)
+		b = append(b, chatTopics[rng.IntN(len(chatTopics))]...)
+		b = append(b, ":\n"...)
+		b = append(b, codeSnippets[rng.IntN(len(codeSnippets))]...)
+		b = append(b, "\nMore details: "...)
+		b = append(b, links[rng.IntN(len(links))]...)
 		if c.customEmoji != nil {
-			b.WriteString(" <:")
-			b.WriteString(c.customEmoji.Name)
-			b.WriteByte(':')
-			writeID(&b, c.customEmoji.ID)
-			b.WriteByte('>')
+			b = append(b, " <:"...)
+			b = append(b, c.customEmoji.Name...)
+			b = append(b, ':')
+			b = strconv.AppendUint(b, uint64(c.customEmoji.ID), 10)
+			b = append(b, '>')
 		}
 	}
 	if c.mentionUser != 0 {
-		b.WriteString(" <@")
-		writeID(&b, c.mentionUser)
-		b.WriteByte('>')
+		b = append(b, " <@"...)
+		b = strconv.AppendUint(b, uint64(c.mentionUser), 10)
+		b = append(b, '>')
 	}
 	if c.mentionRole != 0 {
-		b.WriteString(" <@&")
-		writeID(&b, c.mentionRole)
-		b.WriteByte('>')
+		b = append(b, " <@&"...)
+		b = strconv.AppendUint(b, uint64(c.mentionRole), 10)
+		b = append(b, '>')
 	}
-	return b.String()
-}
-
-func writeID(b *strings.Builder, id ID) {
-	var buf [20]byte
-	b.Write(strconv.AppendUint(buf[:0], uint64(id), 10))
+	return string(append(b, c.suffix...))
 }

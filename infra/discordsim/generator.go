@@ -233,7 +233,7 @@ func (g *generator) edit(ctx context.Context, gs *guildState) error {
 	if !ok {
 		return errSkip
 	}
-	_, err := g.s.EditMessage(ctx, m.channel, m.id, synthContent(g.rng, 1, contentCtx{})+" (edited)")
+	_, err := g.s.EditMessage(ctx, m.channel, m.id, synthContent(g.rng, 1, contentCtx{suffix: " (edited)"}))
 	return err
 }
 
