@@ -29,7 +29,7 @@ func runWorker(ctx context.Context, d *deps, dc discordConfig) error {
 	rulesPipe.Register(mux)
 
 	srv := asynq.NewServerFromRedisClient(d.rdb, jobs.ServerConfig(log))
-	sched, err := jobs.NewPeriodic(asynq.NewClientFromRedisClient(d.rdb), log, jobs.Schedule)
+	sched, err := jobs.NewPeriodic(asynq.NewClientFromRedisClient(d.rdb), log, jobs.Schedule())
 	if err != nil {
 		return err
 	}

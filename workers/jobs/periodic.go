@@ -47,9 +47,9 @@ func (d alignedEvery) Next(t time.Time) time.Time {
 	return t.Truncate(time.Duration(d)).Add(time.Duration(d))
 }
 
-// NewPeriodic enqueues schedule (Schedule, in a worker) through client.
+// NewPeriodic enqueues schedule (Schedule(), in a worker) through client.
 // A spec that does not parse is an error.
-func NewPeriodic(client *asynq.Client, log *slog.Logger, schedule []struct{ Spec, Type string }) (*Periodic, error) {
+func NewPeriodic(client *asynq.Client, log *slog.Logger, schedule []PeriodicTask) (*Periodic, error) {
 	p := &Periodic{client: client, log: log}
 	for _, e := range schedule {
 		s, err := cron.ParseStandard(e.Spec)

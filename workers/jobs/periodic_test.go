@@ -14,7 +14,7 @@ import (
 	"github.com/synapsehq/synapse/infra/testenv"
 )
 
-func periodicFor(t *testing.T, client *asynq.Client, specs ...struct{ Spec, Type string }) *Periodic {
+func periodicFor(t *testing.T, client *asynq.Client, specs ...PeriodicTask) *Periodic {
 	t.Helper()
 	p, err := NewPeriodic(client, testenv.Logger(t), specs)
 	require.NoError(t, err)
@@ -26,7 +26,7 @@ func periodicFor(t *testing.T, client *asynq.Client, specs ...struct{ Spec, Type
 func TestTwoWorkersSchedulesEnqueueOneTaskPerPeriod(t *testing.T) {
 	t.Parallel()
 	rdb := testenv.Redis(t)
-	spec := struct{ Spec, Type string }{"@every 1s", "test:tick"}
+	spec := PeriodicTask{"@every 1s", "test:tick"}
 	ctx, cancel := context.WithTimeout(context.Background(), 3500*time.Millisecond)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -54,11 +54,11 @@ func TestTwoWorkersSchedulesEnqueueOneTaskPerPeriod(t *testing.T) {
 // periods whenever it started; cron specs keep their own times.
 func TestPeriodicAlignsEveryToTheClock(t *testing.T) {
 	t.Parallel()
-	p := periodicFor(t, nil, struct{ Spec, Type string }{"@every 1h", "a"}, struct{ Spec, Type string }{"30 3 * * *", "b"})
+	p := periodicFor(t, nil, PeriodicTask{"@every 1h", "a"}, PeriodicTask{"30 3 * * *", "b"})
 	at := time.Date(2026, 11, 20, 12, 17, 3, 0, time.UTC)
 	require.Equal(t, time.Date(2026, 11, 20, 13, 0, 0, 0, time.UTC), p.entries[0].sched.Next(at))
 	require.Equal(t, time.Date(2026, 11, 21, 3, 30, 0, 0, time.UTC), p.entries[1].sched.Next(at))
-	_, err := NewPeriodic(nil, testenv.Logger(t), []struct{ Spec, Type string }{{"every hour", "c"}})
+	_, err := NewPeriodic(nil, testenv.Logger(t), []PeriodicTask{{"every hour", "c"}})
 	require.Error(t, err)
 }
 

@@ -46,17 +46,19 @@ func ServerConfig(log *slog.Logger) asynq.Config {
 	}
 }
 
-// Schedule is the periodic work, in cron syntax (UTC).
-var Schedule = []struct {
-	Spec string
-	Type string
-}{
-	{"@every 1h", TypePartitions}, // cheap and idempotent: a missed run never leaves a day without a partition
-	{"30 3 * * *", TypeRetention},
-	{"0 4 * * 0", TypeReconcile},
-	{"@every 1h", TypeMilestoneSweep},
-	{"0 0 * * *", TypeScheduleDaily},  // the rules' schedule.daily: 00:00 UTC
-	{"0 0 * * 1", TypeScheduleWeekly}, // schedule.weekly: Monday 00:00 UTC
+// PeriodicTask is a task type enqueued on a schedule, in cron syntax (UTC).
+type PeriodicTask struct{ Spec, Type string }
+
+// Schedule is the periodic work a worker enqueues.
+func Schedule() []PeriodicTask {
+	return []PeriodicTask{
+		{"@every 1h", TypePartitions}, // cheap and idempotent: a missed run never leaves a day without a partition
+		{"30 3 * * *", TypeRetention},
+		{"0 4 * * 0", TypeReconcile},
+		{"@every 1h", TypeMilestoneSweep},
+		{"0 0 * * *", TypeScheduleDaily},  // the rules' schedule.daily: 00:00 UTC
+		{"0 0 * * 1", TypeScheduleWeekly}, // schedule.weekly: Monday 00:00 UTC
+	}
 }
 
 // Maintenance runs the lake's periodic jobs.
