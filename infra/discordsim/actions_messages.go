@@ -131,16 +131,14 @@ func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 		m.Attachments = append(m.Attachments, a)
 	}
 	if o.ReplyTo != 0 {
-		ref := s.world.messages[o.ReplyTo]
-		if ref == nil || ref.ChannelID != c.ID {
+		ref, _ := s.world.messageLocked(c.ID, o.ReplyTo)
+		if ref == nil {
 			s.world.mu.Unlock()
 			return 0, notFound("message", o.ReplyTo)
 		}
 		m.Type = 19 // REPLY
-		m.MessageReference = &MessageReference{MessageID: ref.ID, ChannelID: c.ID, GuildID: gid}
-		refCopy := *ref
-		refCopy.Referenced, refCopy.Reactions = nil, nil
-		m.Referenced = &refCopy
+		m.MessageReference = &MessageReference{MessageID: ref.id, ChannelID: c.ID, GuildID: gid}
+		m.Referenced = ref.quoted(c.ID, gid)
 	}
 	s.world.addMessageLocked(m)
 	d, spans := s.encodeMessageWire(m, member)
@@ -159,33 +157,31 @@ func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, content string) (*Message, error) {
 	now := s.clock.Now()
 	s.world.mu.Lock()
-	m := s.world.messages[messageID]
-	if m == nil || m.ChannelID != channelID {
+	sm, h := s.world.messageLocked(channelID, messageID)
+	if sm == nil {
 		s.world.mu.Unlock()
 		return nil, notFound("message", messageID)
 	}
-	g := s.world.guilds[*m.GuildID]
-	m.Content = content
-	edited := now
-	m.EditedTimestamp = &edited
+	g := s.world.guilds[h.guild]
+	sm.content, sm.edited = content, now.UnixNano()
+	m := sm.message(channelID, h.guild)
 	d, spans := s.encodeMessageWire(m, g.Members[m.Author.ID])
-	out := *m
 	s.world.mu.Unlock()
-	key := pairKey(messageID, ID(edited.UnixMilli()))
+	key := pairKey(messageID, ID(now.UnixMilli()))
 	s.dispatch(event{guildID: g.ID, typ: "MESSAGE_UPDATE", key: key, intent: IntentGuildMessages, d: d, blankable: true, spans: spans, at: now})
-	return &out, nil
+	return m, nil
 }
 
 // DeleteMessage removes a message and dispatches MESSAGE_DELETE.
 func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) error {
 	s.world.mu.Lock()
-	m := s.world.messages[messageID]
-	if m == nil || m.ChannelID != channelID {
+	sm, h := s.world.messageLocked(channelID, messageID)
+	if sm == nil {
 		s.world.mu.Unlock()
 		return notFound("message", messageID)
 	}
-	gid := *m.GuildID
-	s.world.deleteMessageLocked(m)
+	gid := h.guild
+	s.world.deleteMessageLocked(channelID, messageID)
 	s.world.mu.Unlock()
 	d := s.encodeMessageDelete(messageID, channelID, gid)
 	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: idKey(messageID), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
@@ -215,37 +211,37 @@ func (s *Server) RemoveReaction(ctx context.Context, channelID, messageID, userI
 func (s *Server) react(channelID, messageID, userID ID, emoji string, add bool) error {
 	re, emojiKey := parseEmoji(emoji)
 	s.world.mu.Lock()
-	m := s.world.messages[messageID]
-	if m == nil || m.ChannelID != channelID {
+	m, h := s.world.messageLocked(channelID, messageID)
+	if m == nil {
 		s.world.mu.Unlock()
 		return notFound("message", messageID)
 	}
-	g := s.world.guilds[*m.GuildID]
+	g := s.world.guilds[h.guild]
 	mem := g.Members[userID]
 	if mem == nil {
 		s.world.mu.Unlock()
 		return notFound("member", userID)
 	}
-	i := slices.IndexFunc(m.Reactions, func(r Reaction) bool { return r.Emoji.Name == re.Name })
+	i := slices.IndexFunc(m.reactions, func(r Reaction) bool { return r.Emoji.Name == re.Name })
 	typ := "MESSAGE_REACTION_ADD"
 	// MESSAGE_REACTION_ADD carries the member, the author and burst_colors.
 	var payloadMember *Member
 	if add {
 		if i < 0 {
-			m.Reactions = append(m.Reactions, Reaction{Emoji: re})
-			i = len(m.Reactions) - 1
+			m.reactions = append(m.reactions, Reaction{Emoji: re})
+			i = len(m.reactions) - 1
 		}
-		m.Reactions[i].Count++
+		m.reactions[i].Count++
 		payloadMember = mem
 	} else {
 		typ = "MESSAGE_REACTION_REMOVE"
 		if i >= 0 {
-			if m.Reactions[i].Count--; m.Reactions[i].Count <= 0 {
-				m.Reactions = slices.Delete(m.Reactions, i, i+1)
+			if m.reactions[i].Count--; m.reactions[i].Count <= 0 {
+				m.reactions = slices.Delete(m.reactions, i, i+1)
 			}
 		}
 	}
-	d := s.encodeReaction(userID, channelID, messageID, g.ID, &re, payloadMember, m.Author.ID)
+	d := s.encodeReaction(userID, channelID, messageID, g.ID, &re, payloadMember, m.author.ID)
 	gid := g.ID
 	s.world.mu.Unlock()
 	key := recKey{form: keyReaction, a: uint64(messageID), b: uint64(userID), s: emojiKey}

@@ -169,19 +169,19 @@ func (s *Server) dmChannelLocked(r *http.Request) *DMChannel {
 
 // historyPage is the page of h (ascending by ID) GET messages returns
 // for limit and one of the before/after/around cursors, oldest first.
-func historyPage(h []*Message, limit int, before, after, around ID) []*Message {
+func historyPage[T any](h []T, limit int, before, after, around ID, id func(*T) ID) []T {
 	switch {
 	case around != 0:
-		i := sort.Search(len(h), func(i int) bool { return h[i].ID >= around })
+		i := sort.Search(len(h), func(i int) bool { return id(&h[i]) >= around })
 		lo := max(0, i-limit/2)
 		return h[lo:min(len(h), lo+limit)]
 	case after != 0:
-		i := sort.Search(len(h), func(i int) bool { return h[i].ID > after })
+		i := sort.Search(len(h), func(i int) bool { return id(&h[i]) > after })
 		return h[i:min(len(h), i+limit)]
 	}
 	end := len(h)
 	if before != 0 {
-		end = sort.Search(len(h), func(i int) bool { return h[i].ID >= before })
+		end = sort.Search(len(h), func(i int) bool { return id(&h[i]) >= before })
 	}
 	return h[max(0, end-limit):end]
 }

@@ -178,7 +178,13 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
 	var replies, reacted, edited int
-	for _, m := range s.world.messages {
+	var stored []*Message
+	for ch, h := range s.world.history {
+		for i := range h.msgs {
+			stored = append(stored, h.msgs[i].message(ch, h.guild))
+		}
+	}
+	for _, m := range stored {
 		g := s.world.guilds[*m.GuildID]
 		mem := g.Members[m.Author.ID]
 		var p *memberPartial

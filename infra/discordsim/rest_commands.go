@@ -211,11 +211,11 @@ func (s *Server) restGetOriginal(w http.ResponseWriter, r *http.Request, _ restC
 	s.interactions.mu.Unlock()
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
-	m := s.world.messages[orig]
-	if m == nil {
+	ch, sm, h := s.world.messageAnywhereLocked(orig)
+	if sm == nil {
 		return notFound("message", orig)
 	}
-	writeJSON(w, http.StatusOK, m)
+	writeJSON(w, http.StatusOK, sm.message(ch, h.guild))
 	return nil
 }
 

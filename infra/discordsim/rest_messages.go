@@ -42,19 +42,25 @@ func (s *Server) restGetMessages(w http.ResponseWriter, r *http.Request, _ restC
 	}
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
-	var h []*Message // ascending by ID
 	if dm := s.dmChannelLocked(r); dm != nil {
-		h = dm.history
-	} else {
-		c, err := s.botChannelLocked(r)
-		if err != nil {
-			return err
-		}
-		h = s.world.history[c.ID]
+		page := historyPage(dm.history, limit, before, after, around, func(m **Message) ID { return (*m).ID })
+		out := slices.Clone(page)
+		slices.Reverse(out)
+		writeJSON(w, http.StatusOK, out)
+		return nil
 	}
-	page := historyPage(h, limit, before, after, around)
-	out := slices.Clone(page)
-	slices.Reverse(out)
+	c, err := s.botChannelLocked(r)
+	if err != nil {
+		return err
+	}
+	var out []*Message // null for a channel never written to, as before
+	if h := s.world.history[c.ID]; h != nil {
+		out = make([]*Message, 0, limit)
+		page := historyPage(h.msgs, limit, before, after, around, func(m *storedMsg) ID { return m.id })
+		for i := len(page) - 1; i >= 0; i-- {
+			out = append(out, page[i].message(c.ID, h.guild))
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

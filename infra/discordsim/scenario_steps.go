@@ -55,11 +55,7 @@ func (s *Server) runStep(ctx context.Context, st Step, refs map[string]ID) error
 			return err
 		}
 		s.world.mu.RLock()
-		m := s.world.messages[mid]
-		var ch ID
-		if m != nil {
-			ch = m.ChannelID
-		}
+		ch, m, _ := s.world.messageAnywhereLocked(mid)
 		s.world.mu.RUnlock()
 		if m == nil {
 			return notFound("message", mid)

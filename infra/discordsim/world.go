@@ -2,7 +2,6 @@ package discordsim
 
 import (
 	"slices"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -22,8 +21,7 @@ type world struct {
 	guilds   map[ID]*Guild
 	order    []ID // guild creation order (stable indexes for scenarios)
 	channels map[ID]*Channel
-	history  map[ID][]*Message // channel -> messages sorted by ID
-	messages map[ID]*Message
+	history  map[ID]*channelHistory // guild channel -> its messages
 	// DM channels the bot opened, by channel id and by recipient (see dms.go).
 	dmChannels map[ID]*DMChannel
 	dmByUser   map[ID]*DMChannel
@@ -38,8 +36,7 @@ func newWorld(maxHistory int) *world {
 		users:         map[ID]*User{},
 		guilds:        map[ID]*Guild{},
 		channels:      map[ID]*Channel{},
-		history:       map[ID][]*Message{},
-		messages:      map[ID]*Message{},
+		history:       map[ID]*channelHistory{},
 		dmChannels:    map[ID]*DMChannel{},
 		dmByUser:      map[ID]*DMChannel{},
 		guildCommands: map[ID][]map[string]any{},
@@ -57,33 +54,6 @@ func (w *world) addChannelLocked(g *Guild, c *Channel) {
 		g.Channels = append(g.Channels, c)
 	}
 	w.channels[c.ID] = c
-}
-
-func (w *world) addMessageLocked(m *Message) {
-	h := append(w.history[m.ChannelID], m)
-	if w.maxHistory > 0 && len(h) > 2*w.maxHistory {
-		// Trim in bulk so the cost is amortised O(1) per message.
-		cut := len(h) - w.maxHistory
-		for _, old := range h[:cut] {
-			delete(w.messages, old.ID)
-		}
-		h = slices.Clone(h[cut:])
-	}
-	w.history[m.ChannelID] = h
-	w.messages[m.ID] = m
-	if c := w.channels[m.ChannelID]; c != nil {
-		id := m.ID
-		c.LastMessageID = &id
-	}
-}
-
-func (w *world) deleteMessageLocked(m *Message) {
-	delete(w.messages, m.ID)
-	h := w.history[m.ChannelID]
-	i := sort.Search(len(h), func(i int) bool { return h[i].ID >= m.ID })
-	if i < len(h) && h[i].ID == m.ID {
-		w.history[m.ChannelID] = slices.Delete(h, i, i+1)
-	}
 }
 
 // memberPermissions ORs @everyone and the member's roles; owner and
