@@ -33,7 +33,7 @@ func (s *Server) CreateRole(ctx context.Context, guildID ID, o RoleOptions) (*Ro
 	d := mustJSON(roleWire{GuildID: guildID, Role: r})
 	out := *r
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_CREATE", key: idKey(r.ID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_CREATE", key: idKey(r.ID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return &out, nil
 }
 
@@ -54,7 +54,7 @@ func (s *Server) UpdateRole(ctx context.Context, guildID, roleID ID, o RoleOptio
 	r.set(o)
 	d := mustJSON(roleWire{GuildID: guildID, Role: r})
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_UPDATE", key: idKey(roleID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_UPDATE", key: idKey(roleID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (s *Server) DeleteRole(ctx context.Context, guildID, roleID ID) error {
 	}
 	d := mustJSON(map[string]any{"guild_id": guildID, "role_id": roleID})
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_DELETE", key: idKey(roleID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_ROLE_DELETE", key: idKey(roleID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 
@@ -111,7 +111,7 @@ func (s *Server) UpdateChannel(ctx context.Context, channelID ID, name string, p
 	d := mustJSON(c)
 	out := *c
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: out.GuildID, typ: "CHANNEL_UPDATE", key: idKey(channelID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: out.GuildID, typ: "CHANNEL_UPDATE", key: idKey(channelID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return &out, nil
 }
 
@@ -143,6 +143,6 @@ func (s *Server) DeleteChannel(ctx context.Context, channelID ID) error {
 	delete(s.world.channels, channelID)
 	d := mustJSON(c)
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: g.ID, typ: "CHANNEL_DELETE", key: idKey(channelID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: g.ID, typ: "CHANNEL_DELETE", key: idKey(channelID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return nil
 }

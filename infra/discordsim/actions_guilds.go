@@ -31,7 +31,7 @@ func (s *Server) AddBot(ctx context.Context, guildID ID) error {
 		s.world.mu.RUnlock()
 		sess.mu.Lock()
 		if !sess.dead {
-			deliveries = append(deliveries, s.delivery(sess, sess.pushLocked("GUILD_CREATE", d)))
+			deliveries = append(deliveries, s.delivery(sess, sess.pushLocked("GUILD_CREATE", plain(d))))
 		}
 		sess.mu.Unlock()
 	})
@@ -53,7 +53,7 @@ func (s *Server) RemoveBot(ctx context.Context, guildID ID) error {
 	g.removeMemberLocked(s.world.appID)
 	s.world.mu.Unlock()
 	d := mustJSON(map[string]any{"id": guildID})
-	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: idKey(guildID), intent: IntentGuilds, d: d, at: s.clock.Now(), botRemoved: true})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_DELETE", key: idKey(guildID), intent: IntentGuilds, d: plain(d), at: s.clock.Now(), botRemoved: true})
 	return nil
 }
 
@@ -90,6 +90,6 @@ func (s *Server) CreateChannel(ctx context.Context, guildID ID, name string, typ
 	d := mustJSON(c)
 	out := *c
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "CHANNEL_CREATE", key: idKey(c.ID), intent: IntentGuilds, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "CHANNEL_CREATE", key: idKey(c.ID), intent: IntentGuilds, d: plain(d), at: s.clock.Now()})
 	return &out, nil
 }

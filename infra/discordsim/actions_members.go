@@ -29,7 +29,7 @@ func (s *Server) MemberJoin(ctx context.Context, guildID ID) (ID, error) {
 	g.MemberOrder = append(g.MemberOrder, u.ID)
 	d := s.encodeMemberAdd(m, guildID)
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_ADD", key: pairKey(guildID, u.ID), intent: IntentGuildMembers, d: d, at: now})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_ADD", key: pairKey(guildID, u.ID), intent: IntentGuildMembers, d: plain(d), at: now})
 	return u.ID, nil
 }
 
@@ -45,7 +45,7 @@ func (s *Server) RepeatMemberAdd(ctx context.Context, guildID, userID ID) error 
 	d := s.encodeMemberAdd(g.Members[userID], guildID)
 	s.world.mu.RUnlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_ADD", key: pairKey(guildID, userID),
-		intent: IntentGuildMembers, d: d, repeat: true, at: s.clock.Now()})
+		intent: IntentGuildMembers, d: plain(d), repeat: true, at: s.clock.Now()})
 	return nil
 }
 
@@ -77,7 +77,7 @@ func (s *Server) MemberLeave(ctx context.Context, guildID, userID ID) error {
 	g.removeMemberLocked(userID)
 	d := s.encodeMemberRemove(guildID, u)
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_REMOVE", key: pairKey(guildID, userID), intent: IntentGuildMembers, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_REMOVE", key: pairKey(guildID, userID), intent: IntentGuildMembers, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 
@@ -110,7 +110,7 @@ func (s *Server) SetMemberRole(ctx context.Context, guildID, userID, roleID ID, 
 	}
 	d := s.encodeMemberAdd(m, guildID)
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_UPDATE", key: pairKey(guildID, userID), intent: IntentGuildMembers, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_UPDATE", key: pairKey(guildID, userID), intent: IntentGuildMembers, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 

@@ -184,7 +184,7 @@ func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) err
 	s.world.deleteMessageLocked(channelID, messageID)
 	s.world.mu.Unlock()
 	d := s.encodeMessageDelete(messageID, channelID, gid)
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: idKey(messageID), intent: IntentGuildMessages, d: d, at: s.clock.Now()})
+	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: idKey(messageID), intent: IntentGuildMessages, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 
@@ -281,6 +281,6 @@ func (s *Server) CreateThread(ctx context.Context, parentID, ownerID ID, name st
 	d := mustJSON(threadCreate{Channel: t, NewlyCreated: true})
 	out := *t
 	s.world.mu.Unlock()
-	s.dispatch(event{guildID: g.ID, typ: "THREAD_CREATE", key: idKey(t.ID), intent: IntentGuilds, d: d, at: now})
+	s.dispatch(event{guildID: g.ID, typ: "THREAD_CREATE", key: idKey(t.ID), intent: IntentGuilds, d: plain(d), at: now})
 	return &out, nil
 }

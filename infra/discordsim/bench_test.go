@@ -89,7 +89,7 @@ func BenchmarkDispatch(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			for i := 0; i < b.N; i++ {
-				s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d})
+				s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: plain(d)})
 			}
 			waitCount(b, got, base+int64(b.N))
 			b.StopTimer()
@@ -159,7 +159,7 @@ func BenchmarkDispatchFanOut(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d})
+		s.dispatch(event{guildID: g.ID, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: plain(d)})
 	}
 	for _, c := range counters {
 		waitCount(b, c, 1+int64(b.N))

@@ -31,7 +31,8 @@ type outItem struct {
 	kind   itemKind
 	seq    int
 	typ    string
-	d      []byte
+	d      []byte  // raw frames and pongs
+	p      payload // dispatches
 	code   int
 	reason string
 }
@@ -92,8 +93,8 @@ func (c *gwConn) enqueue(it outItem) {
 	}
 }
 
-func (c *gwConn) enqueueDispatch(seq int, typ string, d []byte) {
-	c.enqueue(outItem{kind: itemDispatch, seq: seq, typ: typ, d: d})
+func (c *gwConn) enqueueDispatch(seq int, typ string, p payload) {
+	c.enqueue(outItem{kind: itemDispatch, seq: seq, typ: typ, p: p})
 }
 
 func (c *gwConn) sendRaw(b []byte) { c.enqueue(outItem{kind: itemRaw, d: b}) }
@@ -152,7 +153,7 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 			var err error
 			switch it.kind {
 			case itemDispatch:
-				scratch = appendDispatch(scratch[:0], it.seq, it.typ, it.d)
+				scratch = appendDispatch(scratch[:0], it.seq, it.typ, it.p)
 				err = c.fw.writeMessage(scratch)
 				c.unwritten.Add(-1)
 			case itemRaw:
@@ -187,13 +188,13 @@ func (c *gwConn) writeLoop(bw *bufio.Writer) {
 	}
 }
 
-func appendDispatch(b []byte, seq int, typ string, d []byte) []byte {
+func appendDispatch(b []byte, seq int, typ string, d payload) []byte {
 	b = append(b, `{"op":0,"s":`...)
 	b = strconv.AppendInt(b, int64(seq), 10)
 	b = append(b, `,"t":"`...)
 	b = append(b, typ...)
 	b = append(b, `","d":`...)
-	b = append(b, d...)
+	b = d.appendTo(b)
 	return append(b, '}')
 }
 

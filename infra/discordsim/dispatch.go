@@ -11,7 +11,7 @@ type event struct {
 	typ     string
 	key     recKey
 	intent  int // required intent; 0 means always delivered
-	d       []byte
+	d       payload
 	// blankable marks a message payload that sessions without
 	// MESSAGE_CONTENT get with spans blanked; the copy is made at most
 	// once, only if such a session exists.
@@ -99,15 +99,15 @@ func (s *Server) dispatch(ev event) {
 		}
 	}
 	ds := s.deliveries[:0] // guarded by dispatchMu, reused
-	var dNoContent []byte
+	var dNoContent payload
 	s.hub.forGuild(ev.guildID, func(sess *session) {
 		if ev.intent != 0 && sess.intents&ev.intent == 0 {
 			return
 		}
 		d := ev.d
 		if ev.blankable && sess.intents&IntentMessageContent == 0 {
-			if dNoContent == nil {
-				dNoContent = ev.spans.blank(ev.d)
+			if dNoContent.b == nil {
+				dNoContent = plain(ev.spans.blank(ev.d.bytes()))
 			}
 			d = dNoContent
 		}

@@ -18,16 +18,25 @@ import (
 // encodeBuf is a scratch buffer the append encoders write into; the
 // finished payload is copied out at its exact size, because dispatches
 // stay referenced by resume buffers.
-type encodeBuf struct{ b []byte }
+type encodeBuf struct {
+	b    []byte
+	cuts [2][2]int
+}
 
 func (s *Server) encode(fn func(b []byte) []byte) []byte {
+	return s.encodeCut(func(b []byte, _ *[2][2]int) []byte { return fn(b) }).b
+}
+
+// encodeCut is encode for payloads with spans to share (see payload):
+// fn sets cuts to the spans of b it wrote them at.
+func (s *Server) encodeCut(fn func(b []byte, cuts *[2][2]int) []byte) payload {
 	eb, _ := s.encBufs.Get().(*encodeBuf)
 	if eb == nil {
 		eb = &encodeBuf{b: make([]byte, 0, 4096)}
 	}
-	eb.b = fn(eb.b[:0])
-	out := make([]byte, len(eb.b))
-	copy(out, eb.b)
+	eb.cuts = [2][2]int{}
+	eb.b = fn(eb.b[:0], &eb.cuts) // not a local: its address would escape through fn
+	out := s.cutPayload(eb.b, eb.cuts)
 	if cap(eb.b) <= 64<<10 {
 		s.encBufs.Put(eb)
 	}
@@ -255,6 +264,8 @@ func appendReactionEmoji(b []byte, e *ReactionEmoji) []byte {
 // without the MESSAGE_CONTENT intent.
 type contentSpans struct {
 	content, attachments, embeds [2]int
+	// author and member locate the objects payloads share (payload).
+	author, member [2]int
 }
 
 // blank returns d with content "", attachments [] and embeds []: the
@@ -286,13 +297,17 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *Member, sp *cont
 		b = appendID(b, *m.GuildID)
 	}
 	b = append(b, `,"author":`...)
+	start := len(b)
 	b = appendUser(b, m.Author)
+	if sp != nil {
+		sp.author = [2]int{start, len(b)}
+	}
 	if !wire && m.Member != nil {
 		b = append(b, `,"member":`...)
 		b = appendMember(b, m.Member)
 	}
 	b = append(b, `,"content":`...)
-	start := len(b)
+	start = len(b)
 	b = appendJSONString(b, m.Content)
 	if sp != nil {
 		sp.content = [2]int{start, len(b)}
@@ -405,7 +420,11 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *Member, sp *cont
 	}
 	if wire && wireMember != nil {
 		b = append(b, `,"member":`...)
+		start = len(b)
 		b = appendWireMember(b, wireMember)
+		if sp != nil {
+			sp.member = [2]int{start, len(b)}
+		}
 	}
 	return append(b, '}')
 }
@@ -413,16 +432,20 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *Member, sp *cont
 // encodeMessageWire is mustJSON(messageWire{Message: m, Member:
 // partialOf(member)}) (no member field if member is nil), with the spans
 // that blank it for sessions without MESSAGE_CONTENT.
-func (s *Server) encodeMessageWire(m *Message, member *Member) ([]byte, contentSpans) {
+func (s *Server) encodeMessageWire(m *Message, member *Member) (payload, contentSpans) {
 	var sp contentSpans
-	d := s.encode(func(b []byte) []byte { return appendMessage(b, m, true, member, &sp) })
+	d := s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
+		b = appendMessage(b, m, true, member, &sp)
+		cuts[0], cuts[1] = sp.author, sp.member
+		return b
+	})
 	return d, sp
 }
 
 // encodeReaction is the MESSAGE_REACTION_ADD (member set) or
 // MESSAGE_REACTION_REMOVE payload; encoding/json sorts a map's keys.
-func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji *ReactionEmoji, member *Member, authorID ID) []byte {
-	return s.encode(func(b []byte) []byte {
+func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji *ReactionEmoji, member *Member, authorID ID) payload {
+	return s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
 		b = append(b, `{"burst":false`...)
 		if member != nil {
 			b = append(b, `,"burst_colors":[]`...)
@@ -435,7 +458,9 @@ func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji 
 		b = appendID(b, guildID)
 		if member != nil {
 			b = append(b, `,"member":`...)
+			start := len(b)
 			b = appendMember(b, member)
+			cuts[0] = [2]int{start, len(b)}
 			b = append(b, `,"message_author_id":`...)
 			b = appendID(b, authorID)
 		}
@@ -448,8 +473,8 @@ func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji 
 }
 
 // encodeVoiceState is mustJSON(vs).
-func (s *Server) encodeVoiceState(vs *VoiceState) []byte {
-	return s.encode(func(b []byte) []byte {
+func (s *Server) encodeVoiceState(vs *VoiceState) payload {
+	return s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
 		b = append(b, `{"guild_id":`...)
 		b = appendID(b, vs.GuildID)
 		b = append(b, `,"channel_id":`...)
@@ -458,7 +483,9 @@ func (s *Server) encodeVoiceState(vs *VoiceState) []byte {
 		b = appendID(b, vs.UserID)
 		if vs.Member != nil {
 			b = append(b, `,"member":`...)
+			start := len(b)
 			b = appendMember(b, vs.Member)
+			cuts[0] = [2]int{start, len(b)}
 		}
 		b = append(b, `,"session_id":`...)
 		b = appendJSONString(b, vs.SessionID)

@@ -94,11 +94,11 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 		partial := partialOf(member)
 		wire := func(m *Message, mem *Member) []byte {
 			d, _ := s.encodeMessageWire(m, mem)
-			return d
+			return d.bytes()
 		}
 		blanked := func(m *Message, mem *Member) []byte {
 			d, sp := s.encodeMessageWire(m, mem)
-			return sp.blank(d)
+			return sp.blank(d.bytes())
 		}
 		for _, tc := range []struct {
 			name string
@@ -112,18 +112,18 @@ func TestEncodersMatchEncodingJSON(t *testing.T) {
 			{"message blanked", blanked(full, member), blankedWire(full, partial)},
 			{"message blanked without member", blanked(full, nil), blankedWire(full, nil)},
 			{"message of nil slices blanked", blanked(empty, nilRoles), blankedWire(empty, partialOf(nilRoles))},
-			{"reaction add unicode", s.encodeReaction(81234567890123456, 7, 100, 3, &ReactionEmoji{Name: tricky}, member, 2),
+			{"reaction add unicode", s.encodeReaction(81234567890123456, 7, 100, 3, &ReactionEmoji{Name: tricky}, member, 2).bytes(),
 				map[string]any{"user_id": ID(81234567890123456), "channel_id": ID(7), "message_id": ID(100), "guild_id": ID(3),
 					"emoji": ReactionEmoji{Name: tricky}, "burst": false, "type": 0,
 					"member": member, "message_author_id": ID(2), "burst_colors": []string{}}},
-			{"reaction remove custom", s.encodeReaction(4, 7, 100, 3, &ReactionEmoji{ID: id(44), Name: tricky, Animated: true}, nil, 2),
+			{"reaction remove custom", s.encodeReaction(4, 7, 100, 3, &ReactionEmoji{ID: id(44), Name: tricky, Animated: true}, nil, 2).bytes(),
 				map[string]any{"user_id": ID(4), "channel_id": ID(7), "message_id": ID(100), "guild_id": ID(3),
 					"emoji": ReactionEmoji{ID: id(44), Name: tricky, Animated: true}, "burst": false, "type": 0}},
-			{"voice join", s.encodeVoiceState(&VoiceState{GuildID: 3, ChannelID: id(11), UserID: 4, Member: member, SessionID: tricky, SelfMute: true, Suppress: true}),
+			{"voice join", s.encodeVoiceState(&VoiceState{GuildID: 3, ChannelID: id(11), UserID: 4, Member: member, SessionID: tricky, SelfMute: true, Suppress: true}).bytes(),
 				&VoiceState{GuildID: 3, ChannelID: id(11), UserID: 4, Member: member, SessionID: tricky, SelfMute: true, Suppress: true}},
-			{"voice leave", s.encodeVoiceState(&VoiceState{GuildID: 3, UserID: 4, Member: nilRoles, SessionID: "abc", Deaf: true, Mute: true, SelfDeaf: true, SelfStream: true, SelfVideo: true, RequestToSpeak: &at}),
+			{"voice leave", s.encodeVoiceState(&VoiceState{GuildID: 3, UserID: 4, Member: nilRoles, SessionID: "abc", Deaf: true, Mute: true, SelfDeaf: true, SelfStream: true, SelfVideo: true, RequestToSpeak: &at}).bytes(),
 				&VoiceState{GuildID: 3, UserID: 4, Member: nilRoles, SessionID: "abc", Deaf: true, Mute: true, SelfDeaf: true, SelfStream: true, SelfVideo: true, RequestToSpeak: &at}},
-			{"voice without member", s.encodeVoiceState(&VoiceState{GuildID: 3, UserID: 4}), &VoiceState{GuildID: 3, UserID: 4}},
+			{"voice without member", s.encodeVoiceState(&VoiceState{GuildID: 3, UserID: 4}).bytes(), &VoiceState{GuildID: 3, UserID: 4}},
 			{"member add", s.encodeMemberAdd(member, 3), memberAddWire{Member: member, GuildID: 3}},
 			{"member add of a bot", s.encodeMemberAdd(bare, 3), memberAddWire{Member: bare, GuildID: 3}},
 			{"member add with nil roles", s.encodeMemberAdd(nilRoles, 3), memberAddWire{Member: nilRoles, GuildID: 3}},
@@ -166,8 +166,9 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 		sess.mu.Unlock()
 		for _, ev := range buf {
 			seen[ev.typ]++
-			want := reencodeDispatch(t, ev.typ, ev.d)
-			require.Equal(t, string(want), string(ev.d), "%s in session %s", ev.typ, sess.id)
+			d := ev.d.bytes()
+			want := reencodeDispatch(t, ev.typ, d)
+			require.Equal(t, string(want), string(d), "%s in session %s", ev.typ, sess.id)
 		}
 	}
 	for _, typ := range []string{"MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE", "MESSAGE_REACTION_ADD",
@@ -192,8 +193,8 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 			p = partialOf(mem)
 		}
 		d, sp := s.encodeMessageWire(m, mem)
-		require.Equal(t, string(mustJSON(messageWire{Message: m, Member: p})), string(d))
-		require.Equal(t, string(mustJSON(blankedWire(m, p))), string(sp.blank(d)))
+		require.Equal(t, string(mustJSON(messageWire{Message: m, Member: p})), string(d.bytes()))
+		require.Equal(t, string(mustJSON(blankedWire(m, p))), string(sp.blank(d.bytes())))
 		replies += min(1, m.Type)
 		reacted += min(1, len(m.Reactions))
 		if m.EditedTimestamp != nil {
@@ -210,7 +211,7 @@ func TestGeneratedDispatchesMatchEncodingJSON(t *testing.T) {
 			if vs := g.Voice[uid]; vs != nil {
 				state := *vs
 				state.Member = mem
-				require.Equal(t, string(mustJSON(&state)), string(s.encodeVoiceState(&state)))
+				require.Equal(t, string(mustJSON(&state)), string(s.encodeVoiceState(&state).bytes()))
 			}
 		}
 	}

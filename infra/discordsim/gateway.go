@@ -150,9 +150,9 @@ func (s *Server) handleIdentify(c *gwConn, raw json.RawMessage) {
 	s.hub.add(sess)
 	s.logSession(SessionIdentified, sess, 0, "")
 	sess.mu.Lock()
-	sess.pushLocked("READY", ready)
+	sess.pushLocked("READY", plain(ready))
 	for _, gc := range creates {
-		sess.pushLocked("GUILD_CREATE", gc)
+		sess.pushLocked("GUILD_CREATE", plain(gc))
 	}
 	sess.mu.Unlock()
 	c.log.Info("session identified", slog.String("session_id", sess.id),
@@ -249,7 +249,7 @@ func (s *Server) handleResume(c *gwConn, raw json.RawMessage) {
 	}
 	// RESUMED repeats the current sequence rather than taking a new one: the
 	// client stores `s` of every dispatch, and the next resume must not skip.
-	c.enqueueDispatch(sess.seq, "RESUMED", []byte(`{"_trace":["discordsim"]}`))
+	c.enqueueDispatch(sess.seq, "RESUMED", plain([]byte(`{"_trace":["discordsim"]}`)))
 	sess.mu.Unlock()
 	if old != nil && old != c {
 		old.closeWith(CloseUnknownError, "Session resumed on another connection")

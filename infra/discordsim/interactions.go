@@ -101,7 +101,7 @@ func (s *Server) SlashCommand(ctx context.Context, o SlashCommandOptions) (*Inte
 	s.interactions.byID[id] = in
 	s.interactions.byToken[in.Token] = in
 	s.interactions.mu.Unlock()
-	s.dispatch(event{guildID: g.ID, typ: "INTERACTION_CREATE", key: idKey(id), d: d, at: now})
+	s.dispatch(event{guildID: g.ID, typ: "INTERACTION_CREATE", key: idKey(id), d: plain(d), at: now})
 	cp := *in
 	return &cp, nil
 }

@@ -62,7 +62,7 @@ func (s *Server) handleRequestMembers(c *gwConn, raw json.RawMessage) {
 		for _, chunk := range s.memberChunks(gid, req, users) {
 			sess.mu.Lock()
 			if !sess.dead {
-				sess.pushLocked("GUILD_MEMBERS_CHUNK", chunk)
+				sess.pushLocked("GUILD_MEMBERS_CHUNK", plain(chunk))
 			}
 			sess.mu.Unlock()
 		}

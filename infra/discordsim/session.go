@@ -9,7 +9,7 @@ import (
 type bufferedEvent struct {
 	seq int
 	typ string
-	d   []byte
+	d   payload
 }
 
 // session is a gateway session: it outlives connections until it is
@@ -43,7 +43,7 @@ func (s *session) ownsGuild(guildID ID) bool {
 
 // pushLocked assigns the next sequence number, buffers the event for resume
 // and hands it to the live connection, if any.
-func (s *session) pushLocked(typ string, d []byte) int {
+func (s *session) pushLocked(typ string, d payload) int {
 	s.seq++
 	if len(s.buf) >= 2*s.cap {
 		// Compact in bulk so trimming is amortised O(1) per event.
