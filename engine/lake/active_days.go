@@ -138,9 +138,17 @@ type activeKey struct {
 	typ                 Type
 }
 
-// upsertActiveDays adds the batch's events to member_active_days, in key
-// order so concurrent writers never deadlock.
-func (w *Writer) upsertActiveDays(ctx context.Context, tx pgx.Tx, events []Event) error {
+// activeDaysSQL adds the batch's counts, read by subscript like counterSQL.
+const activeDaysSQL = `
+	INSERT INTO member_active_days AS a (tenant_id, guild_id, user_id, day, events, event_type)
+	SELECT ($1::bigint[])[i], ($2::bigint[])[i], ($3::bigint[])[i], ($4::date[])[i], ($5::int[])[i], ($6::smallint[])[i]
+	FROM generate_series(1, cardinality($1::bigint[])) AS i
+	ON CONFLICT (tenant_id, guild_id, user_id, day, event_type) DO UPDATE SET events = a.events + EXCLUDED.events`
+
+// queueActiveDays adds the batch's events to member_active_days, in key
+// order so concurrent writers never deadlock. Guilds' zones not cached are
+// read first, in the transaction.
+func (w *Writer) queueActiveDays(ctx context.Context, tx pgx.Tx, p *pipeline, events []Event) error {
 	if len(events) == 0 {
 		return nil
 	}
@@ -148,10 +156,11 @@ func (w *Writer) upsertActiveDays(ctx context.Context, tx pgx.Tx, events []Event
 	if err != nil {
 		return err
 	}
-	sums := make(map[activeKey]int32, len(events)/2)
-	for _, e := range events {
+	sums := make(map[activeKey]int32, len(events))
+	for i := range events {
+		e := &events[i]
 		day := LocalDate(e.OccurredAt, zones[e.GuildID])
-		eachActivity(e, func(typ Type) { sums[activeKey{e.TenantID, e.GuildID, e.UserID, day, typ}]++ })
+		eachActivity(*e, func(typ Type) { sums[activeKey{e.TenantID, e.GuildID, e.UserID, day, typ}]++ })
 	}
 	keys := make([]activeKey, 0, len(sums))
 	for k := range sums {
@@ -177,14 +186,7 @@ func (w *Writer) upsertActiveDays(ctx context.Context, tx pgx.Tx, events []Event
 	for i, k := range keys {
 		tenant[i], guild[i], user[i], day[i], cnt[i], typ[i] = k.tenant, k.guild, k.user, k.day, sums[k], int16(k.typ)
 	}
-	_, err = tx.Exec(ctx, `
-		INSERT INTO member_active_days AS a (tenant_id, guild_id, user_id, day, events, event_type)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::date[], $5::int[], $6::smallint[])
-		ON CONFLICT (tenant_id, guild_id, user_id, day, event_type) DO UPDATE SET events = a.events + EXCLUDED.events`,
-		tenant, guild, user, day, cnt, typ)
-	if err != nil {
-		return fmt.Errorf("lake: active days: %w", err)
-	}
+	p.queue("active days", nil, activeDaysSQL, tenant, guild, user, day, cnt, typ)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package lake
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,7 @@ type VoiceSession struct {
 	MutedDeaf                            bool
 }
 
-// trackVoice keeps voice_sessions in step with the batch's voice events:
+// queueVoice keeps voice_sessions in step with the batch's voice events:
 // a join or move opens a stretch, a leave ends it, and a synthetic leave
 // that keeps the member in voice (StaysInVoice: written when a shard
 // stops, or when the gateway restarts a stretch) ends the stretch so far:
@@ -28,28 +29,107 @@ type VoiceSession struct {
 // session watched) ends the session like a real one; keeping it open left
 // a ghost that the shard's next owner restored, turning the member's next
 // join into a move.
-func trackVoice(ctx context.Context, tx pgx.Tx, events []Event) error {
-	var b pgx.Batch
-	for _, e := range events {
-		switch {
-		case e.Type == VoiceJoin || e.Type == VoiceMove:
-			b.Queue(`INSERT INTO voice_sessions (tenant_id, guild_id, user_id, channel_id, started_at, muted_deaf) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, started_at = EXCLUDED.started_at, muted_deaf = EXCLUDED.muted_deaf`,
-				e.TenantID, e.GuildID, e.UserID, e.ChannelID, e.OccurredAt, e.Flags&FlagMutedDeaf != 0)
-		case e.Type == VoiceLeave && e.StaysInVoice:
-			b.Queue(`UPDATE voice_sessions SET started_at = $3, muted_deaf = $4 WHERE guild_id = $1 AND user_id = $2`,
-				e.GuildID, e.UserID, e.OccurredAt, e.Flags&FlagMutedDeaf != 0)
-		case e.Type == VoiceLeave:
-			b.Queue(`DELETE FROM voice_sessions WHERE guild_id = $1 AND user_id = $2`, e.GuildID, e.UserID)
+//
+// A member's events are folded, in the order the gateway delivered them,
+// into what they leave behind (see voiceOp), and written as at most three
+// statements over disjoint members: one statement per event cost more
+// Postgres CPU than the rest of the voice event's row.
+func queueVoice(p *pipeline, events []Event) {
+	type member struct{ guild, user int64 }
+	ops := map[member]*voiceOp{}
+	var order []member
+	for i := range events {
+		e := &events[i]
+		if e.Type != VoiceJoin && e.Type != VoiceMove && e.Type != VoiceLeave {
+			continue
+		}
+		k := member{e.GuildID, e.UserID}
+		op := ops[k]
+		if op == nil {
+			op = &voiceOp{}
+			ops[k] = op
+			order = append(order, k)
+		}
+		op.apply(e)
+	}
+	if len(order) == 0 {
+		return
+	}
+	// Each statement locks its members in one order, the same in every writer.
+	slices.SortFunc(order, func(a, b member) int {
+		if a.guild != b.guild {
+			return cmpInt(a.guild, b.guild)
+		}
+		return cmpInt(a.user, b.user)
+	})
+	var open, restart, gone struct {
+		tenant, guild, user, channel []int64
+		at                           []time.Time
+		muted                        []bool
+	}
+	for _, k := range order {
+		op := ops[k]
+		switch op.kind {
+		case voiceOpen:
+			open.tenant, open.guild, open.user = append(open.tenant, op.tenant), append(open.guild, k.guild), append(open.user, k.user)
+			open.channel, open.at, open.muted = append(open.channel, op.channel), append(open.at, op.at), append(open.muted, op.muted)
+		case voiceRestart:
+			restart.guild, restart.user = append(restart.guild, k.guild), append(restart.user, k.user)
+			restart.at, restart.muted = append(restart.at, op.at), append(restart.muted, op.muted)
+		case voiceEnd:
+			gone.guild, gone.user = append(gone.guild, k.guild), append(gone.user, k.user)
 		}
 	}
-	if b.Len() == 0 {
-		return nil
+	if len(gone.guild) > 0 {
+		p.queue("voice sessions", nil, `DELETE FROM voice_sessions v USING unnest($1::bigint[], $2::bigint[]) AS d(guild_id, user_id)
+			WHERE v.guild_id = d.guild_id AND v.user_id = d.user_id`, gone.guild, gone.user)
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("lake: voice sessions: %w", err)
+	if len(open.guild) > 0 {
+		p.queue("voice sessions", nil, `INSERT INTO voice_sessions (tenant_id, guild_id, user_id, channel_id, started_at, muted_deaf)
+			SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::timestamptz[], $6::bool[])
+			ON CONFLICT (guild_id, user_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, started_at = EXCLUDED.started_at, muted_deaf = EXCLUDED.muted_deaf`,
+			open.tenant, open.guild, open.user, open.channel, open.at, open.muted)
 	}
-	return nil
+	if len(restart.guild) > 0 {
+		p.queue("voice sessions", nil, `UPDATE voice_sessions v SET started_at = d.started_at, muted_deaf = d.muted_deaf
+			FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::bool[]) AS d(guild_id, user_id, started_at, muted_deaf)
+			WHERE v.guild_id = d.guild_id AND v.user_id = d.user_id`, restart.guild, restart.user, restart.at, restart.muted)
+	}
+}
+
+// voiceOp is what a member's voice events of one batch leave behind.
+type voiceOp struct {
+	kind    voiceOpKind
+	tenant  int64
+	channel int64 // voiceOpen
+	at      time.Time
+	muted   bool
+}
+
+type voiceOpKind int8
+
+const (
+	voiceRestart voiceOpKind = iota // an open session, if any, restarts at `at`
+	voiceOpen                       // the session is exactly this one
+	voiceEnd                        // no session
+)
+
+// apply folds the member's next event into the op: a join or move opens
+// (whatever came before), a leave ends, and a leave that stays in voice
+// restarts an open session: one opened in the batch is opened restarted,
+// one ended stays ended, one unknown is restarted if it exists.
+func (op *voiceOp) apply(e *Event) {
+	muted := e.Flags&FlagMutedDeaf != 0
+	switch {
+	case e.Type == VoiceJoin || e.Type == VoiceMove:
+		*op = voiceOp{kind: voiceOpen, tenant: e.TenantID, channel: e.ChannelID, at: e.OccurredAt, muted: muted}
+	case e.StaysInVoice:
+		if op.kind != voiceEnd {
+			op.at, op.muted = e.OccurredAt, muted
+		}
+	default:
+		*op = voiceOp{kind: voiceEnd}
+	}
 }
 
 // MarkVoiceSessionActive records that a member's open stretch, the one
