@@ -44,7 +44,7 @@ func (s *Server) restGetMessages(w http.ResponseWriter, r *http.Request, _ restC
 	defer s.world.mu.RUnlock()
 	if dm := s.dmChannelLocked(r); dm != nil {
 		page := historyPage(dm.history, limit, before, after, around, func(m **Message) ID { return (*m).ID })
-		out := slices.Clone(page)
+		out := append(make([]*Message, 0, len(page)), page...)
 		slices.Reverse(out)
 		writeJSON(w, http.StatusOK, out)
 		return nil
@@ -53,9 +53,8 @@ func (s *Server) restGetMessages(w http.ResponseWriter, r *http.Request, _ restC
 	if err != nil {
 		return err
 	}
-	var out []*Message // null for a channel never written to, as before
+	out := make([]*Message, 0, limit) // [] for a channel never written to, as Discord answers
 	if h := s.world.history[c.ID]; h != nil {
-		out = make([]*Message, 0, limit)
 		page := historyPage(h.msgs, limit, before, after, around, func(m *storedMsg) ID { return m.id })
 		for i := len(page) - 1; i >= 0; i-- {
 			out = append(out, page[i].message(c.ID, h.guild))

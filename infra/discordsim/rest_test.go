@@ -2,7 +2,9 @@ package discordsim
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,6 +106,20 @@ func TestRESTWithDisgoClient(t *testing.T) {
 	_, err = rc.CreateMessage(sf(g.Channels["general"]), discord.MessageCreate{})
 	require.ErrorAs(t, err, &re)
 	require.Equal(t, http.StatusBadRequest, re.Response.StatusCode)
+
+	// A channel never written to has an empty history: [], not null.
+	quiet, err := s.CreateChannel(context.Background(), g.ID, "quiet", 0, 0)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodGet, s.RESTURL()+"/channels/"+quiet.ID.String()+"/messages", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bot "+s.Token())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.Equal(t, "[]", strings.TrimSpace(string(body)))
 
 	// A guild without the bot is Missing Access.
 	for _, pg := range s.Guilds() {
