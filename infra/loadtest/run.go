@@ -89,7 +89,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	// the ground truth as it stands once capture caught up, not as it was
 	// when generation ended, or those messages count as duplicates.
 	for i := 0; i < 3 && ctx.Err() == nil; i++ {
-		if len(sim.GroundTruth()) == len(records) {
+		if int(sim.GroundTruthLastIndex()) == len(records) {
 			break
 		}
 		records, received = expectable(sim, &rep)
