@@ -22,7 +22,15 @@ func MeasureText(content string) Quality {
 	q := Quality{Length: utf8.RuneCountInString(content)}
 	q.CodeBlocks = strings.Count(content, "```") / 2
 	q.Links = strings.Count(content, "https://") + strings.Count(content, "http://")
-	q.Emoji = len(customEmoji.FindAllStringIndex(content, -1)) + countUnicodeEmoji(content)
+	// Both scans only where they can find something: custom emoji open
+	// with "<:" or "<a:", and every unicode emoji is beyond ASCII (one
+	// character a byte). Most messages skip both.
+	if strings.Contains(content, "<:") || strings.Contains(content, "<a:") {
+		q.Emoji = len(customEmoji.FindAllStringIndex(content, -1))
+	}
+	if q.Length < len(content) {
+		q.Emoji += countUnicodeEmoji(content)
+	}
 	return q
 }
 

@@ -24,6 +24,8 @@ func TestMeasureText(t *testing.T) {
 		{name: "zwj family is one emoji", content: "👨‍👩‍👧", want: Quality{Length: 5, Emoji: 1}},
 		{name: "flag is one emoji", content: "🇫🇷", want: Quality{Length: 2, Emoji: 1}},
 		{name: "star and heart", content: "⭐❤", want: Quality{Length: 2, Emoji: 2}},
+		{name: "custom and unicode emoji", content: "<:pepe:123456789012345678>🎉", want: Quality{Length: 27, Emoji: 2}},
+		{name: "angle brackets are not emoji", content: "a <b> <:c:1>", want: Quality{Length: 12}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
