@@ -58,7 +58,8 @@ func (s *shardRun) remember(g *guildState, m discord.Member) bool {
 // memberSig covers what the members table keeps of a member.
 func memberSig(m discord.Member) uint64 {
 	h := fnv.New64a()
-	var b []byte
+	var buf [256]byte // most members fit: no allocation
+	b := buf[:0]
 	b = strconv.AppendInt(b, int64(m.User.ID), 10)
 	b = append(b, 0)
 	b = append(b, displayName(m)...)

@@ -257,8 +257,19 @@ func (p *Pipeline) committed(batch []item, b lake.Batch, res lake.Result) {
 			}
 		}
 	}
+	// Per type, not per event: a label lookup hashes the label values.
+	var byType [lake.VoiceActive + 1]int
 	for _, e := range b.Events {
-		p.metrics.written.WithLabelValues(e.Type.String()).Inc()
+		if e.Type >= 0 && int(e.Type) < len(byType) {
+			byType[e.Type]++
+		} else {
+			p.metrics.written.WithLabelValues(e.Type.String()).Inc()
+		}
+	}
+	for t, n := range byType {
+		if n > 0 {
+			p.metrics.written.WithLabelValues(lake.Type(t).String()).Add(float64(n))
+		}
 	}
 	p.metrics.dups.Add(float64(res.Duplicates))
 	p.metrics.batchSize.Observe(float64(len(b.Events)))
@@ -286,6 +297,11 @@ func (p *Pipeline) abandon(batch []item) {
 // assemble flattens items into one lake batch with each shard's latest position.
 func assemble(batch []item) lake.Batch {
 	var b lake.Batch
+	n := 0
+	for _, it := range batch {
+		n += len(it.events)
+	}
+	b.Events = make([]lake.Event, 0, n)
 	last := map[*shardRun]item{}
 	for _, it := range batch {
 		b.Events = append(b.Events, it.events...)

@@ -185,7 +185,11 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	// Normalized before the directory follows the event: a member add is
 	// a join unless the shard knew the member present already, and
 	// following it records the member.
-	it := item{shard: s, events: append(reconciled, s.norm.normalize(ev, seq)...), seq: int64(seq), received: now}
+	events := s.norm.normalize(ev, seq)
+	if len(reconciled) > 0 { // rare: copying every dispatch's events was an allocation each
+		events = append(reconciled, events...)
+	}
+	it := item{shard: s, events: events, seq: int64(seq), received: now}
 	s.followDirectory(ev, now)
 	for _, j := range s.norm.takeExpiredJoins() {
 		s.w.expiredJoins.Inc()
