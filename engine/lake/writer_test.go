@@ -214,3 +214,30 @@ func TestVoiceSessionsFollowDeliveryOrder(t *testing.T) {
 		require.Equal(t, int64(2), count(t, db.Pool, `SELECT count(*) FROM event_lake WHERE guild_id = $1 AND event_type IN (5, 6)`, tc.guild), tc.name)
 	}
 }
+
+// A counter row's day is the UTC date of its events, up to the last
+// instant before midnight.
+func TestCountersFallOnTheEventsUTCDay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	w := lake.NewWriter(db.Pool)
+	midnight := day0.Truncate(24 * time.Hour)
+	cases := []struct {
+		name string
+		at   time.Time
+		want string
+	}{
+		{name: "last instant of the day before", at: midnight.Add(-time.Nanosecond), want: "2026-11-19"},
+		{name: "midnight", at: midnight, want: "2026-11-20"},
+		{name: "late in the day", at: midnight.Add(24*time.Hour - time.Millisecond), want: "2026-11-20"},
+	}
+	for i, c := range cases {
+		user := int64(100 + i)
+		_, err := w.Write(ctx, lake.Batch{Events: []lake.Event{msg(1, 10, user, 7, c.at, uint64(i), 1)}})
+		require.NoError(t, err, c.name)
+		var day time.Time
+		require.NoError(t, db.Pool.QueryRow(ctx, "SELECT day FROM event_counters WHERE user_id = $1", user).Scan(&day), c.name)
+		require.Equal(t, c.want, day.Format(time.DateOnly), c.name)
+	}
+}
