@@ -28,6 +28,7 @@ func (e usageError) Error() string { return e.err.Error() }
 // configuration or usage problem, 1 for anything else.
 func Main(args []string, stdout, stderr io.Writer) int {
 	useFastJSON()
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	return Run(ctx, args, stdout, stderr)
