@@ -20,23 +20,24 @@ import (
 // stay referenced by resume buffers.
 type encodeBuf struct {
 	b    []byte
-	cuts [2][2]int
+	cuts [2]cut
 }
 
 func (s *Server) encode(fn func(b []byte) []byte) []byte {
-	return s.encodeCut(func(b []byte, _ *[2][2]int) []byte { return fn(b) }).b
+	return s.encodeCut(func(b []byte, _ *[2]cut) []byte { return fn(b) }).b
 }
 
 // encodeCut is encode for payloads with spans to share (see payload):
 // fn sets cuts to the spans of b it wrote them at.
-func (s *Server) encodeCut(fn func(b []byte, cuts *[2][2]int) []byte) payload {
+func (s *Server) encodeCut(fn func(b []byte, cuts *[2]cut) []byte) payload {
 	eb, _ := s.encBufs.Get().(*encodeBuf)
 	if eb == nil {
 		eb = &encodeBuf{b: make([]byte, 0, 4096)}
 	}
-	eb.cuts = [2][2]int{}
+	eb.cuts = [2]cut{}
 	eb.b = fn(eb.b[:0], &eb.cuts) // not a local: its address would escape through fn
-	out := s.cutPayload(eb.b, eb.cuts)
+	out := cutPayload(eb.b, &eb.cuts)
+	eb.cuts = [2]cut{} // the pool must not keep records alive
 	if cap(eb.b) <= 64<<10 {
 		s.encBufs.Put(eb)
 	}
@@ -434,9 +435,14 @@ func appendMessage(b []byte, m *Message, wire bool, wireMember *Member, sp *cont
 // that blank it for sessions without MESSAGE_CONTENT.
 func (s *Server) encodeMessageWire(m *Message, member *Member) (payload, contentSpans) {
 	var sp contentSpans
-	d := s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
+	d := s.encodeCut(func(b []byte, cuts *[2]cut) []byte {
 		b = appendMessage(b, m, true, member, &sp)
-		cuts[0], cuts[1] = sp.author, sp.member
+		if m.Author != nil {
+			cuts[0] = cut{sp.author[0], sp.author[1], &m.Author.shared}
+		}
+		if member != nil {
+			cuts[1] = cut{sp.member[0], sp.member[1], &member.sharedWire}
+		}
 		return b
 	})
 	return d, sp
@@ -445,7 +451,7 @@ func (s *Server) encodeMessageWire(m *Message, member *Member) (payload, content
 // encodeReaction is the MESSAGE_REACTION_ADD (member set) or
 // MESSAGE_REACTION_REMOVE payload; encoding/json sorts a map's keys.
 func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji *ReactionEmoji, member *Member, authorID ID) payload {
-	return s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
+	return s.encodeCut(func(b []byte, cuts *[2]cut) []byte {
 		b = append(b, `{"burst":false`...)
 		if member != nil {
 			b = append(b, `,"burst_colors":[]`...)
@@ -460,7 +466,7 @@ func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji 
 			b = append(b, `,"member":`...)
 			start := len(b)
 			b = appendMember(b, member)
-			cuts[0] = [2]int{start, len(b)}
+			cuts[0] = cut{start, len(b), &member.shared}
 			b = append(b, `,"message_author_id":`...)
 			b = appendID(b, authorID)
 		}
@@ -474,7 +480,7 @@ func (s *Server) encodeReaction(userID, channelID, messageID, guildID ID, emoji 
 
 // encodeVoiceState is mustJSON(vs).
 func (s *Server) encodeVoiceState(vs *VoiceState) payload {
-	return s.encodeCut(func(b []byte, cuts *[2][2]int) []byte {
+	return s.encodeCut(func(b []byte, cuts *[2]cut) []byte {
 		b = append(b, `{"guild_id":`...)
 		b = appendID(b, vs.GuildID)
 		b = append(b, `,"channel_id":`...)
@@ -485,7 +491,7 @@ func (s *Server) encodeVoiceState(vs *VoiceState) payload {
 			b = append(b, `,"member":`...)
 			start := len(b)
 			b = appendMember(b, vs.Member)
-			cuts[0] = [2]int{start, len(b)}
+			cuts[0] = cut{start, len(b), &vs.Member.shared}
 		}
 		b = append(b, `,"session_id":`...)
 		b = appendJSONString(b, vs.SessionID)

@@ -1,12 +1,10 @@
 package discordsim
 
-import "sync"
-
 // payload is an encoded dispatch as sessions keep it for RESUME. Most
 // are b alone; a message, reaction or voice state has its user and member
 // objects (their biggest part, the same for every event of that member)
-// cut out of b and spliced back in when written, kept once in an intern
-// table. A load test keeps every dispatch for replay, and those objects
+// cut out of b and spliced back in when written, kept once on the
+// user or member record (see share). A load test keeps every dispatch for replay, and those objects
 // were a third of the bytes.
 type payload struct {
 	b   []byte
@@ -54,46 +52,46 @@ func (p payload) len() int {
 	return n
 }
 
-// maxInterned bounds the intern table: past it the table starts over
-// (payloads keep what they hold).
-const maxInterned = 1 << 16
-
-// interner keeps one copy of each user and member object encoded.
-type interner struct {
-	mu sync.Mutex
-	m  map[string]string
+// cut is a span of the encoder's buffer to share, with memo, the field
+// of the user or member record it was encoded from that holds the shared
+// copy (nil: not shared).
+type cut struct {
+	start, end int
+	memo       *string
 }
 
-func (in *interner) get(b []byte) string {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if s, ok := in.m[string(b)]; ok {
-		return s
+// share returns *memo if it holds b, else makes *memo a copy of b. A
+// record encodes the same until it changes, so a compare replaces hashing
+// into a shared table; the caller holds the world lock that guards memo.
+func share(memo *string, b []byte) string {
+	if *memo != string(b) {
+		*memo = string(b)
 	}
-	if in.m == nil || len(in.m) >= maxInterned {
-		in.m = make(map[string]string, 1024)
-	}
-	s := string(b)
-	in.m[s] = s
-	return s
+	return *memo
 }
 
 // cutPayload copies d out of the encoder's scratch buffer with the spans
-// cut (at most two, ascending, not overlapping; [0,0] for none) interned.
-func (s *Server) cutPayload(d []byte, cuts [2][2]int) payload {
-	if cuts[0][1] == 0 && cuts[1][1] == 0 {
+// cut (at most two, ascending, not overlapping) shared.
+func cutPayload(d []byte, cuts *[2]cut) payload {
+	if cuts[0].memo == nil && cuts[1].memo == nil {
 		return payload{b: clone(d)}
 	}
+	n := len(d)
+	for _, c := range cuts {
+		if c.memo != nil {
+			n -= c.end - c.start
+		}
+	}
 	ins := new([2]splice)
-	b := make([]byte, 0, len(d)-(cuts[0][1]-cuts[0][0])-(cuts[1][1]-cuts[1][0]))
+	b := make([]byte, 0, n)
 	from := 0
 	for i, c := range cuts {
-		if c[1] == 0 {
+		if c.memo == nil {
 			continue
 		}
-		b = append(b, d[from:c[0]]...)
-		ins[i] = splice{at: len(b), s: s.interned.get(d[c[0]:c[1]])}
-		from = c[1]
+		b = append(b, d[from:c.start]...)
+		ins[i] = splice{at: len(b), s: share(c.memo, d[c.start:c.end])}
+		from = c.end
 	}
 	return payload{b: append(b, d[from:]...), ins: ins}
 }

@@ -49,8 +49,6 @@ type Server struct {
 
 	// encBufs holds *encodeBuf scratch buffers for the dispatch encoders.
 	encBufs sync.Pool
-	// interned holds the user and member objects payloads share.
-	interned interner
 
 	upgrader websocket.Upgrader
 	connSeq  atomic.Uint64

@@ -47,6 +47,10 @@ type User struct {
 	Avatar        *string `json:"avatar"`
 	Bot           bool    `json:"bot,omitempty"`
 	PublicFlags   int     `json:"public_flags"`
+
+	// shared is the user's last encoding as a message author, shared by
+	// the payloads kept for RESUME (see share).
+	shared string
 }
 
 // Role is a Discord role object; Permissions is a decimal string as on Discord.
@@ -130,6 +134,11 @@ type Member struct {
 	// dmsClosed is the member's privacy setting for this guild: no direct
 	// messages from its members, the bot included (see SetMemberDMs).
 	dmsClosed bool
+
+	// shared and sharedWire are the member's last encodings, with its
+	// user and as a message's partial member, shared by the payloads
+	// kept for RESUME (see share).
+	shared, sharedWire string
 }
 
 // VoiceState is a member's voice connection; ChannelID nil means disconnected.
