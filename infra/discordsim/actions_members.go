@@ -2,7 +2,6 @@ package discordsim
 
 import (
 	"context"
-	"math/rand/v2"
 	"slices"
 )
 
@@ -112,13 +111,4 @@ func (s *Server) SetMemberRole(ctx context.Context, guildID, userID, roleID ID, 
 	s.world.mu.Unlock()
 	s.dispatch(event{guildID: guildID, typ: "GUILD_MEMBER_UPDATE", key: pairKey(guildID, userID), intent: IntentGuildMembers, d: plain(d), at: s.clock.Now()})
 	return nil
-}
-
-// pickMember returns a random human member (deterministic given rng).
-func pickMember(rng *rand.Rand, g *Guild) *Member {
-	hs := g.humanMembers()
-	if len(hs) == 0 {
-		return nil
-	}
-	return hs[rng.IntN(len(hs))]
 }

@@ -77,7 +77,7 @@ func BenchmarkDispatch(b *testing.B) {
 				Content: "a typical chat message with <@" + g.Members[2].String() + "> and a link https://go.dev :)"})
 			require.NoError(b, err)
 			d := mustJSON(messageWire{Message: m})
-			base := got.Load()
+			var base int64
 			if compress != "" {
 				require.Eventually(b, func() bool { return got.Load() >= 4 }, 5*time.Second, time.Millisecond) // hello, ready, guild create, message
 				base = got.Load()
