@@ -23,8 +23,11 @@ type Guild struct {
 	AFKChannel  int64           `bun:"afk_channel_id,nullzero" json:"afk_channel_id,string"` // as Discord last reported it
 	BotJoinedAt *time.Time      `bun:"bot_joined_at" json:"bot_joined_at"`
 	BotLeftAt   *time.Time      `bun:"bot_left_at" json:"bot_left_at"`
-	CreatedAt   time.Time       `bun:"created_at,nullzero,default:now()" json:"created_at"`
-	UpdatedAt   time.Time       `bun:"updated_at,nullzero,default:now()" json:"updated_at"`
+	// CaptureSince is when capture of the guild began (Discord's time):
+	// joins before it were not seen live.
+	CaptureSince *time.Time `bun:"capture_since" json:"capture_since"`
+	CreatedAt    time.Time  `bun:"created_at,nullzero,default:now()" json:"created_at"`
+	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:now()" json:"updated_at"`
 }
 
 // GuildStore reads and writes one tenant's guilds.
@@ -33,17 +36,23 @@ type GuildStore struct {
 	tenantID int64
 }
 
-// Upsert records that the bot is in the guild (a join or a re-join). The
-// join time stays the first one while the bot remains (every new gateway
-// session sends the guild again); a re-join after a leave starts anew. A
-// guild that belongs to another tenant is refused with ErrConflict.
-func (s *GuildStore) Upsert(ctx context.Context, id int64, name string, joinedAt time.Time) (Guild, error) {
+// Upsert records that the bot is in the guild (a join or a re-join) since
+// joinedAt, captured since captureSince (zero: unknown). Both stay the
+// first ones while the bot remains (every new gateway session sends the
+// guild again); a re-join after a leave starts anew. A guild that belongs
+// to another tenant is refused with ErrConflict.
+func (s *GuildStore) Upsert(ctx context.Context, id int64, name string, joinedAt, captureSince time.Time) (Guild, error) {
 	g := Guild{TenantID: s.tenantID, ID: id, Name: name, Settings: json.RawMessage(`{}`), BotJoinedAt: &joinedAt}
+	if !captureSince.IsZero() {
+		g.CaptureSince = &captureSince
+	}
 	res, err := s.db.NewInsert().Model(&g).
 		On("CONFLICT (id) DO UPDATE").
 		Set(`name = EXCLUDED.name, bot_left_at = NULL, updated_at = now(),
 			bot_joined_at = CASE WHEN guild.bot_left_at IS NULL AND guild.bot_joined_at IS NOT NULL
-				THEN guild.bot_joined_at ELSE EXCLUDED.bot_joined_at END`).
+				THEN guild.bot_joined_at ELSE EXCLUDED.bot_joined_at END,
+			capture_since = CASE WHEN guild.bot_left_at IS NULL AND guild.capture_since IS NOT NULL
+				THEN guild.capture_since ELSE EXCLUDED.capture_since END`).
 		Where("guild.tenant_id = EXCLUDED.tenant_id").
 		Returning("*").Exec(ctx)
 	if err != nil {

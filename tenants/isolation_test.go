@@ -44,7 +44,7 @@ func TestTenantIsolation(t *testing.T) {
 		require.JSONEq(t, `{}`, string(got.Settings))
 	})
 	t.Run("guild upsert steals nothing", func(t *testing.T) {
-		_, err := scopeA.Guilds().Upsert(ctx, gb.ID, "stolen", time.Now())
+		_, err := scopeA.Guilds().Upsert(ctx, gb.ID, "stolen", time.Now(), time.Now())
 		require.ErrorIs(t, err, apperr.ErrConflict)
 		got, err := tenants.NewStore(db).ForTenant(b.ID).Guilds().Get(ctx, gb.ID)
 		require.NoError(t, err)

@@ -69,7 +69,7 @@ func Guild(ctx context.Context, t testing.TB, db bun.IDB, tenantID int64, o *Gui
 	if o.Name == "" {
 		o.Name = fmt.Sprintf("guild-%d", o.ID)
 	}
-	g, err := tenants.NewStore(db).ForTenant(tenantID).Guilds().Upsert(ctx, o.ID, o.Name, time.Now())
+	g, err := tenants.NewStore(db).ForTenant(tenantID).Guilds().Upsert(ctx, o.ID, o.Name, time.Now(), time.Time{})
 	if err != nil {
 		t.Fatalf("tenanttest.Guild: %v", err)
 	}

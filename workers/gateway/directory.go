@@ -27,6 +27,21 @@ type guildEntry struct {
 	// when unknown): a member who joined before it was there before
 	// capture, and an add for them is no join.
 	botJoinedAt time.Time
+	// captureSince is when capture of the guild began (Discord's time;
+	// zero when unknown): the bot may have been in the guild long before
+	// Synapse first saw it, and a member who joined by then was there
+	// before capture too.
+	captureSince time.Time
+}
+
+// setTimes fills the entry's join and capture times from a guild row.
+func (e *guildEntry) setTimes(botJoined, captureSince *time.Time) {
+	if botJoined != nil {
+		e.botJoinedAt = botJoined.UTC()
+	}
+	if captureSince != nil {
+		e.captureSince = captureSince.UTC()
+	}
 }
 
 func (e *guildEntry) settings() lake.CaptureSettings { return *e.capture.Load() }
@@ -48,21 +63,22 @@ func NewDirectory(db *postgres.DB) *Directory {
 
 // Join records that the bot is in a guild (GUILD_CREATE) and returns its
 // entry, creating an unclaimed tenant for a guild nobody owns yet. at is
-// when the bot joined the guild (GUILD_CREATE's joined_at); the first one
-// is kept while the bot remains.
-func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkChannel int64, at time.Time) (*guildEntry, error) {
+// when the bot joined the guild (GUILD_CREATE's joined_at) and since when
+// capture began (see captureSince); the first ones are kept while the bot
+// remains.
+func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkChannel int64, at, since time.Time) (*guildEntry, error) {
 	store := tenants.NewStore(d.db)
 	tenantID, err := store.TenantOfGuild(ctx, guildID)
 	switch {
 	case errors.Is(err, apperr.ErrNotFound):
-		tenantID, err = d.adopt(ctx, guildID, name, at)
+		tenantID, err = d.adopt(ctx, guildID, name, at, since)
 		if err != nil {
 			return nil, err
 		}
 	case err != nil:
 		return nil, err
 	default:
-		if _, err := store.ForTenant(tenantID).Guilds().Upsert(ctx, guildID, name, at); err != nil {
+		if _, err := store.ForTenant(tenantID).Guilds().Upsert(ctx, guildID, name, at, since); err != nil {
 			return nil, err
 		}
 	}
@@ -76,9 +92,7 @@ func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkCha
 	}
 	settings := lake.ParseCaptureSettings(g.Settings)
 	e := &guildEntry{tenantID: tenantID}
-	if g.BotJoinedAt != nil {
-		e.botJoinedAt = g.BotJoinedAt.UTC()
-	}
+	e.setTimes(g.BotJoinedAt, g.CaptureSince)
 	e.capture.Store(&settings)
 	d.mu.Lock()
 	d.guilds[guildID] = e
@@ -88,7 +102,7 @@ func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkCha
 
 // adopt creates an unclaimed tenant and the guild in one transaction. If
 // another worker adopted the guild meanwhile, its tenant wins.
-func (d *Directory) adopt(ctx context.Context, guildID int64, name string, at time.Time) (int64, error) {
+func (d *Directory) adopt(ctx context.Context, guildID int64, name string, at, since time.Time) (int64, error) {
 	var tenantID int64
 	err := d.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		label := name
@@ -99,7 +113,7 @@ func (d *Directory) adopt(ctx context.Context, guildID int64, name string, at ti
 		if err != nil {
 			return err
 		}
-		if _, err := tenants.NewStore(tx).ForTenant(t.ID).Guilds().Upsert(ctx, guildID, name, at); err != nil {
+		if _, err := tenants.NewStore(tx).ForTenant(t.ID).Guilds().Upsert(ctx, guildID, name, at, since); err != nil {
 			return err
 		}
 		tenantID = t.ID
@@ -176,8 +190,9 @@ func (d *Directory) LoadShard(ctx context.Context, shardID, shardCount int) ([]s
 		AFK       int64      `bun:"afk_channel_id"`
 		Settings  []byte     `bun:"settings"`
 		BotJoined *time.Time `bun:"bot_joined_at"`
+		Since     *time.Time `bun:"capture_since"`
 	}
-	err := d.db.NewSelect().Table("guilds").Column("id", "tenant_id", "afk_channel_id", "settings", "bot_joined_at").
+	err := d.db.NewSelect().Table("guilds").Column("id", "tenant_id", "afk_channel_id", "settings", "bot_joined_at", "capture_since").
 		Where("bot_left_at IS NULL AND (id >> 22) % ? = ?", shardCount, shardID).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, nil, fmt.Errorf("load shard guilds: %w", err)
@@ -186,9 +201,7 @@ func (d *Directory) LoadShard(ctx context.Context, shardID, shardCount int) ([]s
 	ids := make([]int64, 0, len(rows))
 	for _, r := range rows {
 		e := &guildEntry{tenantID: r.TenantID}
-		if r.BotJoined != nil {
-			e.botJoinedAt = r.BotJoined.UTC()
-		}
+		e.setTimes(r.BotJoined, r.Since)
 		s := lake.ParseCaptureSettings(r.Settings)
 		e.capture.Store(&s)
 		out = append(out, shardGuild{id: r.ID, afkChannel: r.AFK, entry: e})

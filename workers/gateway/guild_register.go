@@ -39,7 +39,7 @@ func (s *shardRun) registerGuild(g discord.GatewayGuild, now time.Time) (*guildE
 	start, backoff := time.Now(), 100*time.Millisecond
 	for attempt := 1; ; attempt++ {
 		ctx, cancel := context.WithTimeout(s.ctx, registerTimeout)
-		entry, err := s.w.dir.Join(ctx, id, g.Name, idOf(g.AfkChannelID), joinedAt)
+		entry, err := s.w.dir.Join(ctx, id, g.Name, idOf(g.AfkChannelID), joinedAt, attestedUntil(g))
 		cancel()
 		switch {
 		case err == nil:
@@ -67,4 +67,33 @@ func (s *shardRun) registerGuild(g discord.GatewayGuild, now time.Time) (*guildE
 		}
 		backoff = min(2*backoff, 5*time.Second)
 	}
+}
+
+// attestedUntil is the newest time a GUILD_CREATE shows on Discord's
+// clock: the bot's and members' joins, the channels' last messages, the
+// threads. Discord sent the guild no earlier, so a member it lists joined
+// before this shard could capture the join. It is a lower bound: the
+// local clock is no use against a simulator replaying another day, and a
+// bound too late would drop the joins between the truth and it.
+func attestedUntil(g discord.GatewayGuild) time.Time {
+	t := g.JoinedAt
+	later := func(u time.Time) {
+		if u.After(t) {
+			t = u
+		}
+	}
+	for _, m := range g.Members {
+		if m.JoinedAt != nil {
+			later(*m.JoinedAt)
+		}
+	}
+	for _, c := range g.Channels {
+		if mc, ok := c.(discord.GuildMessageChannel); ok && mc.LastMessageID() != nil {
+			later(mc.LastMessageID().Time())
+		}
+	}
+	for _, th := range g.Threads {
+		later(th.ID().Time())
+	}
+	return t.UTC()
 }

@@ -24,7 +24,7 @@ func TestGuildUpdateChangesTheAFKChannel(t *testing.T) {
 	ctx := context.Background()
 	db := testenv.DB(t)
 	dir := NewDirectory(db)
-	entry, err := dir.Join(ctx, guildID, "guild", afkCh, time.Now())
+	entry, err := dir.Join(ctx, guildID, "guild", afkCh, time.Now(), time.Time{})
 	require.NoError(t, err)
 	n, clk := newTestNormalizer(t)
 	n.guilds[guildID].guildEntry = entry

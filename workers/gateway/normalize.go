@@ -252,9 +252,9 @@ func (n *normalizer) thread(e gateway.EventThreadCreate) []lake.Event {
 // sending the add again for a member already in the guild: one this shard
 // knows present with the same joined_at (it saw the join, a member list
 // or the member's activity, and no leave since), or one who joined before
-// the bot did. When the add arrives does not matter: a join replayed
-// minutes late (a shard parked while the database stalled, a resume after
-// an outage) is still a join. A repeat the shard cannot tell (another
+// the bot did or before capture of the guild began. When the add arrives
+// does not matter: a join replayed minutes late (a shard parked while the
+// database stalled, a resume after an outage) is still a join. A repeat the shard cannot tell (another
 // worker stored the join, this one restarted since) carries the same
 // joined_at, so the same source id, and the lake's unique index keeps one.
 func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
@@ -273,7 +273,10 @@ func (n *normalizer) memberJoin(m discord.Member) []lake.Event {
 		// Not emitted again: the lake would refuse it on its unique index,
 		// but only by failing the whole batch's COPY.
 		return nil
-	case !g.botJoinedAt.IsZero() && at.Before(g.botJoinedAt):
+	case !g.botJoinedAt.IsZero() && at.Before(g.botJoinedAt),
+		// Listed already when capture began (a shard that resumed another
+		// worker's session has no member list to tell it).
+		!g.captureSince.IsZero() && !at.After(g.captureSince):
 		return nil
 	case at.Before(retainedFrom(now, g.settings().RetentionDays)):
 		// A join the guild's retention no longer keeps: stored, it would
