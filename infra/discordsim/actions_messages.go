@@ -73,8 +73,14 @@ func (s *Server) SendMessage(ctx context.Context, o MessageOptions) (*Message, e
 
 // sendMessage is SendMessage; it copies the message into out, if set,
 // and returns its ID (the generator needs nothing else).
+//
+// The message enters history and is recorded under the dispatch lock, as
+// deletes and history reads are: ground truth orders a read after the
+// messages it could return (see Record.Covers).
 func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 	now := s.clock.Now()
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
 	s.world.mu.Lock()
 	c, g, err := s.channelGuildLocked(o.ChannelID)
 	if err != nil {
@@ -148,7 +154,7 @@ func (s *Server) sendMessage(o MessageOptions, out *Message) (ID, error) {
 	s.world.mu.Unlock()
 	// Without MESSAGE_CONTENT a session gets the message blanked, unless
 	// it is the bot's own or mentions the bot.
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_CREATE", key: idKey(m.ID), intent: IntentGuildMessages, d: d,
+	s.dispatchLocked(event{guildID: gid, typ: "MESSAGE_CREATE", key: messageKey(m.ID, m.ChannelID), intent: IntentGuildMessages, d: d,
 		blankable: !member.User.Bot && !botMentioned, spans: spans, at: now})
 	return m.ID, nil
 }
@@ -174,6 +180,10 @@ func (s *Server) EditMessage(ctx context.Context, channelID, messageID ID, conte
 
 // DeleteMessage removes a message and dispatches MESSAGE_DELETE.
 func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) error {
+	// Under the dispatch lock, as history reads: no read can find the
+	// message gone before its delete is recorded.
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
 	s.world.mu.Lock()
 	sm, h := s.world.messageLocked(channelID, messageID)
 	if sm == nil {
@@ -184,7 +194,7 @@ func (s *Server) DeleteMessage(ctx context.Context, channelID, messageID ID) err
 	s.world.deleteMessageLocked(channelID, messageID)
 	s.world.mu.Unlock()
 	d := s.encodeMessageDelete(messageID, channelID, gid)
-	s.dispatch(event{guildID: gid, typ: "MESSAGE_DELETE", key: idKey(messageID), intent: IntentGuildMessages, d: plain(d), at: s.clock.Now()})
+	s.dispatchLocked(event{guildID: gid, typ: "MESSAGE_DELETE", key: messageKey(messageID, channelID), intent: IntentGuildMessages, d: plain(d), at: s.clock.Now()})
 	return nil
 }
 

@@ -110,7 +110,8 @@ type Config struct {
 	// RESTBucketLimit requests per RESTBucketWindow per route bucket before 429.
 	RESTBucketLimit  int
 	RESTBucketWindow time.Duration
-	// GroundTruthFile, when set, receives one JSON line per recorded dispatch.
+	// GroundTruthFile, when set, receives one JSON line per record
+	// (dispatches and history reads).
 	GroundTruthFile string
 	// GroundTruthLimit bounds the records kept in memory (oldest dropped,
 	// indexes keep counting); the file, if any, keeps everything.

@@ -28,11 +28,12 @@ type event struct {
 type keyForm uint8
 
 const (
-	keyText     keyForm = iota // s
-	keyID                      // a
-	keyPair                    // a:b (guild:user, message:edited ms)
-	keyReaction                // a:b:s (message:user:emoji)
-	keyVoice                   // a:b:mute:deaf (user:channel, "none" for 0)
+	keyText      keyForm = iota // s
+	keyID                       // a
+	keyPair                     // a:b (guild:user, message:edited ms)
+	keyReaction                 // a:b:s (message:user:emoji)
+	keyVoice                    // a:b:mute:deaf (user:channel, "none" for 0)
+	keyInChannel                // a, of channel b (Record.ChannelID): a message, or a history read's channel
 )
 
 // recKey is an event's natural key (see doc.go) in parts: almost every
@@ -49,9 +50,14 @@ func textKey(s string) recKey { return recKey{form: keyText, s: s} }
 func idKey(id ID) recKey      { return recKey{form: keyID, a: uint64(id)} }
 func pairKey(a, b ID) recKey  { return recKey{form: keyPair, a: uint64(a), b: uint64(b)} }
 
+// messageKey is a message's key, with its channel kept for ground truth.
+func messageKey(messageID, channelID ID) recKey {
+	return recKey{form: keyInChannel, a: uint64(messageID), b: uint64(channelID)}
+}
+
 func (k recKey) appendTo(b []byte) []byte {
 	switch k.form {
-	case keyID:
+	case keyID, keyInChannel:
 		return strconv.AppendUint(b, k.a, 10)
 	case keyPair:
 		b = strconv.AppendUint(b, k.a, 10)
@@ -87,6 +93,12 @@ func (k recKey) String() string { return string(k.appendTo(nil)) }
 func (s *Server) dispatch(ev event) {
 	s.dispatchMu.Lock()
 	defer s.dispatchMu.Unlock()
+	s.dispatchLocked(ev)
+}
+
+// dispatchLocked is dispatch for a caller that holds dispatchMu (and not
+// the world lock), to make a world change and its record one step.
+func (s *Server) dispatchLocked(ev event) {
 	if !ev.botRemoved {
 		// Activity in guilds the bot is not in changes the world but is
 		// never dispatched (nor recorded): Discord would not send it either.

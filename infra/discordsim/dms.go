@@ -167,23 +167,36 @@ func (s *Server) dmChannelLocked(r *http.Request) *DMChannel {
 	return s.world.dmChannels[cid]
 }
 
-// historyPage is the page of h (ascending by ID) GET messages returns
-// for limit and one of the before/after/around cursors, oldest first.
-func historyPage[T any](h []T, limit int, before, after, around ID, id func(*T) ID) []T {
+// historyPage is the page h[lo:hi] of h (ascending by ID) GET messages
+// returns for limit and one of the before/after/around cursors, oldest first.
+func historyPage[T any](h []T, limit int, before, after, around ID, id func(*T) ID) (lo, hi int) {
 	switch {
 	case around != 0:
 		i := sort.Search(len(h), func(i int) bool { return id(&h[i]) >= around })
-		lo := max(0, i-limit/2)
-		return h[lo:min(len(h), lo+limit)]
+		from := max(0, i-limit/2)
+		return from, min(len(h), from+limit)
 	case after != 0:
 		i := sort.Search(len(h), func(i int) bool { return id(&h[i]) > after })
-		return h[i:min(len(h), i+limit)]
+		return i, min(len(h), i+limit)
 	}
 	end := len(h)
 	if before != 0 {
 		end = sort.Search(len(h), func(i int) bool { return id(&h[i]) >= before })
 	}
-	return h[max(0, end-limit):end]
+	return max(0, end-limit), end
+}
+
+// pageSpan is the ids the page h[lo:hi] covers: every id between the
+// messages either side of it, which the page would hold if they existed.
+func pageSpan[T any](h []T, lo, hi int, id func(*T) ID) gtSpan {
+	var sp gtSpan
+	if lo > 0 {
+		sp.after = id(&h[lo-1])
+	}
+	if hi < len(h) {
+		sp.before = id(&h[hi])
+	}
+	return sp
 }
 
 // validateMessage applies Discord's limits to a message body.

@@ -142,6 +142,14 @@
 //	GUILD_MEMBER_ADD/_REMOVE/_UPDATE   guild id ":" user id
 //	GUILD_CREATE, GUILD_DELETE         guild id (bot added / removed)
 //	INTERACTION_CREATE                 interaction id
+//	HISTORY_READ                       channel id
+//
+// HISTORY_READ (RecordHistoryRead) is no dispatch: it is a GET
+// /channels/{id}/messages of a guild channel, without deliveries, with the
+// ids the page covered (After, Before). MESSAGE_CREATE, MESSAGE_DELETE and
+// HISTORY_READ carry ChannelID. Message creates and deletes are recorded in
+// one step with their change to history, as reads are, so ground truth says
+// which messages each read returned: what a gap's backfill could recover.
 //
 // READY, the GUILD_CREATEs that follow it and RESUMED are per-session and are
 // not records. GroundTruth(), GroundTruthSince(after, limit),

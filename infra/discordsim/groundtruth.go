@@ -16,17 +16,45 @@ type Delivery struct {
 	Seq       int    `json:"seq"`
 }
 
-// Record is the ground truth of one dispatched event. Index orders all
-// events of the server; Key is the event's natural key (see doc.go).
+// Record is the ground truth of one dispatched event, or of one read of a
+// guild channel's history (Type RecordHistoryRead). Index orders all
+// records of the server; Key is the event's natural key (see doc.go).
 type Record struct {
-	Index      uint64     `json:"index"`
-	Time       time.Time  `json:"time"`
-	GuildID    ID         `json:"guild_id"`
-	Shard      int        `json:"shard"`
-	Type       string     `json:"type"`
-	Key        string     `json:"key"`
-	Repeat     bool       `json:"repeat,omitempty"`
+	Index   uint64    `json:"index"`
+	Time    time.Time `json:"time"`
+	GuildID ID        `json:"guild_id"`
+	Shard   int       `json:"shard"`
+	Type    string    `json:"type"`
+	Key     string    `json:"key"`
+	Repeat  bool      `json:"repeat,omitempty"`
+	// ChannelID is the channel of a MESSAGE_CREATE, a MESSAGE_DELETE or a
+	// history read.
+	ChannelID ID `json:"channel_id,omitempty"`
+	// After and Before bound a history read: it returned every message
+	// of the channel with After < id < Before (0: unbounded) that
+	// existed at its Index. See Covers.
+	After      ID         `json:"after,omitempty"`
+	Before     ID         `json:"before,omitempty"`
 	Deliveries []Delivery `json:"deliveries"`
+}
+
+// RecordHistoryRead is the Type of a Record that is no dispatch: a GET
+// /channels/{id}/messages of a guild channel (Key and ChannelID: the
+// channel; no deliveries). Message creates and deletes change history and
+// are recorded in one step, as reads are, so the order of the records is
+// the order history saw them in: a read returned a message if and only if
+// it Covers it, comes after its MESSAGE_CREATE and before its MESSAGE_DELETE
+// (and history kept it: see Config.MaxHistoryPerChannel).
+const RecordHistoryRead = "HISTORY_READ"
+
+// IsDispatch reports whether r is a dispatched event rather than a history
+// read: only dispatches are events a session can receive.
+func (r *Record) IsDispatch() bool { return r.Type != RecordHistoryRead }
+
+// Covers reports whether the history read r returned message id, if the
+// message existed then.
+func (r *Record) Covers(id ID) bool {
+	return r.Type == RecordHistoryRead && id > r.After && (r.Before == 0 || id < r.Before)
 }
 
 // gtChunk is the ground-truth block size: records live in fixed blocks so
@@ -50,30 +78,41 @@ type gtRec struct {
 	guild ID
 	a, b  uint64     // key parts (recKey)
 	first gtDelivery // valid if n > 0
-	more  uint32     // deliveries after the first start at gtBlock.more[more]
-	n     uint32     // deliveries
-	str   uint32     // key text, an index in groundTruth.strs
-	typ   uint16     // an index in groundTruth.types
+	// more: the deliveries after the first start at gtBlock.more[more];
+	// for a history read (gtRead, no deliveries), its bounds are
+	// gtBlock.reads[more]. Reads are rare: a field of their own would
+	// grow every record.
+	more  uint32
+	n     uint32 // deliveries
+	str   uint32 // key text, an index in groundTruth.strs
+	typ   uint16 // an index in groundTruth.types
 	form  keyForm
-	flags uint8 // gtRepeat, gtMute, gtDeaf
+	flags uint8 // gtRepeat, gtMute, gtDeaf, gtRead
 }
 
 const (
 	gtRepeat = 1 << iota
 	gtMute
 	gtDeaf
+	gtRead
 )
 
 type gtBlock struct {
-	recs []gtRec
-	more []gtDelivery
+	recs  []gtRec
+	more  []gtDelivery
+	reads []gtSpan
 }
+
+// gtSpan is what a history read covered: ids strictly between after and
+// before (0: unbounded).
+type gtSpan struct{ after, before ID }
 
 // groundTruth keeps recent records in memory and optionally appends NDJSON to a file.
 type groundTruth struct {
 	mu      sync.Mutex
 	blocks  []*gtBlock
 	total   uint64 // records ever added; the last Index
+	events  uint64 // dispatches among them (total less history reads)
 	dropped uint64 // records trimmed from the front, a multiple of gtChunk
 	limit   int
 	shards  int // Record.Shard is derived from the guild
@@ -127,7 +166,7 @@ func intern(list *[]string, idx map[string]uint32, s string) uint32 {
 func (g *groundTruth) add(ev *event, ds []gtDelivery) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.total++
+	g.events++
 	r := gtRec{at: ev.at.UnixNano(), guild: ev.guildID, a: ev.key.a, b: ev.key.b, form: ev.key.form,
 		n: uint32(len(ds)), typ: uint16(intern(&g.types, g.typeIdx, ev.typ))}
 	if ev.key.s != "" {
@@ -142,15 +181,40 @@ func (g *groundTruth) add(ev *event, ds []gtDelivery) {
 	if ev.key.deaf {
 		r.flags |= gtDeaf
 	}
-	if n := len(g.blocks); n == 0 || len(g.blocks[n-1].recs) == gtChunk {
-		g.blocks = append(g.blocks, &gtBlock{recs: make([]gtRec, 0, gtChunk)})
-	}
-	b := g.blocks[len(g.blocks)-1]
+	b := g.block()
 	if len(ds) > 0 {
 		r.first = ds[0]
 		r.more = uint32(len(b.more))
 		b.more = append(b.more, ds[1:]...)
 	}
+	g.push(b, r)
+}
+
+// addRead records a read of a guild channel's history that covered the
+// ids in sp. The caller holds the dispatch lock and the world's read
+// lock, as message creates and deletes change history under the first.
+func (g *groundTruth) addRead(at time.Time, guild, channel ID, sp gtSpan) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b := g.block()
+	r := gtRec{at: at.UnixNano(), guild: guild, a: uint64(channel), b: uint64(channel), form: keyInChannel,
+		typ: uint16(intern(&g.types, g.typeIdx, RecordHistoryRead)), flags: gtRead, more: uint32(len(b.reads))}
+	b.reads = append(b.reads, sp)
+	g.push(b, r)
+}
+
+// block is the block the next record goes to; the caller holds mu.
+func (g *groundTruth) block() *gtBlock {
+	if n := len(g.blocks); n == 0 || len(g.blocks[n-1].recs) == gtChunk {
+		g.blocks = append(g.blocks, &gtBlock{recs: make([]gtRec, 0, gtChunk)})
+	}
+	return g.blocks[len(g.blocks)-1]
+}
+
+// push appends r, the next record, to b (from block), trims the oldest
+// block past the limit and writes r to the file; the caller holds mu.
+func (g *groundTruth) push(b *gtBlock, r gtRec) {
+	g.total++
 	b.recs = append(b.recs, r)
 	if g.limit > 0 && g.total-g.dropped > uint64(g.limit)+gtChunk {
 		g.blocks[0] = nil
@@ -231,6 +295,13 @@ func (g *groundTruth) spell(index uint64, b *gtBlock, r *gtRec, ds []Delivery, k
 		Index: index, Time: time.Unix(0, r.at).UTC(), GuildID: r.guild, Shard: ShardFor(r.guild, g.shards),
 		Type: g.types[r.typ], Repeat: r.flags&gtRepeat != 0, Deliveries: ds[from:len(ds):len(ds)],
 	}
+	if r.form == keyInChannel {
+		rec.ChannelID = ID(r.b)
+	}
+	if r.flags&gtRead != 0 {
+		sp := b.reads[r.more]
+		rec.After, rec.Before = sp.after, sp.before
+	}
 	return rec, ds, k.appendTo(key)
 }
 
@@ -239,6 +310,14 @@ func (g *groundTruth) len() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return int(g.total)
+}
+
+// dispatches is the number of dispatch records ever added: len without
+// the history reads.
+func (g *groundTruth) dispatches() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return int(g.events)
 }
 
 func (g *groundTruth) close() error {

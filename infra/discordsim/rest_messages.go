@@ -40,28 +40,49 @@ func (s *Server) restGetMessages(w http.ResponseWriter, r *http.Request, _ restC
 	if err != nil {
 		return err
 	}
+	// The dispatch lock orders the read against message creates and
+	// deletes, which change history and are recorded under it: ground
+	// truth then tells which messages the read returned (Record.Covers).
+	// It is released before the answer is written; the world lock, whose
+	// users and reactions the answer shares, is not.
+	s.dispatchMu.Lock()
 	s.world.mu.RLock()
 	defer s.world.mu.RUnlock()
-	if dm := s.dmChannelLocked(r); dm != nil {
-		page := historyPage(dm.history, limit, before, after, around, func(m **Message) ID { return (*m).ID })
-		out := append(make([]*Message, 0, len(page)), page...)
-		slices.Reverse(out)
-		writeJSON(w, http.StatusOK, out)
-		return nil
-	}
-	c, err := s.botChannelLocked(r)
+	out, err := s.historyLocked(r, limit, before, after, around)
+	s.dispatchMu.Unlock()
 	if err != nil {
 		return err
 	}
-	out := make([]*Message, 0, limit) // [] for a channel never written to, as Discord answers
-	if h := s.world.history[c.ID]; h != nil {
-		page := historyPage(h.msgs, limit, before, after, around, func(m *storedMsg) ID { return m.id })
-		for i := len(page) - 1; i >= 0; i-- {
-			out = append(out, page[i].message(c.ID, h.guild))
-		}
-	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// historyLocked is a page of the request's channel history, newest first;
+// a guild channel's read is recorded as ground truth. The caller holds the
+// dispatch lock and the world's read lock.
+func (s *Server) historyLocked(r *http.Request, limit int, before, after, around ID) ([]*Message, error) {
+	if dm := s.dmChannelLocked(r); dm != nil {
+		lo, hi := historyPage(dm.history, limit, before, after, around, func(m **Message) ID { return (*m).ID })
+		out := append(make([]*Message, 0, hi-lo), dm.history[lo:hi]...)
+		slices.Reverse(out)
+		return out, nil
+	}
+	c, err := s.botChannelLocked(r)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Message, 0, limit) // [] for a channel never written to, as Discord answers
+	var sp gtSpan                     // no history: the read covers every id
+	if h := s.world.history[c.ID]; h != nil {
+		id := func(m *storedMsg) ID { return m.id }
+		lo, hi := historyPage(h.msgs, limit, before, after, around, id)
+		for i := hi - 1; i >= lo; i-- {
+			out = append(out, h.msgs[i].message(c.ID, h.guild))
+		}
+		sp = pageSpan(h.msgs, lo, hi, id)
+	}
+	s.gt.addRead(s.clock.Now(), c.GuildID, c.ID, sp)
+	return out, nil
 }
 
 type createMessageBody struct {

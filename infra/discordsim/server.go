@@ -296,7 +296,7 @@ func (s *Server) Config() Config { return s.cfg }
 // Faults returns the fault injector.
 func (s *Server) Faults() *Faults { return s.faults }
 
-// GroundTruth returns every recorded dispatch, in dispatch order.
+// GroundTruth returns every record (dispatches and history reads), in order.
 func (s *Server) GroundTruth() []Record { return s.gt.since(0, 0) }
 
 // GroundTruthSince returns records with Index > after (at most limit; 0 = all).
