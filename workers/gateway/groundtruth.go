@@ -55,9 +55,10 @@ func (e Expected) Total() int {
 // synthetic rows, which the lake counts leave out. Pairing only the
 // delivered updates would expect a move where capture rightly sees a join.
 //
-// A message that no session received and that was deleted before any
-// session of its shard existed again is not expected either: channel
-// history no longer has it when the backfill runs, as on Discord.
+// A message that no session received is not expected either if channel
+// history no longer had it when capture could first read it back (see
+// goneInGap), as on Discord. History reads are records too (no
+// dispatches: they are skipped here but for goneInGap).
 func ExpectFromGroundTruth(records []discordsim.Record) Expected {
 	exp := Expected{ByType: map[lake.Type]int{}, Messages: map[int64]bool{}}
 	gone := goneInGap(records)
@@ -69,6 +70,9 @@ func ExpectFromGroundTruth(records []discordsim.Record) Expected {
 		exp.Items = append(exp.Items, ExpectedItem{Type: t, GuildID: int64(r.GuildID), UserID: u, Record: r})
 	}
 	for _, r := range records {
+		if !r.IsDispatch() {
+			continue
+		}
 		delivered := len(r.Deliveries) > 0
 		if !delivered && r.Type != "MESSAGE_CREATE" {
 			exp.Undeliverable++
@@ -147,28 +151,92 @@ func ExpectFromGroundTruth(records []discordsim.Record) Expected {
 	return exp
 }
 
-// goneInGap returns the indexes of MESSAGE_CREATEs that no session received
-// and whose MESSAGE_DELETE no session received either, before any event of
-// their shard reached a session again: created and deleted inside one gap.
+// goneInGap returns the indexes of MESSAGE_CREATEs that no session
+// received and that channel history no longer had when capture could read
+// them back from it:
+//   - deleted before any event of their shard reached a session again (a
+//     backfill needs a session), or
+//   - deleted before the first read of their channel's history, after
+//     their creation, that covered them (discordsim.Record.Covers): the
+//     backfill read after the new session's start but found them gone.
+//
+// A gap message deleted after its shard had a session again, with no
+// covering read before the delete, stays expected unless a covering read
+// after the delete shows it gone: without one, capture never looked for
+// it while it was there, and its loss is capture's (a backfill that never
+// reads the channel shows its losses). A message never deleted is always
+// expected.
 func goneInGap(records []discordsim.Record) map[uint64]bool {
-	pending := map[int]map[string]uint64{} // shard -> undelivered message id -> create index
-	gone := map[uint64]bool{}
-	for _, r := range records {
-		if len(r.Deliveries) > 0 {
-			delete(pending, r.Shard) // a session exists again: backfill can see what is left
-			continue
+	g := gapMessages{byID: map[string]*gapMessage{}, inGap: map[int][]*gapMessage{},
+		byChannel: map[discordsim.ID][]*gapMessage{}, gone: map[uint64]bool{}}
+	for i := range records {
+		g.see(&records[i])
+	}
+	return g.gone
+}
+
+// gapMessage is a message no session received, until it is known to be
+// either in history when read back or gone.
+type gapMessage struct {
+	create  uint64 // its record's Index
+	id      discordsim.ID
+	back    bool // an event of its shard reached a session since its creation
+	deleted bool
+	settled bool
+}
+
+type gapMessages struct {
+	byID      map[string]*gapMessage // by Key, settled ones too
+	inGap     map[int][]*gapMessage  // shard -> messages while it has no session
+	byChannel map[discordsim.ID][]*gapMessage
+	gone      map[uint64]bool
+}
+
+func (g *gapMessages) see(r *discordsim.Record) {
+	switch {
+	case r.Type == discordsim.RecordHistoryRead:
+		g.read(r)
+	case len(r.Deliveries) > 0:
+		for _, m := range g.inGap[r.Shard] {
+			m.back = true // a session exists again: backfill can see what is left
 		}
-		switch r.Type {
-		case "MESSAGE_CREATE":
-			if pending[r.Shard] == nil {
-				pending[r.Shard] = map[string]uint64{}
-			}
-			pending[r.Shard][r.Key] = r.Index
-		case "MESSAGE_DELETE":
-			if idx, ok := pending[r.Shard][r.Key]; ok {
-				gone[idx] = true
+		delete(g.inGap, r.Shard)
+	case r.Type == "MESSAGE_CREATE":
+		id, _ := strconv.ParseUint(r.Key, 10, 64)
+		m := &gapMessage{create: r.Index, id: discordsim.ID(id)}
+		g.byID[r.Key] = m
+		g.inGap[r.Shard] = append(g.inGap[r.Shard], m)
+		g.byChannel[r.ChannelID] = append(g.byChannel[r.ChannelID], m)
+	}
+	if r.Type == "MESSAGE_DELETE" {
+		if m := g.byID[r.Key]; m != nil && !m.settled {
+			m.deleted = true
+			if !m.back {
+				g.settle(m, true)
 			}
 		}
 	}
-	return gone
+}
+
+// read settles the unsettled messages of r's channel that r covered: those
+// deleted before it are gone, the others were returned.
+func (g *gapMessages) read(r *discordsim.Record) {
+	ms := g.byChannel[r.ChannelID]
+	kept := ms[:0]
+	for _, m := range ms {
+		if !m.settled && r.Covers(m.id) {
+			g.settle(m, m.deleted)
+		}
+		if !m.settled {
+			kept = append(kept, m)
+		}
+	}
+	g.byChannel[r.ChannelID] = kept
+}
+
+func (g *gapMessages) settle(m *gapMessage, gone bool) {
+	m.settled = true
+	if gone {
+		g.gone[m.create] = true
+	}
 }
