@@ -29,7 +29,7 @@ func (c *simConfig) Register(fs *pflag.FlagSet, listen string) {
 	fs.Float64Var(&c.Rate, "sim-rate", def.Rate, "events per second for the steady profile")
 	fs.Float64Var(&c.TimeAcceleration, "sim-acceleration", def.TimeAcceleration, "simulated seconds per real second for server-500-day (0: as fast as possible)")
 	fs.BoolVar(&c.OAuthAutoApprove, "sim-oauth-auto-approve", false, "skip the OAuth2 consent page")
-	fs.StringVar(&c.GroundTruthFile, "sim-ground-truth-file", "", "append every dispatch as a JSON line to this file")
+	fs.StringVar(&c.GroundTruthFile, "sim-ground-truth-file", "", "append every dispatch and channel history read as a JSON line to this file")
 }
 
 func (c *simConfig) Check(ch *config.Checker) {

@@ -217,6 +217,9 @@ func expectable(sim *discordsim.Server, rep *Report) (records, received []discor
 func delivered(records []discordsim.Record, rep *Report) []discordsim.Record {
 	out := records[:0:0]
 	for _, r := range records {
+		if !r.IsDispatch() {
+			continue // a channel history read
+		}
 		if len(r.Deliveries) == 0 && r.Type != "MESSAGE_CREATE" {
 			rep.Undeliverable++
 			continue
