@@ -258,12 +258,12 @@ var errTaken = errors.New("shard is leased by another worker")
 func (m *Manager) claim(ctx context.Context, id int) error {
 	var fence, seq int64
 	var session, resumeURL string
-	var lastEvent *time.Time
+	var lastEvent, gapSince *time.Time
 	err := m.pool.QueryRow(ctx, `UPDATE shard_sessions
 		SET owner = $3, fence = fence + 1, lease_expires_at = now() + $4::interval, state = 'starting', updated_at = now()
 		WHERE shard_count = $1 AND shard_id = $2 AND (owner = '' OR owner = $3 OR lease_expires_at < now())
-		RETURNING fence, session_id, resume_url, seq, last_event_at`,
-		m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String()).Scan(&fence, &session, &resumeURL, &seq, &lastEvent)
+		RETURNING fence, session_id, resume_url, seq, last_event_at, gap_since`,
+		m.cfg.ShardCount, id, m.cfg.WorkerID, m.cfg.TTL.String()).Scan(&fence, &session, &resumeURL, &seq, &lastEvent, &gapSince)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errTaken
 	}
@@ -278,6 +278,9 @@ func (m *Manager) claim(ctx context.Context, id int) error {
 		resume = &gateway.Resume{SessionID: session, ResumeURL: resumeURL, Seq: seq}
 		if lastEvent != nil {
 			resume.LastEventAt = *lastEvent
+		}
+		if gapSince != nil {
+			resume.GapSince = *gapSince
 		}
 	}
 	m.log.Info("shard leased", slog.Int("shard_id", id), slog.Int64("fence", fence), slog.Bool("resume", resume != nil))

@@ -37,6 +37,9 @@ type Checkpoint struct {
 	Seq                 int64
 	Fence               int64
 	LastEventAt         time.Time
+	// GapSince is when a gap began whose backfill is not done (zero:
+	// none): a shard taken over reads it again.
+	GapSince time.Time
 }
 
 // Batch is what one write commits atomically.
@@ -337,9 +340,12 @@ const OutboxChannel = "synapse_lake_outbox"
 // queueCheckpoint moves a shard's position, refused (FencedError) when its
 // lease has moved on.
 func queueCheckpoint(p *pipeline, cp Checkpoint) {
-	var lastEvent any
+	var lastEvent, gapSince any
 	if !cp.LastEventAt.IsZero() {
 		lastEvent = cp.LastEventAt
+	}
+	if !cp.GapSince.IsZero() {
+		gapSince = cp.GapSince
 	}
 	fenced := func(tag pgconn.CommandTag) error {
 		if tag.RowsAffected() == 0 {
@@ -348,9 +354,10 @@ func queueCheckpoint(p *pipeline, cp Checkpoint) {
 		return nil
 	}
 	p.queue("checkpoint", fenced, `
-		UPDATE shard_sessions SET session_id = $3, resume_url = $4, seq = $5, last_event_at = COALESCE($7, last_event_at), updated_at = now()
+		UPDATE shard_sessions SET session_id = $3, resume_url = $4, seq = $5, last_event_at = COALESCE($7, last_event_at),
+			gap_since = $8, updated_at = now()
 		WHERE shard_count = $1 AND shard_id = $2 AND fence = $6`,
-		cp.ShardCount, cp.ShardID, cp.SessionID, cp.ResumeURL, cp.Seq, cp.Fence, lastEvent)
+		cp.ShardCount, cp.ShardID, cp.SessionID, cp.ResumeURL, cp.Seq, cp.Fence, lastEvent, gapSince)
 }
 
 // eventDays lists the distinct UTC days the events fall on.

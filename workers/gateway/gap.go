@@ -37,6 +37,13 @@ type gapFill struct {
 	claimed map[snowflake.ID]bool          // channels whose read has started
 	slots   map[snowflake.ID]chan struct{} // per guild: bounds its channels read at once
 	counts  map[snowflake.ID]*atomic.Int64 // per guild: messages recovered
+	// The gap is done when no read runs (active) and no guild of it is
+	// still to come (waiting: named by READY, no GUILD_CREATE yet). Until
+	// then the shard's checkpoints carry since, and a worker that takes
+	// the shard over reads the gap again.
+	active, waiting int
+	finished        bool
+	launched        atomic.Bool
 }
 
 func newGapFill(s *shardRun, since time.Time) *gapFill {
@@ -59,6 +66,49 @@ func historyChannels(chs []discord.GuildChannel) []snowflake.ID {
 		}
 	}
 	return out
+}
+
+// launch runs a read of the gap in its own goroutine.
+func (f *gapFill) launch(read func(*gapFill)) {
+	f.launched.Store(true)
+	f.mu.Lock()
+	f.active++
+	f.mu.Unlock()
+	go func() {
+		defer f.end()
+		read(f)
+	}()
+}
+
+func (f *gapFill) end() {
+	f.mu.Lock()
+	f.active--
+	f.mu.Unlock()
+	f.check()
+}
+
+// seen notes that a guild of the gap sent its GUILD_CREATE (and that the
+// read of it, if any, was launched).
+func (f *gapFill) seen() {
+	f.mu.Lock()
+	f.waiting--
+	f.mu.Unlock()
+	f.check()
+}
+
+// check ends the gap once nothing of it is left to read: its messages are
+// handed to the pipeline, in the shard's lane ahead of any later dispatch,
+// so the first checkpoint without the gap commits after them.
+func (f *gapFill) check() {
+	f.mu.Lock()
+	done := !f.finished && f.active == 0 && f.waiting <= 0
+	if done {
+		f.finished = true
+	}
+	f.mu.Unlock()
+	if done {
+		f.s.pendingGap.CompareAndSwap(f, nil)
+	}
 }
 
 // fill reads the history of those of a guild's channels not yet claimed,
@@ -96,11 +146,9 @@ func (f *gapFill) fill(ctx context.Context, guildID snowflake.ID, tenantID int64
 			recovered.Add(int64(f.s.backfillChannel(ctx, guildID, ch, tenantID, f.after)))
 		}()
 	}
-	go func() {
-		wg.Wait()
-		f.s.log.Info("backfilled a gap from channel history", slog.Int64("guild_id", int64(guildID)),
-			slog.Time("since", f.since), slog.Int("channels", len(mine)), slog.Int64("messages", recovered.Load()))
-	}()
+	wg.Wait()
+	f.s.log.Info("backfilled a gap from channel history", slog.Int64("guild_id", int64(guildID)),
+		slog.Time("since", f.since), slog.Int("channels", len(mine)), slog.Int64("messages", recovered.Load()))
 }
 
 // fillFromREST asks Discord for a guild's channels, then fills them.

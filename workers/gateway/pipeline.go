@@ -22,6 +22,7 @@ type item struct {
 	session  string
 	resume   string
 	received time.Time
+	gapSince time.Time // the shard's gap pending backfill when it was read (see shardRun.pendingGap)
 }
 
 // PipelineConfig tunes batching.
@@ -313,7 +314,8 @@ func assemble(batch []item) lake.Batch {
 		if sh.fence == 0 {
 			continue // not leased (a test, or a single-process install without a shard manager)
 		}
-		cp := lake.Checkpoint{ShardID: sh.id, ShardCount: sh.count, SessionID: it.session, ResumeURL: it.resume, Seq: it.seq, Fence: sh.fence}
+		cp := lake.Checkpoint{ShardID: sh.id, ShardCount: sh.count, SessionID: it.session, ResumeURL: it.resume, Seq: it.seq, Fence: sh.fence,
+			GapSince: it.gapSince}
 		if n := len(it.events); n > 0 {
 			cp.LastEventAt = it.received
 		}

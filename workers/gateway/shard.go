@@ -9,6 +9,7 @@ import (
 
 	"github.com/disgoorg/disgo/discord"
 	"github.com/disgoorg/disgo/gateway"
+	"github.com/disgoorg/snowflake/v2"
 	"github.com/gorilla/websocket"
 
 	"github.com/synapsehq/synapse/engine/lake"
@@ -21,6 +22,9 @@ type Resume struct {
 	ResumeURL   string
 	Seq         int64
 	LastEventAt time.Time // when the last committed event was received
+	// GapSince is when a gap began that the previous owner had not
+	// finished backfilling (zero: none).
+	GapSince time.Time
 }
 
 // shardRun is one shard's gateway connection and capture state.
@@ -48,6 +52,9 @@ type shardRun struct {
 	lastEventAt time.Time
 	gap         *gapFill
 	gapGuilds   map[int64]bool
+	// pendingGap is the gap whose backfill is not done yet: every
+	// checkpoint carries when it began until it is (see gapFill.done).
+	pendingGap atomic.Pointer[gapFill]
 	isFenced    atomic.Bool
 	// orphanClosing: the gateway of a run that is over is being closed
 	orphanClosing atomic.Bool
@@ -132,19 +139,26 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 		}
 		s.session = e.SessionID
 		s.leaveGuildsMissingFrom(e.Guilds, now)
+	case gateway.EventResumed:
+		s.resumeGap()
 	case gateway.EventGuildCreate:
 		// The gap's backfill first: it needs no database round trip when
 		// the guild's tenant is known (restored by LoadShard or seen
 		// before), and a message of the gap is in history only until
 		// someone deletes it.
-		gapUnfilled := s.gapGuilds[int64(e.ID)]
+		gapGuild := s.gapGuilds[int64(e.ID)]
+		gapUnfilled := gapGuild
 		delete(s.gapGuilds, int64(e.ID))
 		if g := s.norm.guilds[int64(e.ID)]; gapUnfilled && g != nil {
-			go s.gap.fill(s.ctx, e.ID, g.tenantID, historyChannels(e.Channels))
+			tenant, channels := g.tenantID, historyChannels(e.Channels)
+			s.gap.launch(func(f *gapFill) { f.fill(s.ctx, e.ID, tenant, channels) })
 			gapUnfilled = false
 		}
 		entry, err := s.registerGuild(e.GatewayGuild, now)
 		if err != nil {
+			if gapGuild {
+				s.gap.seen()
+			}
 			break
 		}
 		reconciled = s.norm.loadGuild(e.GatewayGuild, entry)
@@ -159,7 +173,11 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 			s.queueMemberRequest(int64(e.ID))
 		}
 		if gapUnfilled { // a guild of the gap this shard had not seen: its tenant is known now
-			go s.gap.fill(s.ctx, e.ID, entry.tenantID, historyChannels(e.Channels))
+			channels := historyChannels(e.Channels)
+			s.gap.launch(func(f *gapFill) { f.fill(s.ctx, e.ID, entry.tenantID, channels) })
+		}
+		if gapGuild {
+			s.gap.seen() // after its fill launched: the gap is not done before that fill is
 		}
 	case gateway.EventInteractionCreate:
 		if ai, ok := e.Interaction.(discord.ApplicationCommandInteraction); ok && s.w.cfg.Commands != nil {
@@ -202,6 +220,7 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	if sid := gw.SessionID(); sid != nil {
 		it.session = *sid
 	}
+	it.gapSince = s.gapSince()
 	if u := gw.ResumeURL(); u != nil {
 		it.resume = *u
 	}
@@ -254,18 +273,53 @@ func (s *shardRun) recordAFKChannel(guildID, channelID int64) {
 // saw of it, or else from Discord's list of them. GUILD_CREATE adds the
 // channels neither knew of, and the guilds of unknown tenant.
 func (s *shardRun) startGap(guilds []discord.UnavailableGuild) {
-	s.gap, s.gapGuilds = newGapFill(s, s.lastEventAt), map[int64]bool{}
+	since := s.lastEventAt
+	if p := s.pendingGap.Load(); p != nil && p.since.Before(since) {
+		since = p.since // an earlier gap not read to its end: read from there
+	}
+	s.gap, s.gapGuilds = newGapFill(s, since), map[int64]bool{}
+	s.gap.waiting = len(guilds)
+	s.pendingGap.Store(s.gap)
 	for _, ug := range guilds {
 		s.gapGuilds[int64(ug.ID)] = true
 		g := s.norm.guilds[int64(ug.ID)]
-		switch {
-		case g == nil:
-		case len(g.history) > 0:
-			go s.gap.fill(s.ctx, ug.ID, g.tenantID, g.history)
-		default:
-			go s.gap.fillFromREST(s.ctx, ug.ID, g.tenantID)
+		if g == nil {
+			continue
+		}
+		// Read here, not in the read's goroutine: the read loop owns them.
+		tenant, history := g.tenantID, g.history
+		if len(history) > 0 {
+			s.gap.launch(func(f *gapFill) { f.fill(s.ctx, ug.ID, tenant, history) })
+		} else {
+			s.gap.launch(func(f *gapFill) { f.fillFromREST(s.ctx, ug.ID, tenant) })
 		}
 	}
+	s.gap.check()
+}
+
+// resumeGap reads again the gap the shard's previous owner had not
+// finished backfilling, once the session it saved is resumed: from
+// Discord's list of each guild's channels, as no GUILD_CREATE comes.
+func (s *shardRun) resumeGap() {
+	f := s.pendingGap.Load()
+	if f == nil || f.launched.Load() {
+		return
+	}
+	s.log.Warn("resumed a session whose gap the previous owner had not finished backfilling; reading it again", slog.Time("since", f.since))
+	s.gap = f
+	for id, g := range s.norm.guilds {
+		tenant := g.tenantID
+		f.launch(func(f *gapFill) { f.fillFromREST(s.ctx, snowflake.ID(id), tenant) })
+	}
+	f.check()
+}
+
+// gapSince is when the shard's gap pending backfill began (zero: none).
+func (s *shardRun) gapSince() time.Time {
+	if f := s.pendingGap.Load(); f != nil {
+		return f.since
+	}
+	return time.Time{}
 }
 
 // queueMembers hands a member update to the shard's member sync; it blocks

@@ -116,6 +116,9 @@ func (w *Worker) StartShard(ctx context.Context, id, count int, fence int64, res
 		s.committedSeq, s.lastSeq = resume.Seq, resume.Seq
 		s.session = resume.SessionID
 		s.lastEventAt = resume.LastEventAt
+		if !resume.GapSince.IsZero() {
+			s.pendingGap.Store(newGapFill(s, resume.GapSince)) // read again once resumed (resumeGap)
+		}
 	}
 	// A resumed session sends no GUILD_CREATE: start from what the previous
 	// owner recorded (guilds, AFK channels, open voice sessions). A new

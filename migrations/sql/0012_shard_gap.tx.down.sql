@@ -1,0 +1,1 @@
+ALTER TABLE shard_sessions DROP COLUMN gap_since;
