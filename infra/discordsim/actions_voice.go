@@ -40,9 +40,16 @@ func (s *Server) VoiceSetSelf(ctx context.Context, guildID, userID ID, mute, dea
 	return s.UpdateVoice(ctx, VoiceUpdate{GuildID: guildID, UserID: userID, ChannelID: ch, SelfMute: mute, SelfDeaf: deaf})
 }
 
-// UpdateVoice applies u and dispatches VOICE_STATE_UPDATE.
+// UpdateVoice applies u and dispatches VOICE_STATE_UPDATE, in one step
+// under the dispatch lock: a session identified between the change and its
+// dispatch got the change in its GUILD_CREATE's voice states and then the
+// update too, which capture rightly saw as no change while the ground
+// truth expected a join (the chaos load test lost one now and then, more
+// often on a busy machine).
 func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
 	now := s.clock.Now()
+	s.dispatchMu.Lock()
+	defer s.dispatchMu.Unlock()
 	s.world.mu.Lock()
 	g := s.world.guilds[u.GuildID]
 	if g == nil {
@@ -85,7 +92,7 @@ func (s *Server) UpdateVoice(ctx context.Context, u VoiceUpdate) error {
 	d := s.encodeVoiceState(&state)
 	s.world.mu.Unlock()
 	key := voiceKey(u)
-	s.dispatch(event{guildID: u.GuildID, typ: "VOICE_STATE_UPDATE", key: key, intent: IntentGuildVoiceStates, d: d, at: now})
+	s.dispatchLocked(event{guildID: u.GuildID, typ: "VOICE_STATE_UPDATE", key: key, intent: IntentGuildVoiceStates, d: d, at: now})
 	return nil
 }
 
