@@ -159,7 +159,7 @@ func (d *Directory) Refresh(ctx context.Context) error {
 		Settings []byte `bun:"settings"`
 	}
 	// Platform-level read across tenants: the worker captures for all of them.
-	if err := d.db.NewSelect().Table("guilds").Column("id", "settings").Where("id IN (?)", bun.In(ids)).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := d.db.NewSelect().Table("guilds").Column("id", "settings").Where("id IN (?)", bun.List(ids)).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("refresh capture settings: %w", err)
 	}
 	d.mu.RLock()

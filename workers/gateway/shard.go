@@ -53,9 +53,9 @@ type shardRun struct {
 	gap         *gapFill
 	gapGuilds   map[int64]bool
 	// pendingGap is the gap whose backfill is not done yet: every
-	// checkpoint carries when it began until it is (see gapFill.done).
+	// checkpoint carries when it began until it is (see gapFill.check).
 	pendingGap atomic.Pointer[gapFill]
-	isFenced    atomic.Bool
+	isFenced   atomic.Bool
 	// orphanClosing: the gateway of a run that is over is being closed
 	orphanClosing atomic.Bool
 	// parkMu guards reopening: a parked shard is resuming (see park.go).

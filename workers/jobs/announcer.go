@@ -123,7 +123,8 @@ func (a *Announcer) announce(ctx context.Context, tenantID, guildID int64, award
 	key := fmt.Sprintf("synapse:announce:%d", settings.ChannelID)
 	th := milestones.Throttle{PerChannel: settings.PerMinute, Window: announceWindow, Recent: map[int64][]time.Time{}}
 	if settings.ChannelID != 0 {
-		recent, err := a.rdb.ZRangeByScore(ctx, key, &redis.ZRangeBy{Min: strconv.FormatInt(now.Add(-announceWindow).UnixMilli(), 10), Max: "+inf"}).Result()
+		recent, err := a.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, ByScore: true,
+			Start: strconv.FormatInt(now.Add(-announceWindow).UnixMilli(), 10), Stop: "+inf"}).Result()
 		if err != nil {
 			return fmt.Errorf("announce throttle: %w", err)
 		}
