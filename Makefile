@@ -14,6 +14,12 @@ TEST_FLAGS ?= -count=1 -timeout 20m
 GOEXPERIMENT ?= jsonv2
 export GOEXPERIMENT
 
+# stripe-mock (Stripe's API mock) serves the billing tests: installed
+# once under .data/bin, built without this repository's GOEXPERIMENT.
+STRIPE_MOCK_VERSION := v0.203.0
+STRIPE_MOCK := .data/bin/stripe-mock
+export SYNAPSE_STRIPE_MOCK := $(CURDIR)/$(STRIPE_MOCK)
+
 .DEFAULT_GOAL := help
 .PHONY: help build web web-size test test-browser bench lint demo loadtest services readme
 
@@ -43,7 +49,10 @@ web-size: web ## Check the dashboard's first load stays within 300 KB of gzipped
 services: ## Make sure PostgreSQL and Redis are up (installs or starts them when needed)
 	@bash infra/dev/services.sh
 
-test: services build ## Run every test against real PostgreSQL and Redis, then the dashboard in a browser
+$(STRIPE_MOCK):
+	GOEXPERIMENT= GOBIN=$(CURDIR)/.data/bin $(GO) install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION)
+
+test: services build $(STRIPE_MOCK) ## Run every test against real PostgreSQL and Redis, then the dashboard in a browser
 	$(GO) vet ./...
 	$(GO) test $(TEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory test-browser

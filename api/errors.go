@@ -43,6 +43,8 @@ func writeError(c *gin.Context, err error) {
 		status, code, msg = http.StatusForbidden, "forbidden", "you may not do this"
 	case errors.Is(err, apperr.ErrConflict):
 		status, code, msg = http.StatusConflict, "conflict", err.Error()
+	case errors.Is(err, apperr.ErrPlanLimit):
+		status, code, msg = http.StatusPaymentRequired, "plan_limit", err.Error()
 	case errors.Is(err, apperr.ErrLimitExceeded):
 		status, code, msg = http.StatusTooManyRequests, "limit_exceeded", err.Error()
 	case errors.Is(err, apperr.ErrUnavailable):

@@ -22,6 +22,9 @@ var (
 	ErrLimitExceeded = errors.New("limit exceeded")
 	// ErrUnavailable: a dependency is down; retrying later may work.
 	ErrUnavailable = errors.New("unavailable")
+	// ErrPlanLimit: the tenant's plan allows no more of this; a higher
+	// plan does (see billing.LimitError).
+	ErrPlanLimit = errors.New("plan limit reached")
 )
 
 // ValidationError says which input field is wrong and why.

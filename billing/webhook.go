@@ -1,0 +1,211 @@
+package billing
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+// HandleWebhook verifies and applies one Stripe event. A payload whose
+// signature does not verify is refused (and nothing is read from it); an
+// event already applied is acknowledged without applying it again; an
+// event for a tenant Synapse does not know is acknowledged and logged.
+func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature string) error {
+	if s.cfg.WebhookSecret == "" {
+		return errDisabled
+	}
+	// The API version check is off: events are read for a handful of
+	// fields that every version since 2020 shares.
+	ev, err := webhook.ConstructEventWithOptions(payload, signature, s.cfg.WebhookSecret,
+		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
+	if err != nil {
+		return apperr.Invalid("Stripe-Signature", "the payload is not signed by this deployment's Stripe webhook secret: %v", err)
+	}
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO billing_events (id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING`, ev.ID, string(ev.Type))
+		if err != nil {
+			return fmt.Errorf("billing: record event: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			s.log.Info("stripe event already applied", slog.String("event_id", ev.ID), slog.String("type", string(ev.Type)))
+			return nil
+		}
+		tenantID, err := s.apply(ctx, tx, ev)
+		if err != nil {
+			return err
+		}
+		if tenantID != 0 {
+			_, err = tx.Exec(ctx, `UPDATE billing_events SET tenant_id = $2 WHERE id = $1`, ev.ID, tenantID)
+		}
+		return err
+	})
+}
+
+func (s *Service) apply(ctx context.Context, tx pgx.Tx, ev stripe.Event) (int64, error) {
+	switch ev.Type {
+	case "checkout.session.completed":
+		var cs stripe.CheckoutSession
+		if err := json.Unmarshal(ev.Data.Raw, &cs); err != nil {
+			return 0, apperr.Invalid("data.object", "not a checkout session: %v", err)
+		}
+		return s.checkoutCompleted(ctx, tx, ev, cs)
+	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
+		var sub stripe.Subscription
+		if err := json.Unmarshal(ev.Data.Raw, &sub); err != nil {
+			return 0, apperr.Invalid("data.object", "not a subscription: %v", err)
+		}
+		return s.subscriptionChanged(ctx, tx, ev, sub)
+	}
+	return 0, nil // not an event billing acts on
+}
+
+// checkoutCompleted links the Stripe customer and subscription to the
+// tenant that started the checkout. The plan changes with the
+// subscription's own events.
+func (s *Service) checkoutCompleted(ctx context.Context, tx pgx.Tx, ev stripe.Event, cs stripe.CheckoutSession) (int64, error) {
+	tenantID, ok := s.knownTenant(ctx, tx, cs.ClientReferenceID, "")
+	if !ok {
+		s.log.Warn("stripe checkout for no known tenant; ignored", slog.String("event_id", ev.ID), slog.String("client_reference_id", cs.ClientReferenceID))
+		return 0, nil
+	}
+	a, err := account(ctx, tx, tenantID, true)
+	if err != nil {
+		return 0, err
+	}
+	if cs.Customer != nil && a.CustomerID == "" {
+		a.CustomerID = cs.Customer.ID
+	}
+	if cs.Subscription != nil && a.SubscriptionID == "" {
+		a.SubscriptionID = cs.Subscription.ID
+	}
+	return tenantID, saveAccount(ctx, tx, a)
+}
+
+// subscriptionChanged applies a subscription's state: the account follows
+// it, and the tenant's plan in force with it (audited). Stripe does not
+// deliver in order: an event older than the last one applied is ignored.
+func (s *Service) subscriptionChanged(ctx context.Context, tx pgx.Tx, ev stripe.Event, sub stripe.Subscription) (int64, error) {
+	var customer string
+	if sub.Customer != nil {
+		customer = sub.Customer.ID
+	}
+	tenantID, ok := s.knownTenant(ctx, tx, sub.Metadata["tenant_id"], customer)
+	if !ok {
+		s.log.Warn("stripe subscription of no known tenant; ignored", slog.String("event_id", ev.ID), slog.String("customer", customer))
+		return 0, nil
+	}
+	a, err := account(ctx, tx, tenantID, true)
+	if err != nil {
+		return 0, err
+	}
+	at := time.Unix(ev.Created, 0).UTC()
+	if a.subscriptionLastAt != nil && at.Before(*a.subscriptionLastAt) {
+		s.log.Info("stripe subscription event older than the one applied; ignored", slog.String("event_id", ev.ID), slog.Int64("tenant_id", tenantID))
+		return tenantID, nil
+	}
+	if a.SubscriptionID != "" && sub.ID != a.SubscriptionID && !paidStatuses[string(sub.Status)] {
+		// A stale subscription ending (the tenant has moved on to another).
+		return tenantID, nil
+	}
+	plan := s.planOf(sub)
+	if plan == "" {
+		s.log.Error("stripe subscription for a price no plan is sold at; the plan is unchanged", slog.String("event_id", ev.ID),
+			slog.Int64("tenant_id", tenantID))
+		return tenantID, nil
+	}
+	status := string(sub.Status)
+	if ev.Type == "customer.subscription.deleted" {
+		status = string(stripe.SubscriptionStatusCanceled)
+	}
+	a.CustomerID = customer
+	a.SubscriptionID, a.Status, a.Plan, a.CancelAtPeriodEnd, a.subscriptionLastAt = sub.ID, status, plan, sub.CancelAtPeriodEnd, &at
+	if sub.CurrentPeriodEnd > 0 {
+		end := time.Unix(sub.CurrentPeriodEnd, 0).UTC()
+		a.CurrentPeriodEnd = &end
+	}
+	if err := saveAccount(ctx, tx, a); err != nil {
+		return 0, err
+	}
+	return tenantID, s.setPlan(ctx, tx, tenantID, planInForce(plan, status), status, ev.ID)
+}
+
+// setPlan changes the tenant's plan in force, with an audit entry.
+func (s *Service) setPlan(ctx context.Context, tx pgx.Tx, tenantID int64, plan, status, eventID string) error {
+	var before string
+	if err := tx.QueryRow(ctx, `SELECT plan FROM tenants WHERE id = $1 FOR UPDATE`, tenantID).Scan(&before); err != nil {
+		return fmt.Errorf("billing: tenant plan: %w", err)
+	}
+	if before == plan {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `UPDATE tenants SET plan = $2, updated_at = now() WHERE id = $1`, tenantID, plan); err != nil {
+		return fmt.Errorf("billing: set plan: %w", err)
+	}
+	b, _ := json.Marshal(map[string]string{"plan": before})
+	a, _ := json.Marshal(map[string]string{"plan": plan, "subscription_status": status})
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action, target, before, after, request_id)
+		VALUES ($1, 'stripe', 'billing.plan_changed', $2, $3, $4, $5)`,
+		tenantID, fmt.Sprintf("tenant:%d", tenantID), b, a, eventID)
+	if err != nil {
+		return fmt.Errorf("billing: audit: %w", err)
+	}
+	s.log.Info("tenant plan changed", slog.Int64("tenant_id", tenantID), slog.String("from", before), slog.String("to", plan),
+		slog.String("subscription_status", status), slog.String("event_id", eventID))
+	return nil
+}
+
+// planOf is the plan a subscription pays for: by its price (the portal
+// switches plans by price), else by the metadata Checkout gave it.
+func (s *Service) planOf(sub stripe.Subscription) string {
+	if sub.Items != nil {
+		for _, it := range sub.Items.Data {
+			if it.Price == nil {
+				continue
+			}
+			for plan, price := range s.cfg.Prices {
+				if price == it.Price.ID {
+					return plan
+				}
+			}
+		}
+	}
+	if p, ok := PlanByID(sub.Metadata["plan"]); ok && p.SelfServe {
+		return p.ID
+	}
+	return ""
+}
+
+// knownTenant finds the tenant an event is about: the id Synapse gave
+// Stripe (checkout reference or metadata), else the customer's account.
+// The id must name an existing tenant, and one whose account (if linked)
+// is that customer: metadata alone cannot move another tenant's plan.
+func (s *Service) knownTenant(ctx context.Context, tx pgx.Tx, ref, customer string) (int64, bool) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
+		var linked *string
+		err := tx.QueryRow(ctx, `SELECT b.stripe_customer_id FROM tenants t LEFT JOIN billing_accounts b ON b.tenant_id = t.id WHERE t.id = $1`, id).Scan(&linked)
+		if err == nil && (linked == nil || customer == "" || *linked == customer) {
+			return id, true
+		}
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			s.log.Error("billing: tenant lookup", slog.Any("err", err))
+		}
+	}
+	if customer == "" {
+		return 0, false
+	}
+	var id int64
+	if err := tx.QueryRow(ctx, `SELECT tenant_id FROM billing_accounts WHERE stripe_customer_id = $1`, customer).Scan(&id); err != nil {
+		return 0, false
+	}
+	return id, true
+}
