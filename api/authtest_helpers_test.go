@@ -68,8 +68,9 @@ func setupAuth(t testing.TB) *authBundle {
 
 	b := &authBundle{url: base, api: s, db: db, sim: sim, guilds: sim.Guilds()}
 	require.Len(t, b.guilds, 2)
-	b.tA = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant A"})
-	b.tB = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant B"})
+	// Business plans: the matrix creates more than the free plan allows.
+	b.tA = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant A", Plan: "business"})
+	b.tB = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant B", Plan: "business"})
 	b.gA = tenanttest.Guild(ctx, t, db.Bun, b.tA.ID, &tenanttest.GuildOpts{ID: int64(b.guilds[0].ID), Name: b.guilds[0].Name})
 	b.gB = tenanttest.Guild(ctx, t, db.Bun, b.tB.ID, &tenanttest.GuildOpts{ID: int64(b.guilds[1].ID), Name: b.guilds[1].Name})
 	return b

@@ -183,6 +183,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"},
 			expect(200, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		{"GET /api/v1/platform/shards", "/api/v1/platform/shards", nil, expect(403, map[string]int{pOperator: 200, pAnonymous: 401})},
+		// Billing: owners buy, admins look. No Stripe here, so an allowed
+		// checkout is a 503 (not configured), and the webhook too.
+		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tA, "/billing"), nil,
+			expect(200, map[string]int{pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
+		{"POST /api/v1/tenants/:tenant/billing/checkout", tenantPath(b.tA, "/billing/checkout"), map[string]any{"plan": "pro"},
+			expect(503, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
+		{"POST /api/v1/tenants/:tenant/billing/portal", tenantPath(b.tA, "/billing/portal"), nil,
+			expect(503, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
+		{"POST /api/v1/billing/stripe/webhook", "/api/v1/billing/stripe/webhook", map[string]any{"id": "evt_1"}, expect(503, nil)},
 
 		// Tenant B's side of the wall.
 		{"GET /api/v1/guilds/:guild/events/volume", guildPath(b.gB, "/events/volume"), nil, inB},
@@ -211,6 +220,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/guilds/:guild/milestones", guildPath(b.gB, "/milestones"), nil, inB},
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tB, "/members"), nil, inB},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"}, inB},
+		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tB, "/billing"), nil, inB},
+		{"POST /api/v1/tenants/:tenant/billing/checkout", tenantPath(b.tB, "/billing/checkout"), map[string]any{"plan": "pro"},
+			expect(404, map[string]int{pOperator: 503, pOther: 503, pAnonymous: 401})},
 
 		// Last: it ends the sessions.
 		{"POST /api/v1/auth/logout", "/api/v1/auth/logout", nil, user(204)},

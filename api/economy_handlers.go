@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/ledger/levels"
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -286,6 +287,9 @@ func (s *Server) createCurrency(c *gin.Context) {
 	curve, err := req.curve()
 	if err != nil {
 		writeError(c, err)
+		return
+	}
+	if !s.withinPlan(c, billing.Currencies) {
 		return
 	}
 	l, guildID := s.guildLedger(c)

@@ -45,6 +45,10 @@ func (s *Server) putGuildSettings(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if err := s.limits.AllowRetention(c.Request.Context(), c.GetInt64(ctxTenant), lake.ParseCaptureSettings(req.Settings).RetentionDays); err != nil {
+		writeError(c, err)
+		return
+	}
 	sc, guildID := s.guildScope(c)
 	g, err := sc.Guilds().UpdateSettings(c.Request.Context(), principalOf(c).actor(c), guildID, req.Settings)
 	if err != nil {

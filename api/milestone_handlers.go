@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/engine/milestones"
 )
 
@@ -48,7 +49,7 @@ type MilestoneRequest struct {
 
 func (s *Server) createMilestone(c *gin.Context) {
 	var req MilestoneRequest
-	if !bindJSON(c, &req) {
+	if !bindJSON(c, &req) || !s.withinPlan(c, billing.Milestones) {
 		return
 	}
 	ms, guildID := s.guildMilestones(c)

@@ -40,6 +40,7 @@ const (
 	objGuildRules    = "guild.rules"      // rules and zones
 	objGuildMilesto  = "guild.milestones" // milestone templates
 	objTenantMembers = "tenant.members"
+	objTenantBilling = "tenant.billing" // plan, subscription, checkout: owners write, admins read
 	objPlatformShard = "platform.shards"
 	actRead          = "read"
 	actWrite         = "write"
@@ -136,6 +137,16 @@ func (s *Server) routes() []route {
 			Query: []queryParam{qLimit, qAfter}, Handler: s.listTenantMembers},
 		{Method: http.MethodPut, Path: "/tenants/:tenant/members/:user", Obj: objTenantMembers, Act: actWrite, Summary: "Grant a tenant role (owner only, audited)", Status: 200,
 			Body: "RoleRequest", Handler: s.putTenantMember},
+
+		{Method: http.MethodGet, Path: "/tenants/:tenant/billing", Obj: objTenantBilling, Act: actRead,
+			Summary: "The tenant's plan in force, its subscription, limits and usage, and the plans on sale", Status: 200, Handler: s.getBilling},
+		{Method: http.MethodPost, Path: "/tenants/:tenant/billing/checkout", Obj: objTenantBilling, Act: actWrite,
+			Summary: "Start buying a plan: the Stripe Checkout page to send the owner to (the plan changes when Stripe confirms payment)", Status: 201,
+			Body: "CheckoutRequest", Handler: s.postCheckout},
+		{Method: http.MethodPost, Path: "/tenants/:tenant/billing/portal", Obj: objTenantBilling, Act: actWrite,
+			Summary: "The Stripe customer portal: change or cancel the subscription, update the payment method", Status: 201, Handler: s.postPortal},
+		{Method: http.MethodPost, Path: "/billing/stripe/webhook", Summary: "Stripe webhook events (authenticated by their Stripe-Signature; applied once, in order)", Status: 200,
+			Handler: s.postStripeWebhook},
 
 		{Method: http.MethodGet, Path: "/platform/shards", Obj: objPlatformShard, Act: actRead, Summary: "Shard leases and checkpoints (platform operator)", Status: 200, Handler: s.getShards},
 	}

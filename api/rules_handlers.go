@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/synapsehq/synapse/api/auth"
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
@@ -135,7 +136,7 @@ func (s *Server) bindRule(c *gin.Context) (RuleRequest, bool) {
 
 func (s *Server) createRule(c *gin.Context) {
 	req, ok := s.bindRule(c)
-	if !ok {
+	if !ok || !s.withinPlan(c, billing.Rules) {
 		return
 	}
 	st, guildID := s.guildRules(c)

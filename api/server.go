@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/synapsehq/synapse/api/auth"
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/infra/ops"
@@ -45,6 +46,9 @@ type Deps struct {
 	// RuleFacts serves member facts to rule dry runs (the workers'
 	// MemberFacts); nil: dry runs see every member without facts.
 	RuleFacts rules.Facts
+	// Billing connects Stripe; its zero value sells nothing (plans and
+	// their limits still apply). PublicURL defaults to Auth.PublicURL.
+	Billing billing.Config
 }
 
 // AuthConfig configures Login with Discord and sessions.
@@ -112,6 +116,8 @@ type Server struct {
 	discord *auth.Discord
 	openapi []byte
 	eng     engines
+	billing *billing.Service
+	limits  *billing.Limiter
 
 	// Per-request lookups, remembered briefly (see ttlCache): a logout
 	// elsewhere or a guild changing tenants takes effect within lookupTTL.
@@ -145,6 +151,10 @@ func New(d Deps) *Server {
 		panic(err) // the built-in registry and CEL environment always compile
 	}
 	s.eng = eng
+	if d.Billing.PublicURL == "" {
+		d.Billing.PublicURL = d.Auth.PublicURL
+	}
+	s.billing, s.limits = billing.New(d.Billing, d.DB.Pool, d.Log), billing.NewLimiter(d.DB.Pool)
 	s.sessions = newTTLCache[string, auth.Session](lookupTTL, 100_000)
 	s.guildTenants = newTTLCache[int64, int64](lookupTTL, 100_000)
 	s.boards = newTTLCache[string, []byte](boardTTL, 10_000)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/synapsehq/synapse/api"
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/infra/config"
 	"github.com/synapsehq/synapse/infra/ops"
@@ -22,6 +23,9 @@ type apiConfig struct {
 	HTTP          config.HTTP
 	OperatorToken string
 	Auth          api.AuthConfig
+	Billing       billing.Config
+	pricePro      string
+	priceBusiness string
 }
 
 func (c *apiConfig) Register(fs *pflag.FlagSet, def string) {
@@ -38,6 +42,25 @@ func (c *apiConfig) Register(fs *pflag.FlagSet, def string) {
 	fs.DurationVar(&c.Auth.SessionTTL, "session-ttl", 7*24*time.Hour, "how long a login lasts")
 	fs.StringVar(&c.Auth.SessionSecret, "session-secret", "", "secret (32+ bytes) that signs login state and seals Discord tokens; empty: random per process")
 	config.MarkSecret(fs, "session-secret")
+	fs.StringVar(&c.Billing.SecretKey, "stripe-secret-key", "", "Stripe API key (sk_...); empty: plans cannot be bought (their limits still apply)")
+	config.MarkSecret(fs, "stripe-secret-key")
+	fs.StringVar(&c.Billing.WebhookSecret, "stripe-webhook-secret", "", "signing secret of the Stripe webhook endpoint /api/v1/billing/stripe/webhook (whsec_...)")
+	config.MarkSecret(fs, "stripe-webhook-secret")
+	fs.StringVar(&c.Billing.APIURL, "stripe-api-url", "", "Stripe API base; empty: https://api.stripe.com (stripe-mock's URL in development)")
+	fs.StringVar(&c.pricePro, "stripe-price-pro", "", "Stripe price id of the Pro plan (price_...)")
+	fs.StringVar(&c.priceBusiness, "stripe-price-business", "", "Stripe price id of the Business plan (price_...)")
+}
+
+// billing is the Stripe configuration with the plans' prices.
+func (c *apiConfig) billing() billing.Config {
+	b := c.Billing
+	b.Prices = map[string]string{}
+	for plan, price := range map[string]string{billing.PlanPro: c.pricePro, billing.PlanBusiness: c.priceBusiness} {
+		if price != "" {
+			b.Prices[plan] = price
+		}
+	}
+	return b
 }
 
 func (c *apiConfig) Check(ch *config.Checker) {
@@ -47,6 +70,12 @@ func (c *apiConfig) Check(ch *config.Checker) {
 	ch.URL("discord-oauth-rest-url", c.Auth.DiscordRESTURL, "https", "http")
 	if s := c.Auth.SessionSecret; s != "" && len(s) < 32 {
 		ch.MinLength("session-secret", 32)
+	}
+	if c.Billing.APIURL != "" {
+		ch.URL("stripe-api-url", c.Billing.APIURL, "https", "http")
+	}
+	if c.Billing.SecretKey != "" {
+		ch.NonEmpty("stripe-webhook-secret", c.Billing.WebhookSecret, "the webhook's signing secret, without which no subscription takes effect")
 	}
 }
 
@@ -85,6 +114,7 @@ func serveAPIOn(ctx context.Context, d *deps, cfg apiConfig) error {
 		Version:       Version,
 		OperatorToken: cfg.OperatorToken,
 		Auth:          cfg.Auth,
+		Billing:       cfg.billing(),
 		// Dry runs see members as the rules workers do.
 		RuleFacts: jobs.NewMemberFacts(tenants.NewStore(d.pg.Bun), ledger.New(d.pg, d.log)),
 	})
