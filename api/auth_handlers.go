@@ -76,6 +76,15 @@ func (s *Server) getCallback(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	landing := "/"
+	if tokens.GuildID != 0 { // the consent added the bot to a guild (onboarding)
+		out, err := s.onboard(c, user.ID, tokens.GuildID, guilds)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		landing = fmt.Sprintf("/g/%d?onboarding=%s", tokens.GuildID, out.Outcome)
+	}
 	if err := s.syncGrants(c, user.ID, guilds); err != nil {
 		writeError(c, err)
 		return
@@ -88,7 +97,7 @@ func (s *Server) getCallback(c *gin.Context) {
 	ttl := int(s.deps.Auth.SessionTTL.Seconds())
 	s.setCookie(c, sessionCookie, raw, "/", ttl, true)
 	s.setCookie(c, csrfCookie, csrf, "/", ttl, false) // read by the dashboard's JS, echoed in X-CSRF-Token
-	c.Redirect(http.StatusFound, "/")
+	c.Redirect(http.StatusFound, landing)
 }
 
 // syncGrants derives guild-admin grants from Discord (Manage Server or
@@ -153,6 +162,9 @@ type meGuild struct {
 	// which covers every guild of the tenant).
 	Via    []string `json:"via"`
 	Active bool     `json:"active"` // the bot is in the guild
+	// Unclaimed: no operator runs the guild's tenant yet; a guild admin
+	// may claim it (POST /guilds/{guild}/claim).
+	Unclaimed bool `json:"unclaimed"`
 }
 
 func (s *Server) getMe(c *gin.Context) {
@@ -317,8 +329,20 @@ func (s *Server) guildsOf(ctx context.Context, guildDoms, tenantDoms map[string]
 			add(g.ID, g.TenantID, g.Name, g.BotLeftAt == nil, roles, "tenant")
 		}
 	}
+	var tenantIDs []int64
+	for _, g := range byID {
+		if id, err := strconv.ParseInt(g.TenantID, 10, 64); err == nil {
+			tenantIDs = append(tenantIDs, id)
+		}
+	}
+	unclaimed, err := s.tenants.Unclaimed(ctx, tenantIDs)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]meGuild, 0, len(byID))
 	for _, g := range byID {
+		id, _ := strconv.ParseInt(g.TenantID, 10, 64)
+		g.Unclaimed = unclaimed[id]
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -40,7 +40,7 @@ func TestLoginWithDiscordEndToEnd(t *testing.T) {
 	require.Equal(t, fmt.Sprint(owner), me["user"].(map[string]any)["id"])
 	require.Equal(t, s.csrf, me["csrf_token"])
 	require.Equal(t, []any{map[string]any{"guild_id": fmt.Sprint(b.gA.ID), "tenant_id": fmt.Sprint(b.tA.ID), "name": b.gA.Name,
-		"roles": []any{"guild_admin"}, "via": []any{"guild"}, "active": true}}, me["guilds"],
+		"roles": []any{"guild_admin"}, "via": []any{"guild"}, "active": true, "unclaimed": false}}, me["guilds"],
 		"Manage Server in a guild Synapse knows makes a guild admin of that guild only")
 	require.NotContains(t, fmt.Sprint(me), "discord_access")
 

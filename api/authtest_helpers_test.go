@@ -39,12 +39,16 @@ type authBundle struct {
 var noFollow = &http.Client{Timeout: 10 * time.Second,
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 
-func setupAuth(t testing.TB) *authBundle {
+func setupAuth(t testing.TB) *authBundle { return setupAuthWith(t, 0) }
+
+// setupAuthWith is setupAuth with guilds the bot is not in yet, after the
+// two it is in (b.guilds[2:]).
+func setupAuthWith(t testing.TB, pending int) *authBundle {
 	t.Helper()
 	ctx := context.Background()
 	log := testenv.Logger(t)
 	cfg := discordsim.DefaultConfig()
-	cfg.ListenAddr, cfg.Guilds, cfg.MembersPerGuild, cfg.PendingGuilds = "127.0.0.1:0", 2, 8, 0
+	cfg.ListenAddr, cfg.Guilds, cfg.MembersPerGuild, cfg.PendingGuilds = "127.0.0.1:0", 2, 8, pending
 	cfg.OAuthAutoApprove = true
 	sim, err := discordsim.New(cfg, log)
 	require.NoError(t, err)
@@ -67,7 +71,7 @@ func setupAuth(t testing.TB) *authBundle {
 	t.Cleanup(srv.Close)
 
 	b := &authBundle{url: base, api: s, db: db, sim: sim, guilds: sim.Guilds()}
-	require.Len(t, b.guilds, 2)
+	require.Len(t, b.guilds, 2+pending)
 	// Business plans: the matrix creates more than the free plan allows.
 	b.tA = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant A", Plan: "business"})
 	b.tB = tenanttest.Tenant(ctx, t, db.Bun, &tenanttest.TenantOpts{Name: "tenant B", Plan: "business"})

@@ -133,6 +133,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/version", "/api/v1/version", nil, expect(200, nil)},
 		{"GET /api/v1/openapi.json", "/api/v1/openapi.json", nil, expect(200, nil)},
 		{"GET /api/v1/auth/login", "/api/v1/auth/login", nil, expect(302, nil)},
+		{"GET /api/v1/onboarding/add-bot", "/api/v1/onboarding/add-bot", nil, expect(302, nil)},
 		{"GET /api/v1/auth/callback", "/api/v1/auth/callback?code=x&state=y", nil, expect(400, nil)},
 		{"GET /api/v1/me", "/api/v1/me", nil, user(200)},
 		{"GET /api/v1/me/tokens", "/api/v1/me/tokens", nil, user(200)},
@@ -183,6 +184,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"},
 			expect(200, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		{"GET /api/v1/platform/shards", "/api/v1/platform/shards", nil, expect(403, map[string]int{pOperator: 200, pAnonymous: 401})},
+		// Claiming: tenant A is run by its owner already (409); the
+		// operator token is nobody to own it (400).
+		{"POST /api/v1/guilds/:guild/claim", guildPath(b.gA, "/claim"), nil,
+			expect(409, map[string]int{pOperator: 400, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		// Billing: owners buy, admins look. No Stripe here, so an allowed
 		// checkout is a 503 (not configured), and the webhook too.
 		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tA, "/billing"), nil,
@@ -221,6 +226,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tB, "/members"), nil, inB},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"}, inB},
 		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tB, "/billing"), nil, inB},
+		{"POST /api/v1/guilds/:guild/claim", guildPath(b.gB, "/claim"), nil, expect(404, map[string]int{pOperator: 400, pOther: 409, pAnonymous: 401})},
 		{"POST /api/v1/tenants/:tenant/billing/checkout", tenantPath(b.tB, "/billing/checkout"), map[string]any{"plan": "pro"},
 			expect(404, map[string]int{pOperator: 503, pOther: 503, pAnonymous: 401})},
 

@@ -63,6 +63,8 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/auth/login", Summary: "Start Login with Discord (redirects to Discord)", Status: 302, Handler: s.getLogin},
 		{Method: http.MethodGet, Path: "/auth/callback", Summary: "OAuth2 redirect target: creates the session and redirects to /", Status: 302,
 			Query: []queryParam{{"code", "authorization code"}, {"state", "the state the login started with"}}, Handler: s.getCallback},
+		{Method: http.MethodGet, Path: "/onboarding/add-bot", Summary: "Add the bot to a server (Discord's consent page; also logs in): the server's tenant becomes the user's unless an operator runs it", Status: 302,
+			Query: []queryParam{{"guild", "a guild id to preselect (optional)"}}, Handler: s.getAddBot},
 		{Method: http.MethodPost, Path: "/auth/logout", Obj: objSelf, Act: actWrite, Summary: "End the session", Status: 204, Handler: s.postLogout},
 		{Method: http.MethodGet, Path: "/me", Obj: objSelf, Act: actRead, Summary: "The caller, their tenants, guilds and roles", Status: 200, Handler: s.getMe},
 		{Method: http.MethodGet, Path: "/me/tokens", Obj: objSelf, Act: actRead, Summary: "The caller's API tokens (never their secrets)", Status: 200,
@@ -79,6 +81,8 @@ func (s *Server) routes() []route {
 		{Method: http.MethodGet, Path: "/guilds/:guild/settings", Obj: objGuildSettings, Act: actRead, Summary: "The guild's settings", Status: 200, Handler: s.getGuildSettings},
 		{Method: http.MethodPut, Path: "/guilds/:guild/settings", Obj: objGuildSettings, Act: actWrite, Summary: "Replace the guild's settings (audited)", Status: 200,
 			Body: "SettingsRequest", Handler: s.putGuildSettings},
+		{Method: http.MethodPost, Path: "/guilds/:guild/claim", Obj: objGuildSettings, Act: actWrite,
+			Summary: "Claim a guild whose tenant no operator runs yet: the caller (a guild admin) becomes its owner (audited; 409 if already claimed)", Status: 200, Handler: s.postClaim},
 		{Method: http.MethodGet, Path: "/guilds/:guild/audit", Obj: objGuildAudit, Act: actRead, Summary: "The guild's audit log, newest first, with before and after", Status: 200,
 			Query: []queryParam{qLimit, qBefore}, Handler: s.getGuildAudit},
 

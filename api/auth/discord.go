@@ -14,10 +14,16 @@ import (
 	"github.com/synapsehq/synapse/infra/apperr"
 )
 
-// Discord permission bits that make a user a guild admin in Synapse.
+// Discord permission bits: Administrator and Manage Server make a user a
+// guild admin in Synapse; the others are what the bot asks for.
 const (
-	PermAdministrator = 1 << 3
-	PermManageGuild   = 1 << 5
+	PermAdministrator      = 1 << 3
+	PermManageGuild        = 1 << 5
+	PermViewChannel        = 1 << 10
+	PermSendMessages       = 1 << 11
+	PermEmbedLinks         = 1 << 14
+	PermReadMessageHistory = 1 << 16
+	PermManageRoles        = 1 << 28
 )
 
 // DiscordConfig points the OAuth2 client at Discord or discordsim.
@@ -57,6 +63,29 @@ func (d *Discord) AuthorizeURL(state string) string {
 	return d.cfg.AuthorizeURL + sep + v.Encode()
 }
 
+// BotPermissions are what the bot asks for when added to a guild: see
+// channels and read their history (capture, backfill), send messages
+// and embeds (announcements, slash command replies), manage roles
+// (milestone role rewards).
+const BotPermissions = PermViewChannel | PermSendMessages | PermEmbedLinks | PermReadMessageHistory | PermManageRoles
+
+// AddBotURL is the consent page that adds the bot to a guild (preselected
+// when guildID is not 0) and logs the user in: the callback is the login's.
+func (d *Discord) AddBotURL(state string, guildID int64) string {
+	v := url.Values{"client_id": {d.cfg.ClientID}, "redirect_uri": {d.cfg.RedirectURL}, "response_type": {"code"},
+		"scope": {"identify guilds bot applications.commands"}, "state": {state},
+		"permissions": {strconv.FormatInt(BotPermissions, 10)}}
+	if guildID != 0 {
+		v.Set("guild_id", strconv.FormatInt(guildID, 10))
+		v.Set("disable_guild_select", "true")
+	}
+	sep := "?"
+	if strings.Contains(d.cfg.AuthorizeURL, "?") {
+		sep = "&"
+	}
+	return d.cfg.AuthorizeURL + sep + v.Encode()
+}
+
 // Exchange trades an authorization code for tokens.
 func (d *Discord) Exchange(ctx context.Context, code string) (DiscordTokens, error) {
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {d.cfg.RedirectURL}}
@@ -70,6 +99,9 @@ func (d *Discord) Exchange(ctx context.Context, code string) (DiscordTokens, err
 		AccessToken  string `json:"access_token"`
 		RefreshToken string `json:"refresh_token"`
 		ExpiresIn    int    `json:"expires_in"`
+		Guild        *struct {
+			ID string `json:"id"`
+		} `json:"guild"`
 	}
 	if err := d.do(req, &out); err != nil {
 		return DiscordTokens{}, fmt.Errorf("exchange code: %w", err)
@@ -77,8 +109,16 @@ func (d *Discord) Exchange(ctx context.Context, code string) (DiscordTokens, err
 	if out.AccessToken == "" {
 		return DiscordTokens{}, fmt.Errorf("exchange code: no access token: %w", apperr.ErrUnauthenticated)
 	}
-	return DiscordTokens{Access: out.AccessToken, Refresh: out.RefreshToken,
-		ExpiresAt: time.Now().Add(time.Duration(out.ExpiresIn) * time.Second)}, nil
+	tokens := DiscordTokens{Access: out.AccessToken, Refresh: out.RefreshToken,
+		ExpiresAt: time.Now().Add(time.Duration(out.ExpiresIn) * time.Second)}
+	if out.Guild != nil {
+		id, err := strconv.ParseInt(out.Guild.ID, 10, 64)
+		if err != nil {
+			return DiscordTokens{}, fmt.Errorf("exchange code: bad guild id %q", out.Guild.ID)
+		}
+		tokens.GuildID = id
+	}
+	return tokens, nil
 }
 
 // DiscordGuild is one entry of users/@me/guilds.

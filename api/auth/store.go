@@ -33,6 +33,9 @@ type DiscordTokens struct {
 	Access    string
 	Refresh   string
 	ExpiresAt time.Time
+	// GuildID is the guild the user added the bot to, when the consent
+	// included the bot scope (Discord names it in the token response).
+	GuildID int64
 }
 
 // Token is a personal API token as listed (never its secret).

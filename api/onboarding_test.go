@@ -1,0 +1,119 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/tenants/tenanttest"
+)
+
+// meGuild finds a guild in /api/v1/me.
+func meGuild(t *testing.T, b *authBundle, s session, guildID int64) map[string]any {
+	t.Helper()
+	code, me := b.do(t, caller{session: &s}, http.MethodGet, "/api/v1/me", nil)
+	require.Equal(t, http.StatusOK, code, me)
+	for _, g := range me["guilds"].([]any) {
+		if g.(map[string]any)["guild_id"] == fmt.Sprint(guildID) {
+			return g.(map[string]any)
+		}
+	}
+	return nil
+}
+
+// A server owner with no Synapse account adds the bot from the dashboard:
+// Discord's consent (discordsim) adds it to the server and logs them in,
+// and they land on the server's dashboard owning its new tenant.
+func TestAddingTheBotMakesATenantForItsOwner(t *testing.T) {
+	t.Parallel()
+	b := setupAuthWith(t, 1)
+	pending := b.guilds[2]
+	require.False(t, pending.BotPresent)
+
+	res, err := noFollow.Get(b.url + fmt.Sprintf("/api/v1/onboarding/add-bot?guild=%d", pending.ID))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	authorize := res.Header.Get("Location")
+	require.True(t, strings.HasPrefix(authorize, b.sim.URL()+"/oauth2/authorize?"), authorize)
+	require.Contains(t, authorize, "scope=identify+guilds+bot+applications.commands")
+	var state *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "synapse_oauth_state" {
+			state = c
+		}
+	}
+	require.NotNil(t, state)
+
+	res, err = noFollow.Get(authorize + "&login_as=" + fmt.Sprint(pending.OwnerID))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	callback := res.Header.Get("Location")
+	req, err := http.NewRequest(http.MethodGet, callback, nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: state.Name, Value: state.Value})
+	res, err = noFollow.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode, string(body))
+	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=created", pending.ID), res.Header.Get("Location"))
+	var s session
+	for _, c := range res.Cookies() {
+		switch c.Name {
+		case "synapse_session":
+			s.cookie = c
+		case "synapse_csrf":
+			s.csrf = c.Value
+		}
+	}
+	require.NotNil(t, s.cookie)
+
+	g := meGuild(t, b, s, int64(pending.ID))
+	require.NotNil(t, g, "the new server is the user's")
+	require.Contains(t, g["roles"], "owner")
+	require.Equal(t, false, g["unclaimed"])
+	code, out := b.do(t, caller{session: &s}, http.MethodGet, "/api/v1/tenants/"+g["tenant_id"].(string)+"/billing", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	require.Equal(t, "free", out["plan"])
+}
+
+// The bot joined a server before anyone signed up for it (the gateway
+// gave it an unclaimed tenant): its Discord admin sees it unclaimed, claims
+// it, and owns it; a second claim is refused.
+func TestGuildAdminClaimsAnUnclaimedGuild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupAuth(t)
+	unclaimed := tenanttest.Tenant(ctx, t, b.db.Bun, &tenanttest.TenantOpts{Status: tenants.StatusUnclaimed})
+	// Guild A moves to the unclaimed tenant: the setup's tenant A keeps none.
+	_, err := b.db.Pool.Exec(ctx, `UPDATE guilds SET tenant_id = $1 WHERE id = $2`, unclaimed.ID, b.gA.ID)
+	require.NoError(t, err)
+	admin := int64(b.guilds[0].OwnerID) // Manage Server in guild A
+	s, _ := b.login(t, admin)
+	g := meGuild(t, b, s, b.gA.ID)
+	require.Equal(t, true, g["unclaimed"])
+	require.Equal(t, []any{"guild_admin"}, g["roles"])
+
+	code, out := b.do(t, caller{session: &s}, http.MethodPost, guildPath(b.gA, "/claim"), nil)
+	require.Equal(t, http.StatusOK, code, out)
+	require.Equal(t, map[string]any{"tenant_id": fmt.Sprint(unclaimed.ID), "outcome": "claimed"}, out)
+	g = meGuild(t, b, s, b.gA.ID)
+	require.Equal(t, false, g["unclaimed"])
+	require.Contains(t, g["roles"], "owner")
+	code, out = b.do(t, caller{session: &s}, http.MethodGet, fmt.Sprintf("/api/v1/tenants/%d/billing", unclaimed.ID), nil)
+	require.Equal(t, http.StatusOK, code, "an owner now: %v", out)
+
+	code, out = b.do(t, caller{session: &s}, http.MethodPost, guildPath(b.gA, "/claim"), nil)
+	require.Equal(t, http.StatusConflict, code, out)
+	var actions []string
+	require.NoError(t, b.db.Bun.NewSelect().Table("audit_log").Column("action").Where("tenant_id = ?", unclaimed.ID).Scan(ctx, &actions))
+	require.Contains(t, actions, "tenant.claimed")
+}
