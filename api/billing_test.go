@@ -146,7 +146,7 @@ func TestClassicPresetFitsTheFreePlan(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
-	u, err := billing.NewLimiter(b.db.Pool).Usage(ctx, tn.ID)
+	u, err := billing.NewLimiter(b.db.Pool, nil).Usage(ctx, tn.ID)
 	require.NoError(t, err)
 	free, _ := billing.PlanByID(billing.PlanFree)
 	require.Positive(t, u.Currencies)

@@ -154,7 +154,8 @@ func New(d Deps) *Server {
 	if d.Billing.PublicURL == "" {
 		d.Billing.PublicURL = d.Auth.PublicURL
 	}
-	s.billing, s.limits = billing.New(d.Billing, d.DB.Pool, d.Log), billing.NewLimiter(d.DB.Pool)
+	bm := billing.NewMetrics(d.Registry)
+	s.billing, s.limits = billing.New(d.Billing, d.DB.Pool, d.Log, bm), billing.NewLimiter(d.DB.Pool, bm)
 	s.sessions = newTTLCache[string, auth.Session](lookupTTL, 100_000)
 	s.guildTenants = newTTLCache[int64, int64](lookupTTL, 100_000)
 	s.boards = newTTLCache[string, []byte](boardTTL, 10_000)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v76/webhook"
 
@@ -23,12 +24,40 @@ const secret = "whsec_test_secret"
 var prices = map[string]string{billing.PlanPro: "price_pro", billing.PlanBusiness: "price_business"}
 
 func newService(t *testing.T, db *postgres.DB, apiURL string) *billing.Service {
+	svc, _ := newServiceWithMetrics(t, db, apiURL)
+	return svc
+}
+
+// newServiceWithMetrics also returns the registry its metrics are on.
+func newServiceWithMetrics(t *testing.T, db *postgres.DB, apiURL string) (*billing.Service, *prometheus.Registry) {
 	key := ""
 	if apiURL != "" {
 		key = "sk_test_123"
 	}
+	reg := prometheus.NewRegistry()
 	return billing.New(billing.Config{SecretKey: key, WebhookSecret: secret, APIURL: apiURL, Prices: prices,
-		PublicURL: "https://synapse.example"}, db.Pool, testenv.Logger(t))
+		PublicURL: "https://synapse.example"}, db.Pool, testenv.Logger(t), billing.NewMetrics(reg)), reg
+}
+
+// deliveries reads synapse_billing_webhook_events_total by outcome.
+func deliveries(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	require.NoError(t, err)
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "synapse_billing_webhook_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
 }
 
 // stripeEvent is a Stripe event as its webhook delivers it, signed with
@@ -115,7 +144,7 @@ func TestWebhookRefusesForgedEvents(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	svc := newService(t, db, "")
+	svc, reg := newServiceWithMetrics(t, db, "")
 	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
 	ev := stripeEvent{id: "evt_forged", typ: "customer.subscription.updated", created: time.Now(), object: subscription(tn.ID, "cus_f", "price_business", "active")}
 
@@ -133,6 +162,8 @@ func TestWebhookRefusesForgedEvents(t *testing.T) {
 	var n int
 	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM billing_events`).Scan(&n))
 	require.Zero(t, n, "nothing of a forged event is kept")
+	require.Equal(t, 3.0, deliveries(t, reg, "refused"))
+	require.Zero(t, deliveries(t, reg, "applied"))
 }
 
 // Stripe delivers at least once and in no particular order: a redelivered
@@ -142,7 +173,7 @@ func TestWebhookRedeliveryAndDisorder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	svc := newService(t, db, "")
+	svc, reg := newServiceWithMetrics(t, db, "")
 	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
 	now := time.Now()
 	older, sigOlder := stripeEvent{id: "evt_old", typ: "customer.subscription.updated", created: now.Add(-time.Minute),
@@ -155,6 +186,8 @@ func TestWebhookRedeliveryAndDisorder(t *testing.T) {
 	require.NoError(t, svc.HandleWebhook(ctx, older, sigOlder), "a late older event is acknowledged")
 	require.Equal(t, billing.PlanBusiness, planOf(t, db, tn.ID))
 	require.Equal(t, []string{"free->business"}, planAudits(t, db, tn.ID))
+	require.Equal(t, 2.0, deliveries(t, reg, "applied"), "the newer, and the older (recorded, changing nothing)")
+	require.Equal(t, 1.0, deliveries(t, reg, "duplicate"))
 }
 
 // One tenant's subscription never moves another's plan: not through the
@@ -228,7 +261,7 @@ func TestLimitsFollowThePlan(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := testenv.DB(t)
-	lim := billing.NewLimiter(db.Pool)
+	lim := billing.NewLimiter(db.Pool, nil)
 	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
 	g := tenanttest.Guild(ctx, t, db.Bun, tn.ID, nil)
 	free, _ := billing.PlanByID(billing.PlanFree)

@@ -44,11 +44,13 @@ func (e *LimitError) Unwrap() error { return apperr.ErrPlanLimit }
 // invariant, and one extra rule is cheaper than serialising every write of
 // a tenant on its plan.
 type Limiter struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	metrics *Metrics // nil: not counted
 }
 
-// NewLimiter reads plans and counts through pool.
-func NewLimiter(pool *pgxpool.Pool) *Limiter { return &Limiter{pool: pool} }
+// NewLimiter reads plans and counts through pool; m (optional) counts
+// refusals.
+func NewLimiter(pool *pgxpool.Pool, m *Metrics) *Limiter { return &Limiter{pool: pool, metrics: m} }
 
 // countSQL counts a resource of one guild (guilds: of the tenant).
 var countSQL = map[Resource]string{
@@ -74,6 +76,7 @@ func (l *Limiter) Allow(ctx context.Context, tenantID, guildID int64, r Resource
 		return err
 	}
 	if n >= limit {
+		l.metrics.limited(r)
 		return &LimitError{Plan: plan.ID, Resource: r, Limit: limit}
 	}
 	return nil

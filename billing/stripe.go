@@ -36,16 +36,17 @@ type Config struct {
 
 // Service sells plans through Stripe and applies its webhook events.
 type Service struct {
-	cfg    Config
-	pool   *pgxpool.Pool
-	stripe *client.API
-	log    *slog.Logger
-	now    func() time.Time
+	cfg     Config
+	pool    *pgxpool.Pool
+	stripe  *client.API
+	log     *slog.Logger
+	metrics *Metrics
 }
 
-// New builds the service; with no SecretKey it only reports accounts.
-func New(cfg Config, pool *pgxpool.Pool, log *slog.Logger) *Service {
-	s := &Service{cfg: cfg, pool: pool, log: log, now: time.Now}
+// New builds the service; with no SecretKey it only reports accounts. m
+// (optional) counts webhook deliveries.
+func New(cfg Config, pool *pgxpool.Pool, log *slog.Logger, m *Metrics) *Service {
+	s := &Service{cfg: cfg, pool: pool, log: log, metrics: m}
 	if cfg.SecretKey != "" {
 		bc := &stripe.BackendConfig{HTTPClient: &http.Client{Timeout: 20 * time.Second}, MaxNetworkRetries: stripe.Int64(2),
 			LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}

@@ -29,14 +29,17 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 	ev, err := webhook.ConstructEventWithOptions(payload, signature, s.cfg.WebhookSecret,
 		webhook.ConstructEventOptions{IgnoreAPIVersionMismatch: true})
 	if err != nil {
+		s.metrics.delivered("unverified", "refused")
 		return apperr.Invalid("Stripe-Signature", "the payload is not signed by this deployment's Stripe webhook secret: %v", err)
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	outcome := "applied"
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `INSERT INTO billing_events (id, type) VALUES ($1, $2) ON CONFLICT DO NOTHING`, ev.ID, string(ev.Type))
 		if err != nil {
 			return fmt.Errorf("billing: record event: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
+			outcome = "duplicate"
 			s.log.Info("stripe event already applied", slog.String("event_id", ev.ID), slog.String("type", string(ev.Type)))
 			return nil
 		}
@@ -44,11 +47,22 @@ func (s *Service) HandleWebhook(ctx context.Context, payload []byte, signature s
 		if err != nil {
 			return err
 		}
-		if tenantID != 0 {
-			_, err = tx.Exec(ctx, `UPDATE billing_events SET tenant_id = $2 WHERE id = $1`, ev.ID, tenantID)
+		if tenantID == 0 {
+			outcome = "ignored"
+			return nil
 		}
+		_, err = tx.Exec(ctx, `UPDATE billing_events SET tenant_id = $2 WHERE id = $1`, ev.ID, tenantID)
 		return err
 	})
+	var ve *apperr.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		outcome = "refused"
+	case err != nil:
+		outcome = "failed"
+	}
+	s.metrics.delivered(string(ev.Type), outcome)
+	return err
 }
 
 func (s *Service) apply(ctx context.Context, tx pgx.Tx, ev stripe.Event) (int64, error) {
