@@ -16,6 +16,27 @@ async function api<T>(p: string): Promise<T> {
 	return (await r.json()) as T;
 }
 
+/** A write as the platform operator (the demo's operator token). */
+async function apiWrite<T>(method: string, p: string, body: unknown): Promise<T> {
+	const r = await fetch(base() + '/api/v1' + p, {
+		method,
+		headers: { Authorization: `Bearer ${process.env.SYNAPSE_E2E_OPERATOR}`, 'Content-Type': 'application/json' },
+		body: JSON.stringify(body)
+	});
+	const text = await r.text();
+	expect(r.ok, `${method} ${p}: ${r.status} ${text}`).toBeTruthy();
+	return JSON.parse(text) as T;
+}
+
+interface Billing {
+	plan: string;
+	subscription: { status: string };
+	limits: Record<'guilds' | 'currencies' | 'rules' | 'milestones' | 'retention_days', number>;
+	usage: Record<'guilds' | 'currencies' | 'rules' | 'milestones', number>;
+	plans: { id: string; name: string; self_serve: boolean }[];
+	stripe_enabled: boolean;
+}
+
 /** Follows a link of the guild's side navigation. */
 async function nav(page: Page, name: string) {
 	await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
@@ -70,10 +91,14 @@ test('the first load needs at most 300 KB of gzipped JavaScript', async ({ page 
 test.describe.serial('a guild admin', () => {
 	let page: Page;
 	let name = '';
+	let tenant = 0;
+	let userId = '';
 	test.beforeAll(async ({ browser }) => {
 		page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
 		failOnPageErrors(page);
-		name = (await api<{ guild: { name: string } }>(`/guilds/${guild()}/overview`)).guild.name;
+		const o = await api<{ guild: { name: string; tenant_id: number } }>(`/guilds/${guild()}/overview`);
+		name = o.guild.name;
+		tenant = o.guild.tenant_id;
 	});
 	test.afterAll(async () => {
 		await page.close();
@@ -83,6 +108,7 @@ test.describe.serial('a guild admin', () => {
 		const chosen = await login(page, (opts) => opts.find((o) => o.label.includes(`(owner of ${name})`))!.value);
 		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
 		expect(me.user.id).toBe(chosen.value);
+		userId = me.user.id;
 		await expect(page.getByTestId('whoami')).toHaveText(me.user.global_name || me.user.username);
 	});
 
@@ -215,6 +241,92 @@ test.describe.serial('a guild admin', () => {
 		}
 	});
 
+	test('a guild admin without a tenant role has no Billing link', async () => {
+		await page.goto(`${base()}/g/${guild()}`);
+		const links = page.getByRole('navigation');
+		await expect(links.getByRole('link', { name: 'Audit log', exact: true })).toBeVisible();
+		await expect(links.getByRole('link', { name: 'Billing', exact: true })).toHaveCount(0);
+		// The API agrees: the tenant's billing is for its owners and admins.
+		const status = await page.evaluate(async (t) => (await fetch(`/api/v1/tenants/${t}/billing`)).status, tenant);
+		expect([403, 404]).toContain(status);
+	});
+
+	test('as the tenant’s owner, Billing shows the plan and usage, and no purchase without Stripe', async () => {
+		await apiWrite('PUT', `/tenants/${tenant}/members/${userId}`, { role: 'owner' });
+		await page.reload(); // /me now lists the tenant role
+		await expect(page.getByTestId('guild-name')).toHaveText(name);
+		const [billing] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/api/v1/tenants/${tenant}/billing`) && r.ok()).then((r) => r.json() as Promise<Billing>),
+			nav(page, 'Billing')
+		]);
+		await page.waitForURL(`${base()}/g/${guild()}/billing`);
+		// What the operator reads, independently of the page.
+		const direct = await api<Billing>(`/tenants/${tenant}/billing`);
+		expect(direct.plan).toBe(billing.plan);
+		expect(direct.usage).toEqual(billing.usage);
+		expect(billing.stripe_enabled, 'the demo runs without Stripe').toBe(false);
+
+		const fmt = new Intl.NumberFormat('en-US');
+		const planName = billing.plans.find((p) => p.id === billing.plan)!.name;
+		await expect(page.getByTestId('current-plan')).toHaveText(planName);
+		await expect(page.getByTestId('subscription-status')).toHaveText('no subscription');
+		for (const k of ['guilds', 'currencies', 'rules', 'milestones'] as const) {
+			await expect(page.getByTestId(`usage-${k}-used`)).toHaveText(fmt.format(billing.usage[k]));
+			await expect(page.getByTestId(`usage-${k}-limit`)).toHaveText(billing.limits[k] === 0 ? 'unlimited' : fmt.format(billing.limits[k]));
+		}
+		await expect(page.locator(`[data-testid="plan-card"][data-plan="${billing.plan}"]`).getByTestId('current-badge')).toBeVisible();
+		await expect(page.getByTestId('plan-card')).toHaveCount(billing.plans.length);
+		// An owner is offered the bigger self-serve plans, but cannot buy them here.
+		await expect(page.getByTestId('billing-disabled')).toContainText('Billing is not configured on this deployment');
+		const upgrades = page.getByTestId('upgrade');
+		expect(await upgrades.count()).toBeGreaterThan(0);
+		for (const b of await upgrades.all()) await expect(b).toBeDisabled();
+		await expect(page.getByTestId('manage-billing')).toHaveCount(0); // never subscribed
+		await shot(page, '18-billing', true);
+	});
+
+	test('a currency past the plan’s limit is refused with the way to Billing', async () => {
+		const billing = await api<Billing>(`/tenants/${tenant}/billing`);
+		const have = (await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items.length;
+		const limit = billing.limits.currencies;
+		test.skip(limit === 0 || have < limit, `the guild has ${have} currencies, the ${billing.plan} plan allows ${limit}: room for another`);
+		await nav(page, 'Currencies');
+		await page.getByRole('button', { name: '+ New currency' }).click();
+		await page.locator('#c-code').fill('e2e');
+		await page.locator('#c-name').fill('E2E coins');
+		const [refused] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/currencies`) && r.request().method() === 'POST'),
+			page.getByRole('dialog').getByRole('button', { name: 'Create', exact: true }).click()
+		]);
+		expect(refused.status()).toBe(402);
+		const msg = ((await refused.json()) as { error: { code: string; message: string } }).error;
+		expect(msg.code).toBe('plan_limit');
+		await expect(page.getByTestId('plan-limit')).toContainText(msg.message);
+		await expect(page.getByTestId('toast-error')).toContainText('See plans in Billing');
+		await shot(page, '19-plan-limit');
+		await page.getByTestId('plan-limit-billing').click();
+		await page.waitForURL(`${base()}/g/${guild()}/billing`);
+		await expect(page.getByTestId('usage-currencies-used')).toHaveText(String(have));
+	});
+
+	test('back from Stripe, /billing forwards to the owned tenant’s Billing page with its query', async () => {
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		const owned = (me.guilds as { guild_id: string; tenant_id: string }[]).filter((g) => g.tenant_id === String(tenant)).map((g) => g.guild_id).sort();
+		expect(owned).toContain(guild());
+		await page.goto(`${base()}/billing?checkout=success`);
+		await page.waitForURL(`${base()}/g/${owned[0]}/billing?checkout=success`);
+		await expect(page.getByTestId('checkout-banner')).toContainText('can take a moment');
+		await expect(page.getByTestId('current-plan')).toBeVisible();
+		await shot(page, '20-checkout-success');
+		await page.getByTestId('checkout-banner').getByRole('button', { name: 'Dismiss' }).click();
+		await page.waitForURL(`${base()}/g/${owned[0]}/billing`);
+		await expect(page.getByTestId('checkout-banner')).toHaveCount(0);
+
+		await page.goto(`${base()}/billing?checkout=cancelled`);
+		await page.waitForURL(`${base()}/g/${owned[0]}/billing?checkout=cancelled`);
+		await expect(page.getByTestId('checkout-banner')).toContainText('Checkout cancelled');
+	});
+
 	test('on a phone the navigation is a drawer', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${base()}/g/${guild()}/leaderboard`);
@@ -246,6 +358,7 @@ test('a member without a role sees no guild and is refused its pages', async ({ 
 	await page.goto(`${base()}/g/${guild()}/rules`);
 	await expect(page.getByTestId('refused')).toContainText('ACCESS DENIED');
 	await expect(page.getByTestId('rule-row')).toHaveCount(0);
+	await expect(page.getByRole('navigation').getByRole('link', { name: 'Billing', exact: true })).toHaveCount(0);
 	await shot(page, '17-refused');
 	// The API agrees: no rule list for this session.
 	const status = await page.evaluate(async (g) => (await fetch(`/api/v1/guilds/${g}/rules`)).status, guild());

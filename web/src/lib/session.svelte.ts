@@ -8,11 +8,18 @@ export interface MeUser {
 }
 export interface MeGuild {
 	guild_id: string;
+	tenant_id?: string; // a decimal string, as guild ids are
+	name?: string;
 	roles: string[];
+}
+export interface MeTenant {
+	tenant_id: number;
+	tenant_name: string;
+	role: string;
 }
 export interface Me {
 	user: MeUser;
-	tenants: { tenant_id: number; tenant_name: string; role: string }[];
+	tenants: MeTenant[];
 	guilds: MeGuild[];
 	auth: string;
 	csrf_token?: string;
@@ -58,6 +65,27 @@ export function canWrite(guild: string): boolean {
 	if (r.some((x) => x === 'guild_admin' || x === 'admin' || x === 'owner' || x === 'platform')) return true;
 	// Tenant-wide roles reach every guild of the tenant.
 	return (session.me?.tenants ?? []).some((t) => t.role === 'owner' || t.role === 'admin');
+}
+
+/** The tenant a guild belongs to, as /me tells (undefined when it does not list the guild). */
+export function tenantOf(guild: string): number | undefined {
+	const t = session.me?.guilds.find((g) => g.guild_id === guild)?.tenant_id;
+	return t ? Number(t) : undefined;
+}
+
+/** The caller's tenant-wide role (owner, admin, moderator, viewer) in a tenant, if any. */
+export function tenantRole(tenant: number | undefined): string | undefined {
+	if (tenant === undefined) return undefined;
+	return session.me?.tenants.find((t) => t.tenant_id === tenant)?.role;
+}
+
+/**
+ * Whether the caller may see the billing of the guild's tenant: its owners
+ * and admins may read it, only owners buy or manage (as the API decides).
+ */
+export function canSeeBilling(guild: string): boolean {
+	const r = tenantRole(tenantOf(guild));
+	return r === 'owner' || r === 'admin';
 }
 
 export function displayName(u: MeUser | undefined): string {

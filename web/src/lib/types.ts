@@ -68,3 +68,35 @@ export interface Page<T> {
 	next_before?: string | null;
 	next_offset?: number | null;
 }
+
+/** A plan's allowances; 0 is unlimited. Guilds are per tenant, the rest per guild. */
+export interface PlanLimits {
+	guilds: number;
+	currencies: number;
+	rules: number;
+	milestones: number;
+	retention_days: number;
+}
+
+export interface Plan {
+	id: string;
+	name: string;
+	price_monthly_cents: number;
+	limits: PlanLimits;
+	self_serve: boolean; // bought through Stripe Checkout; others are agreed with the operator
+}
+
+/** GET /tenants/{tenant}/billing. */
+export interface Billing {
+	plan: string; // in force: what the limits read
+	subscription: {
+		status: string; // Stripe's: none, active, trialing, past_due, canceled, unpaid, incomplete…
+		subscribed_plan: string;
+		current_period_end: string | null;
+		cancel_at_period_end: boolean;
+	};
+	limits: PlanLimits;
+	usage: { guilds: number; currencies: number; rules: number; milestones: number }; // of the fullest guild, guilds of the tenant
+	plans: Plan[]; // cheapest first
+	stripe_enabled: boolean;
+}
