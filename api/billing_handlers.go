@@ -16,8 +16,15 @@ type Billing struct {
 	Subscription  billing.Account `json:"subscription"`
 	Limits        billing.Limits  `json:"limits"` // 0: unlimited
 	Usage         billing.Usage   `json:"usage"`
-	Plans         []billing.Plan  `json:"plans"`
+	Plans         []PlanOnSale    `json:"plans"`
 	StripeEnabled bool            `json:"stripe_enabled"`
+}
+
+// PlanOnSale is a plan of the catalog and whether Checkout sells it here
+// (a self-serve plan with a Stripe price on a deployment with Stripe).
+type PlanOnSale struct {
+	billing.Plan
+	Purchasable bool `json:"purchasable"`
 }
 
 func (s *Server) getBilling(c *gin.Context) {
@@ -28,7 +35,10 @@ func (s *Server) getBilling(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	out := Billing{Plan: t.Plan, Plans: billing.Plans(), StripeEnabled: s.billing.Enabled()}
+	out := Billing{Plan: t.Plan, StripeEnabled: s.billing.Enabled()}
+	for _, p := range billing.Plans() {
+		out.Plans = append(out.Plans, PlanOnSale{Plan: p, Purchasable: s.billing.Sells(p.ID)})
+	}
 	if p, ok := billing.PlanByID(t.Plan); ok {
 		out.Limits = p.Limits
 	}

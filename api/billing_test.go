@@ -70,6 +70,11 @@ func TestBillingThroughTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, body)
 	require.Equal(t, "free", body["plan"])
 	require.Equal(t, true, body["stripe_enabled"])
+	sold := map[string]bool{}
+	for _, p := range body["plans"].([]any) {
+		sold[p.(map[string]any)["id"].(string)] = p.(map[string]any)["purchasable"].(bool)
+	}
+	require.Equal(t, map[string]bool{"free": false, "pro": true, "business": false, "enterprise": false}, sold, "only pro has a price here")
 	free, _ := billing.PlanByID(billing.PlanFree)
 	for i := range free.Limits.Currencies {
 		code, body = call(http.MethodPost, guild+"/currencies", map[string]any{"code": fmt.Sprintf("c%d", i), "name": "C"}, nil)

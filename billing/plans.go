@@ -4,9 +4,10 @@ package billing
 type Plan struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
-	// PriceMonthlyCents is the list price shown to operators; Stripe's
-	// price (Config.Prices) is what is charged.
+	// PriceMonthlyCents (in Currency) is the list price shown to
+	// operators; Stripe's price (Config.Prices) is what is charged.
 	PriceMonthlyCents int    `json:"price_monthly_cents"`
+	Currency          string `json:"currency"` // ISO 4217, lower case as Stripe writes it
 	Limits            Limits `json:"limits"`
 	// SelfServe plans are bought through Checkout; enterprise is agreed
 	// with the platform operator.
@@ -33,12 +34,12 @@ const (
 // Plans is the catalog, cheapest first. The free plan fits a community
 // trying the Classic preset (3 currencies, 12 rules, 16 milestones).
 var plans = []Plan{
-	{ID: PlanFree, Name: "Free", Limits: Limits{Guilds: 1, Currencies: 3, Rules: 25, Milestones: 25, RetentionDays: 90}},
-	{ID: PlanPro, Name: "Pro", PriceMonthlyCents: 1900, SelfServe: true,
+	{ID: PlanFree, Name: "Free", Currency: "usd", Limits: Limits{Guilds: 1, Currencies: 3, Rules: 25, Milestones: 25, RetentionDays: 90}},
+	{ID: PlanPro, Name: "Pro", PriceMonthlyCents: 1900, Currency: "usd", SelfServe: true,
 		Limits: Limits{Guilds: 3, Currencies: 10, Rules: 200, Milestones: 200, RetentionDays: 180}},
-	{ID: PlanBusiness, Name: "Business", PriceMonthlyCents: 9900, SelfServe: true,
+	{ID: PlanBusiness, Name: "Business", PriceMonthlyCents: 9900, Currency: "usd", SelfServe: true,
 		Limits: Limits{Guilds: 25, Currencies: 50, Rules: 1000, Milestones: 1000, RetentionDays: 400}},
-	{ID: PlanEnterprise, Name: "Enterprise", Limits: Limits{RetentionDays: 400}},
+	{ID: PlanEnterprise, Name: "Enterprise", Currency: "usd", Limits: Limits{RetentionDays: 400}},
 }
 
 // Plans returns the catalog, cheapest first.

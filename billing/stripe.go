@@ -104,8 +104,8 @@ func (s *Service) Checkout(ctx context.Context, tenantID int64, planID string) (
 		ClientReferenceID: stripe.String(tenant),
 		LineItems:         []*stripe.CheckoutSessionLineItemParams{{Price: stripe.String(price), Quantity: stripe.Int64(1)}},
 		SubscriptionData:  &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta},
-		SuccessURL:        stripe.String(s.cfg.PublicURL + "/billing?checkout=success"),
-		CancelURL:         stripe.String(s.cfg.PublicURL + "/billing?checkout=cancelled"),
+		SuccessURL:        stripe.String(s.cfg.PublicURL + "/billing?checkout=success&tenant=" + tenant),
+		CancelURL:         stripe.String(s.cfg.PublicURL + "/billing?checkout=cancelled&tenant=" + tenant),
 	}
 	params.Context = ctx
 	params.Metadata = meta
@@ -129,7 +129,8 @@ func (s *Service) Portal(ctx context.Context, tenantID int64) (string, error) {
 	if a.CustomerID == "" {
 		return "", fmt.Errorf("the tenant has never subscribed: start with a checkout: %w", apperr.ErrConflict)
 	}
-	params := &stripe.BillingPortalSessionParams{Customer: stripe.String(a.CustomerID), ReturnURL: stripe.String(s.cfg.PublicURL + "/billing")}
+	params := &stripe.BillingPortalSessionParams{Customer: stripe.String(a.CustomerID),
+		ReturnURL: stripe.String(s.cfg.PublicURL + "/billing?tenant=" + strconv.FormatInt(tenantID, 10))}
 	params.Context = ctx
 	ps, err := s.stripe.BillingPortalSessions.New(params)
 	if err != nil {
@@ -163,6 +164,12 @@ func (s *Service) customer(ctx context.Context, tenantID int64, a Account) (stri
 		return "", fmt.Errorf("billing: save customer: %w", err)
 	}
 	return c.ID, nil
+}
+
+// Sells reports whether Checkout sells the plan here.
+func (s *Service) Sells(planID string) bool {
+	p, ok := PlanByID(planID)
+	return ok && p.SelfServe && s.Enabled() && s.cfg.Prices[planID] != ""
 }
 
 // sold lists the plans Checkout sells.
