@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/synapsehq/synapse/api/auth"
+	"github.com/synapsehq/synapse/billing"
 	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/tenants"
 )
@@ -90,4 +91,105 @@ func (s *Server) postClaim(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// DiscordServer is one Discord server the caller can manage, and where it
+// stands with Synapse.
+type DiscordServer struct {
+	GuildID  string `json:"guild_id"`
+	Name     string `json:"name"`
+	TenantID string `json:"tenant_id,omitempty"` // registered: the tenant it belongs to
+	Bot      bool   `json:"bot"`                 // registered with the bot in it
+}
+
+// getMyServers lists the Discord servers the caller can manage (Manage
+// Server or Administrator, per Discord now), for the dashboard's "add a
+// server": those Synapse does not have yet can be added to a tenant.
+func (s *Server) getMyServers(c *gin.Context) {
+	p := principalOf(c)
+	if p.kind != kindSession {
+		writeError(c, apperr.Invalid("principal", "only a Discord login can list its servers"))
+		return
+	}
+	ctx := c.Request.Context()
+	access, err := s.store.DiscordAccess(ctx, p.sessionRaw)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	guilds, err := s.discord.Guilds(ctx, access)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	var ids []int64
+	for _, g := range guilds {
+		if g.CanManage() {
+			ids = append(ids, g.ID)
+		}
+	}
+	registered, err := s.tenants.GuildsByID(ctx, ids)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	known := map[int64]tenants.Guild{}
+	for _, g := range registered {
+		known[g.ID] = g
+	}
+	out := []DiscordServer{}
+	for _, g := range guilds {
+		if !g.CanManage() {
+			continue
+		}
+		sv := DiscordServer{GuildID: strconv.FormatInt(g.ID, 10), Name: g.Name}
+		if k, ok := known[g.ID]; ok {
+			sv.TenantID, sv.Bot = strconv.FormatInt(k.TenantID, 10), k.BotLeftAt == nil
+		}
+		out = append(out, sv)
+	}
+	c.JSON(http.StatusOK, gin.H{"items": out})
+}
+
+// ServerInviteRequest names the server to add to the tenant.
+type ServerInviteRequest struct {
+	GuildID string `json:"guild_id"`
+}
+
+// postServerInvite starts adding another server to the tenant: within the
+// plan's server limit, it records the invite (the gateway then registers
+// the server into this tenant when the bot arrives) and returns Discord's
+// consent page for that server. The login's callback finishes it.
+func (s *Server) postServerInvite(c *gin.Context) {
+	p := principalOf(c)
+	if p.kind != kindSession {
+		writeError(c, apperr.Invalid("principal", "a server is added from a Discord login (its consent page is a browser's)"))
+		return
+	}
+	var req ServerInviteRequest
+	if !bindJSON(c, &req) {
+		return
+	}
+	guildID, err := strconv.ParseInt(req.GuildID, 10, 64)
+	if err != nil || guildID <= 0 {
+		writeError(c, apperr.Invalid("guild_id", "must be a Discord guild id"))
+		return
+	}
+	ctx := c.Request.Context()
+	tenantID := c.GetInt64(ctxTenant)
+	if _, err := s.tenants.TenantOfGuild(ctx, guildID); err == nil {
+		writeError(c, fmt.Errorf("that server is in Synapse already: %w", apperr.ErrConflict))
+		return
+	}
+	if err := s.limits.Allow(ctx, tenantID, 0, billing.Guilds); err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := s.tenants.ForTenant(tenantID).InviteGuild(ctx, p.actor(c), p.userID, guildID, time.Now()); err != nil {
+		writeError(c, err)
+		return
+	}
+	state := auth.RandomToken(24)
+	s.setCookie(c, stateCookie, s.keys.SignValue(state, stateTTL, time.Now()), apiPrefix+"/auth", int(stateTTL.Seconds()), true)
+	c.JSON(http.StatusCreated, RedirectURL{URL: s.discord.AddBotURL(state, guildID)})
 }

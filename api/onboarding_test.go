@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -116,4 +118,79 @@ func TestGuildAdminClaimsAnUnclaimedGuild(t *testing.T) {
 	var actions []string
 	require.NoError(t, b.db.Bun.NewSelect().Table("audit_log").Column("action").Where("tenant_id = ?", unclaimed.ID).Scan(ctx, &actions))
 	require.Contains(t, actions, "tenant.claimed")
+}
+
+// A tenant's owner adds a second server: it is listed among the servers
+// they manage, the consent adds the bot, and the server joins the tenant
+// (not one of its own); past the plan's server limit, adding is refused.
+func TestOwnerAddsAnotherServerToTheTenant(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setupAuthWith(t, 1)
+	pending := b.guilds[2]
+	owner := int64(pending.OwnerID)
+	code, out := b.do(t, caller{bearer: operatorToken}, http.MethodPut, tenantPath(b.tA, fmt.Sprintf("/members/%d", owner)), map[string]any{"role": "owner"})
+	require.Equal(t, http.StatusOK, code, out)
+	s, _ := b.login(t, owner)
+
+	code, out = b.do(t, caller{session: &s}, http.MethodGet, "/api/v1/me/servers", nil)
+	require.Equal(t, http.StatusOK, code, out)
+	var listed map[string]any
+	for _, it := range out["items"].([]any) {
+		if it.(map[string]any)["guild_id"] == fmt.Sprint(pending.ID) {
+			listed = it.(map[string]any)
+		}
+	}
+	require.Equal(t, map[string]any{"guild_id": fmt.Sprint(pending.ID), "name": pending.Name, "bot": false}, listed)
+
+	// The invite's answer sets the consent's state cookie, as a browser's fetch would keep it.
+	body, err := json.Marshal(map[string]any{"guild_id": fmt.Sprint(pending.ID)})
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPost, b.url+tenantPath(b.tA, "/servers"), bytes.NewReader(body))
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: s.cookie.Name, Value: s.cookie.Value})
+	req.Header.Set("X-CSRF-Token", s.csrf)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := noFollow.Do(req)
+	require.NoError(t, err)
+	var invite struct{ URL string }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&invite))
+	res.Body.Close()
+	require.Equal(t, http.StatusCreated, res.StatusCode)
+	var state *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "synapse_oauth_state" {
+			state = c
+		}
+	}
+	require.NotNil(t, state)
+	require.Contains(t, invite.URL, fmt.Sprintf("guild_id=%d", pending.ID))
+
+	res, err = noFollow.Get(invite.URL + "&login_as=" + fmt.Sprint(owner))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	req, err = http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
+	require.NoError(t, err)
+	req.AddCookie(&http.Cookie{Name: state.Name, Value: state.Value})
+	res, err = noFollow.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusFound, res.StatusCode)
+	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=added", pending.ID), res.Header.Get("Location"))
+	got, err := tenants.NewStore(b.db.Bun).TenantOfGuild(ctx, int64(pending.ID))
+	require.NoError(t, err)
+	require.Equal(t, b.tA.ID, got, "the server joined the inviting tenant")
+	var actions []string
+	require.NoError(t, b.db.Bun.NewSelect().Table("audit_log").Column("action").Where("tenant_id = ? AND action LIKE 'tenant.guild_%'", b.tA.ID).
+		Order("id").Scan(ctx, &actions))
+	require.Equal(t, []string{"tenant.guild_invited", "tenant.guild_added"}, actions)
+
+	// Two servers now; the free plan allows one.
+	_, err = b.db.Pool.Exec(ctx, `UPDATE tenants SET plan = 'free' WHERE id = $1`, b.tA.ID)
+	require.NoError(t, err)
+	code, out = b.do(t, caller{session: &s}, http.MethodPost, tenantPath(b.tA, "/servers"), map[string]any{"guild_id": "777777777"})
+	require.Equal(t, http.StatusPaymentRequired, code, out)
+	code, out = b.do(t, caller{session: &s}, http.MethodPost, tenantPath(b.tA, "/servers"), map[string]any{"guild_id": fmt.Sprint(pending.ID)})
+	require.Equal(t, http.StatusConflict, code, "already in Synapse: %v", out)
 }

@@ -128,6 +128,7 @@ func openAPIDocument(routes []route, version string) []byte {
 					"version": map[string]any{"type": "integer", "description": "on update: the version edited (optimistic locking)"}}),
 				"RoleRequest": map[string]any{"type": "object", "required": []string{"role"}, "properties": map[string]any{
 					"role": map[string]any{"type": "string", "enum": []string{"owner", "admin", "moderator", "viewer"}}}},
+				"ServerInviteRequest": object([]string{"guild_id"}, map[string]any{"guild_id": map[string]any{"type": "string", "description": "a server from GET /me/servers"}}),
 				"CheckoutRequest": object([]string{"plan"}, map[string]any{
 					"plan": map[string]any{"type": "string", "enum": []string{"pro", "business"}, "description": "a self-serve plan"}}),
 			},

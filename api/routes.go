@@ -41,6 +41,7 @@ const (
 	objGuildMilesto  = "guild.milestones" // milestone templates
 	objTenantMembers = "tenant.members"
 	objTenantBilling = "tenant.billing" // plan, subscription, checkout: owners write, admins read
+	objTenantGuilds  = "tenant.guilds"  // adding servers to the tenant: owners
 	objPlatformShard = "platform.shards"
 	actRead          = "read"
 	actWrite         = "write"
@@ -67,6 +68,8 @@ func (s *Server) routes() []route {
 			Query: []queryParam{{"guild", "a guild id to preselect (optional)"}}, Handler: s.getAddBot},
 		{Method: http.MethodPost, Path: "/auth/logout", Obj: objSelf, Act: actWrite, Summary: "End the session", Status: 204, Handler: s.postLogout},
 		{Method: http.MethodGet, Path: "/me", Obj: objSelf, Act: actRead, Summary: "The caller, their tenants, guilds and roles", Status: 200, Handler: s.getMe},
+		{Method: http.MethodGet, Path: "/me/servers", Obj: objSelf, Act: actRead,
+			Summary: "The Discord servers the caller can manage, and whether Synapse has them (a Discord login only)", Status: 200, Handler: s.getMyServers},
 		{Method: http.MethodGet, Path: "/me/tokens", Obj: objSelf, Act: actRead, Summary: "The caller's API tokens (never their secrets)", Status: 200,
 			Query: []queryParam{qLimit, qAfter}, Handler: s.listTokens},
 		{Method: http.MethodPost, Path: "/me/tokens", Obj: objSelf, Act: actWrite, Summary: "Create an API token (its secret is shown once)", Status: 201,
@@ -142,6 +145,9 @@ func (s *Server) routes() []route {
 		{Method: http.MethodPut, Path: "/tenants/:tenant/members/:user", Obj: objTenantMembers, Act: actWrite, Summary: "Grant a tenant role (owner only, audited)", Status: 200,
 			Body: "RoleRequest", Handler: s.putTenantMember},
 
+		{Method: http.MethodPost, Path: "/tenants/:tenant/servers", Obj: objTenantGuilds, Act: actWrite,
+			Summary: "Add another Discord server to the tenant (within the plan's server limit): Discord's consent page for it; the bot's arrival registers it here (audited)", Status: 201,
+			Body: "ServerInviteRequest", Handler: s.postServerInvite},
 		{Method: http.MethodGet, Path: "/tenants/:tenant/billing", Obj: objTenantBilling, Act: actRead,
 			Summary: "The tenant's plan in force, its subscription, limits and usage, and the plans on sale", Status: 200, Handler: s.getBilling},
 		{Method: http.MethodPost, Path: "/tenants/:tenant/billing/checkout", Obj: objTenantBilling, Act: actWrite,

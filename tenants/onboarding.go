@@ -34,7 +34,9 @@ type Onboarded struct {
 //   - the unclaimed tenant the gateway made when the bot joined becomes
 //     active, owned by the user;
 //   - a tenant some operator already runs is left alone: the user keeps
-//     what Discord gives them (guild admin), and its owners decide more.
+//     what Discord gives them (guild admin), and its owners decide more;
+//   - with the user's own invite pending (InviteGuild), a guild not yet
+//     registered joins the inviting tenant instead (OnboardAdded).
 //
 // The caller vouches for the user's right to manage the guild. It is
 // audited either way it changes something, and safe against the gateway
@@ -53,8 +55,19 @@ func (s *Store) onboardOnce(ctx context.Context, actor Actor, userID, guildID in
 	var out Onboarded
 	err := inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
 		st := NewStore(tx)
+		invTenant, invUser, invited, err := pendingInvite(ctx, tx, guildID, now)
+		if err != nil {
+			return err
+		}
+		invited = invited && invUser == userID // another operator's invite is theirs to finish
 		tenantID, err := st.TenantOfGuild(ctx, guildID)
 		switch {
+		case errors.Is(err, apperr.ErrNotFound) && invited:
+			out = Onboarded{TenantID: invTenant, Outcome: OnboardAdded}
+			return addInvited(ctx, tx, actor, invTenant, userID, guildID, guildName, now, time.Time{})
+		case err == nil && invited && tenantID == invTenant: // the gateway registered it first, as invited
+			out = Onboarded{TenantID: tenantID, Outcome: OnboardAdded}
+			return nil
 		case errors.Is(err, apperr.ErrNotFound):
 			name := guildName
 			if name == "" || len(name) > 100 {

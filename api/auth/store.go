@@ -141,6 +141,24 @@ func (s *Store) Session(ctx context.Context, raw string) (Session, error) {
 	return ss, nil
 }
 
+// DiscordAccess returns the Discord access token the session was opened
+// with, to ask Discord about the user (their servers).
+func (s *Store) DiscordAccess(ctx context.Context, raw string) (string, error) {
+	var sealed []byte
+	err := s.pool.QueryRow(ctx, `SELECT discord_access FROM sessions WHERE id_hash = $1 AND expires_at > now()`, Hash(raw)).Scan(&sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.ErrUnauthenticated
+	}
+	if err != nil {
+		return "", fmt.Errorf("read session: %w", err)
+	}
+	access, err := s.keys.Open(sealed)
+	if err != nil || access == "" {
+		return "", fmt.Errorf("the session holds no Discord token; log in again: %w", apperr.ErrUnauthenticated)
+	}
+	return access, nil
+}
+
 // DeleteSession ends a session (logout); an unknown one is no error.
 func (s *Store) DeleteSession(ctx context.Context, raw string) error {
 	if _, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, Hash(raw)); err != nil {

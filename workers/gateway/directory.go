@@ -71,9 +71,19 @@ func (d *Directory) Join(ctx context.Context, guildID int64, name string, afkCha
 	tenantID, err := store.TenantOfGuild(ctx, guildID)
 	switch {
 	case errors.Is(err, apperr.ErrNotFound):
-		tenantID, err = d.adopt(ctx, guildID, name, at, since)
+		// A tenant's operator invited the bot: the guild is theirs.
+		var invited bool
+		tenantID, invited, err = store.RegisterInvited(ctx, guildID, name, at, since, time.Now())
+		if errors.Is(err, apperr.ErrConflict) { // the inviter's callback registered it meanwhile
+			tenantID, invited, err = 0, false, nil
+		}
 		if err != nil {
 			return nil, err
+		}
+		if !invited {
+			if tenantID, err = d.adopt(ctx, guildID, name, at, since); err != nil {
+				return nil, err
+			}
 		}
 	case err != nil:
 		return nil, err
