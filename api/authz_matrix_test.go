@@ -187,6 +187,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"},
 			expect(200, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		{"GET /api/v1/platform/shards", "/api/v1/platform/shards", nil, expect(403, map[string]int{pOperator: 200, pAnonymous: 401})},
+		{"GET /api/v1/guilds/:guild/recipe", guildPath(b.gA, "/recipe"), nil, readA},
+		{"POST /api/v1/guilds/:guild/recipe/preview", guildPath(b.gA, "/recipe/preview"), map[string]any{"synapse_recipe": 1, "name": "m"}, readA},
+		{"POST /api/v1/guilds/:guild/recipe/apply", guildPath(b.gA, "/recipe/apply"), map[string]any{"synapse_recipe": 1, "name": "m"}, writeGuildA},
 		// Claiming: tenant A is run by its owner already (409); the
 		// operator token is nobody to own it (400).
 		{"POST /api/v1/guilds/:guild/claim", guildPath(b.gA, "/claim"), nil,
@@ -229,6 +232,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tB, "/members"), nil, inB},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"}, inB},
 		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tB, "/billing"), nil, inB},
+		{"GET /api/v1/guilds/:guild/recipe", guildPath(b.gB, "/recipe"), nil, inB},
+		{"POST /api/v1/guilds/:guild/recipe/preview", guildPath(b.gB, "/recipe/preview"), map[string]any{"synapse_recipe": 1, "name": "m"}, inB},
+		{"POST /api/v1/guilds/:guild/recipe/apply", guildPath(b.gB, "/recipe/apply"), map[string]any{"synapse_recipe": 1, "name": "m"}, inB},
 		{"POST /api/v1/tenants/:tenant/servers", tenantPath(b.tB, "/servers"), map[string]any{"guild_id": "5252525252"},
 			expect(404, map[string]int{pOperator: 400, pOther: 201, pAnonymous: 401})},
 		{"POST /api/v1/guilds/:guild/claim", guildPath(b.gB, "/claim"), nil, expect(404, map[string]int{pOperator: 400, pOther: 409, pAnonymous: 401})},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/engine/recipes"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/engine/rules/backtests"
 )
@@ -22,6 +23,7 @@ type engines struct {
 	dryRun *rules.Engine
 	// backtests queues draft rules over lake history (run by the workers).
 	backtests *backtests.Runs
+	recipes   *recipes.Service
 }
 
 func newEngines(d Deps) (engines, error) {
@@ -40,13 +42,15 @@ func newEngines(d Deps) (engines, error) {
 	}
 	led := ledger.New(d.DB, d.Log)
 	store := rules.NewStore(d.DB.Bun, comp)
+	ms := milestones.New(d.DB, led, d.Log)
 	return engines{
 		ledger:     led,
-		milestones: milestones.New(d.DB, led, d.Log),
+		milestones: ms,
 		registry:   reg,
 		compiler:   comp,
 		rules:      store,
 		dryRun:     eng,
 		backtests:  backtests.New(d.Redis, d.DB.Pool, comp, store, eng, d.Log),
+		recipes:    recipes.New(d.DB.Bun, led, store, ms),
 	}, nil
 }

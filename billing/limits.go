@@ -63,6 +63,15 @@ var countSQL = map[Resource]string{
 // Allow returns a LimitError when one more of r in the guild (Guilds: in
 // the tenant) would exceed the tenant's plan.
 func (l *Limiter) Allow(ctx context.Context, tenantID, guildID int64, r Resource) error {
+	return l.AllowAdding(ctx, tenantID, guildID, r, 1)
+}
+
+// AllowAdding is Allow for n more at once (an imported recipe); adding
+// none is always allowed.
+func (l *Limiter) AllowAdding(ctx context.Context, tenantID, guildID int64, r Resource, n int) error {
+	if n <= 0 {
+		return nil
+	}
 	plan, err := l.plan(ctx, tenantID)
 	if err != nil {
 		return err
@@ -71,11 +80,11 @@ func (l *Limiter) Allow(ctx context.Context, tenantID, guildID int64, r Resource
 	if limit == 0 {
 		return nil
 	}
-	n, err := l.count(ctx, tenantID, guildID, r)
+	have, err := l.count(ctx, tenantID, guildID, r)
 	if err != nil {
 		return err
 	}
-	if n >= limit {
+	if have+n > limit {
 		l.metrics.limited(r)
 		return &LimitError{Plan: plan.ID, Resource: r, Limit: limit}
 	}

@@ -1,0 +1,156 @@
+// Package recipes exports a guild's configuration (currencies, zones,
+// rules, milestones) as a Recipe document, JSON or YAML, and imports one:
+// a preview says what would be created, what is already there as the
+// recipe has it and what differs, and applying creates only what is
+// missing, as presets do (an operator's tuned rule is never overwritten).
+package recipes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/synapsehq/synapse/engine/ledger/levels"
+	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
+)
+
+// FormatVersion is the recipe format this code writes and reads.
+const FormatVersion = 1
+
+// Recipe is a guild's configuration, free of the guild's ids except the
+// zones' channels (kept for restoring into the same guild; dropped with a
+// warning where the target guild has no such channel).
+type Recipe struct {
+	Format      int         `json:"synapse_recipe"`
+	Name        string      `json:"name"`
+	Description string      `json:"description,omitempty"`
+	Currencies  []Currency  `json:"currencies"`
+	Zones       []Zone      `json:"zones"`
+	Rules       []Rule      `json:"rules"`
+	Milestones  []Milestone `json:"milestones"`
+}
+
+// Currency is a currency's definition.
+type Currency struct {
+	Code          string        `json:"code"`
+	Name          string        `json:"name"`
+	Symbol        string        `json:"symbol,omitempty"`
+	Decimals      int16         `json:"decimals,omitempty"`
+	Transferable  bool          `json:"transferable,omitempty"`
+	Spendable     bool          `json:"spendable,omitempty"`
+	AllowNegative bool          `json:"allow_negative,omitempty"`
+	Seasonal      bool          `json:"seasonal,omitempty"`
+	Primary       bool          `json:"primary,omitempty"`
+	LevelCurve    *levels.Curve `json:"level_curve,omitempty"`
+}
+
+// Zone is a zone: its name, channels and multipliers.
+type Zone struct {
+	Name        string             `json:"name"`
+	Channels    []string           `json:"channels,omitempty"`
+	Multipliers map[string]float64 `json:"multipliers,omitempty"`
+}
+
+// Rule is a rule's document; its key is what an import matches on.
+type Rule = rules.Document
+
+// Milestone is a milestone template without its guild's ids.
+type Milestone struct {
+	Key         string                 `json:"key"`
+	Name        string                 `json:"name"`
+	Description string                 `json:"description,omitempty"`
+	Emoji       string                 `json:"emoji,omitempty"`
+	IconURL     string                 `json:"icon_url,omitempty"`
+	Rarity      string                 `json:"rarity"`
+	Hidden      bool                   `json:"hidden,omitempty"`
+	Repeatable  bool                   `json:"repeatable,omitempty"`
+	MaxAwards   int                    `json:"max_awards,omitempty"`
+	Scope       string                 `json:"scope"`
+	Disabled    bool                   `json:"disabled,omitempty"`
+	Requirement milestones.Requirement `json:"requirement"`
+	Rewards     []milestones.Reward    `json:"rewards,omitempty"`
+}
+
+// Encode writes the recipe as JSON or YAML ("yaml"); both read back alike.
+func Encode(r Recipe, format string) ([]byte, error) {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("recipe: encode: %w", err)
+	}
+	if format != "yaml" {
+		return b, nil
+	}
+	y, err := yaml.JSONToYAML(b)
+	if err != nil {
+		return nil, fmt.Errorf("recipe: encode yaml: %w", err)
+	}
+	return y, nil
+}
+
+// Decode reads a recipe in JSON or YAML (a document that starts with "{"
+// is JSON). Unknown fields are refused, naming them: a typo in a recipe
+// must not be dropped silently.
+func Decode(doc []byte) (Recipe, error) {
+	raw := bytes.TrimSpace(doc)
+	if len(raw) == 0 {
+		return Recipe{}, apperr.Invalid("recipe", "is empty")
+	}
+	if raw[0] != '{' {
+		j, err := yaml.YAMLToJSON(raw)
+		if err != nil {
+			return Recipe{}, apperr.Invalid("recipe", "is neither JSON nor YAML: %v", err)
+		}
+		raw = j
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	var r Recipe
+	if err := dec.Decode(&r); err != nil {
+		return Recipe{}, apperr.Invalid("recipe", "%v", err)
+	}
+	if r.Format != FormatVersion {
+		return Recipe{}, apperr.Invalid("synapse_recipe", "must be %d (this recipe says %d)", FormatVersion, r.Format)
+	}
+	return r, r.validate()
+}
+
+// validate checks what the stores would not: names and keys present and
+// unique within the recipe.
+func (r Recipe) validate() error {
+	seen := map[string]bool{}
+	unique := func(field, section string, i int, key string) error {
+		if key == "" {
+			return apperr.Invalid(fmt.Sprintf("%s[%d].%s", section, i, field), "is required")
+		}
+		if seen[section+"/"+key] {
+			return apperr.Invalid(fmt.Sprintf("%s[%d].%s", section, i, field), "%q appears twice", key)
+		}
+		seen[section+"/"+key] = true
+		return nil
+	}
+	for i, c := range r.Currencies {
+		if err := unique("code", "currencies", i, c.Code); err != nil {
+			return err
+		}
+	}
+	for i, z := range r.Zones {
+		if err := unique("name", "zones", i, z.Name); err != nil {
+			return err
+		}
+	}
+	for i, d := range r.Rules {
+		if err := unique("key", "rules", i, d.Key); err != nil {
+			return err
+		}
+	}
+	for i, m := range r.Milestones {
+		if err := unique("key", "milestones", i, m.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,116 @@
+package recipes_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/synapsehq/synapse/engine/ledger"
+	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/engine/recipes"
+	"github.com/synapsehq/synapse/engine/rules"
+	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/infra/testenv"
+	"github.com/synapsehq/synapse/tenants"
+	"github.com/synapsehq/synapse/tenants/tenanttest"
+)
+
+func names(s recipes.Section) []int { return []int{len(s.Create), len(s.Same), len(s.Differs)} }
+
+// A configured guild exports to YAML; the recipe previews as all the same
+// in its own guild, as all to create in an empty guild of another tenant,
+// and applying it there makes the second guild configured like the first
+// (and a second apply creates nothing).
+func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	log := testenv.Logger(t)
+	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
+	require.NoError(t, err)
+	led := ledger.New(db, log)
+	rs := rules.NewStore(db.Bun, comp)
+	ms := milestones.New(db, led, log)
+	svc := recipes.New(db.Bun, led, rs, ms)
+	actor := tenants.Actor{ID: "7"}
+
+	ta, tb := tenanttest.Tenant(ctx, t, db.Bun, nil), tenanttest.Tenant(ctx, t, db.Bun, nil)
+	ga, gb := tenanttest.Guild(ctx, t, db.Bun, ta.ID, nil), tenanttest.Guild(ctx, t, db.Bun, tb.ID, nil)
+	_, err = ms.ForTenant(ta.ID).InstallClassic(ctx, actor, ga.ID)
+	require.NoError(t, err)
+	_, err = rs.ForTenant(ta.ID).InstallPreset(ctx, actor, ga.ID, rules.Classic())
+	require.NoError(t, err)
+	require.NoError(t, tenants.NewStore(db.Bun).ForTenant(ta.ID).Directory().UpsertChannel(ctx, tenants.Channel{GuildID: ga.ID, ID: 555, Name: "general"}))
+	_, err = rs.ForTenant(ta.ID).CreateZone(ctx, actor, rules.Zone{GuildID: ga.ID, Name: "Help desk", Channels: []rules.Snowflake{555},
+		Multipliers: map[string]float64{"*": 2}})
+	require.NoError(t, err)
+	keyless := rules.Document{Name: "Long posts", Trigger: rules.Trigger{Events: []string{"message_create"}},
+		Effects: []rules.EffectSpec{{Type: "credit", Params: []byte(`{"currency":"xp","amount":"25"}`)}}}
+	_, err = rs.ForTenant(ta.ID).CreateRule(ctx, actor, ga.ID, keyless)
+	require.NoError(t, err)
+
+	exported, err := svc.Export(ctx, ta.ID, ga.ID, "Our setup")
+	require.NoError(t, err)
+	doc, err := recipes.Encode(exported, "yaml")
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(string(doc), "synapse_recipe: 1"), string(doc[:40]))
+	r, err := recipes.Decode(doc)
+	require.NoError(t, err)
+	require.Len(t, r.Currencies, 3)
+	require.NotEmpty(t, r.Milestones)
+
+	own, err := svc.Preview(ctx, ta.ID, ga.ID, r)
+	require.NoError(t, err)
+	for _, s := range []recipes.Section{own.Currencies, own.Zones, own.Rules, own.Milestones} {
+		require.Empty(t, s.Create, "%+v", own)
+		require.Empty(t, s.Differs, "%+v", own)
+	}
+	require.Contains(t, own.Rules.Same, "long-posts", "the keyless rule comes back by its name")
+
+	other, err := svc.Preview(ctx, tb.ID, gb.ID, r)
+	require.NoError(t, err)
+	require.Equal(t, []int{len(r.Currencies), 0, 0}, names(other.Currencies))
+	require.Equal(t, []int{len(r.Rules), 0, 0}, names(other.Rules))
+	require.Equal(t, []int{len(r.Milestones), 0, 0}, names(other.Milestones))
+	require.Contains(t, strings.Join(other.Warnings, "\n"), "channel 555 is not a channel of this server")
+
+	applied, err := svc.Apply(ctx, actor, tb.ID, gb.ID, r)
+	require.NoError(t, err)
+	require.True(t, applied.Applied)
+	after, err := svc.Preview(ctx, tb.ID, gb.ID, r)
+	require.NoError(t, err)
+	require.Equal(t, []int{0, len(r.Currencies), 0}, names(after.Currencies))
+	require.Equal(t, []int{0, len(r.Rules), 0}, names(after.Rules), "%+v", after.Rules)
+	require.Equal(t, []int{0, len(r.Milestones), 0}, names(after.Milestones), "%+v", after.Milestones)
+	require.Equal(t, []int{0, len(r.Zones) - 1, 1}, names(after.Zones), "the help desk came without the other server's channel")
+
+	again, err := svc.Apply(ctx, actor, tb.ID, gb.ID, r)
+	require.NoError(t, err)
+	c, ru, m := again.Counts()
+	require.Zero(t, c+ru+m, "a second apply creates nothing")
+	var applies int
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'recipe.applied'`, tb.ID).Scan(&applies))
+	require.Equal(t, 2, applies)
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE tenant_id = $1 AND action = 'recipe.applied'`, ta.ID).Scan(&applies))
+	require.Zero(t, applies, "tenant A was only read")
+}
+
+// A recipe with a typo, a future format or a key twice is refused with
+// the field at fault, before anything is compared.
+func TestRecipeDecodeRefusesWhatItCannotApply(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ doc, field string }{
+		{"synapse_recipe: 1\nname: x\ncurrencys: []\n", "recipe"},
+		{`{"synapse_recipe": 2, "name": "x"}`, "synapse_recipe"},
+		{"synapse_recipe: 1\nname: x\ncurrencies:\n  - {code: xp, name: XP}\n  - {code: xp, name: Again}\n", "currencies[1].code"},
+		{"synapse_recipe: 1\nname: x\nrules:\n  - {name: no key, trigger: {events: [message_create]}, effects: []}\n", "rules[0].key"},
+		{"   ", "recipe"},
+	} {
+		_, err := recipes.Decode([]byte(tc.doc))
+		var ve *apperr.ValidationError
+		require.ErrorAs(t, err, &ve, tc.doc)
+		require.Equal(t, tc.field, ve.Field, tc.doc)
+	}
+}
