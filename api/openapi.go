@@ -131,8 +131,8 @@ func openAPIDocument(routes []route, version string) []byte {
 				"ServerInviteRequest": object([]string{"guild_id"}, map[string]any{"guild_id": map[string]any{"type": "string", "description": "a server from GET /me/servers"}}),
 				"Recipe": object([]string{"synapse_recipe", "name"}, map[string]any{"synapse_recipe": map[string]any{"type": "integer", "enum": []int{1}},
 					"name": str, "description": str, "currencies": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
-					"zones": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
-					"rules": map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+					"zones":      map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
+					"rules":      map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
 					"milestones": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}),
 				"CheckoutRequest": object([]string{"plan"}, map[string]any{
 					"plan": map[string]any{"type": "string", "enum": []string{"pro", "business"}, "description": "a self-serve plan"}}),
