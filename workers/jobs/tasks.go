@@ -69,6 +69,9 @@ type Maintenance struct {
 	drift   prometheus.Counter
 	dropped prometheus.Counter
 	saved   prometheus.Counter
+	// succeeded is when each job last finished without error: a job that
+	// keeps failing (or is not scheduled at all) shows as a stale time.
+	succeeded *prometheus.GaugeVec
 }
 
 // NewMaintenance registers its metrics on reg.
@@ -77,16 +80,29 @@ func NewMaintenance(pool *pgxpool.Pool, log *slog.Logger, reg prometheus.Registe
 		drift:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_counter_drift_total", Help: "Counter rows found out of step with the lake and repaired."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_partitions_dropped_total", Help: "Daily partitions dropped by retention."}),
 		saved:   prometheus.NewCounter(prometheus.CounterOpts{Name: "synapse_lake_compaction_saved_bytes_total", Help: "Disk space freed by compacting closed days' indexes."}),
+		succeeded: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "synapse_job_last_success_timestamp_seconds",
+			Help: "When each maintenance job (lake:partitions, lake:retention, lake:reconcile) last finished without error, Unix seconds."}, []string{"job"}),
 	}
-	reg.MustRegister(m.drift, m.dropped, m.saved)
+	reg.MustRegister(m.drift, m.dropped, m.saved, m.succeeded)
 	return m
+}
+
+// timed records a job's success time.
+func (m *Maintenance) timed(job string, run func(context.Context, *asynq.Task) error) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		err := run(ctx, t)
+		if err == nil {
+			m.succeeded.WithLabelValues(job).Set(float64(m.now().Unix()))
+		}
+		return err
+	}
 }
 
 // Register mounts the handlers on mux.
 func (m *Maintenance) Register(mux *asynq.ServeMux) {
-	mux.HandleFunc(TypePartitions, func(ctx context.Context, _ *asynq.Task) error { return m.Partitions(ctx) })
-	mux.HandleFunc(TypeRetention, func(ctx context.Context, _ *asynq.Task) error { _, err := m.Retention(ctx); return err })
-	mux.HandleFunc(TypeReconcile, func(ctx context.Context, t *asynq.Task) error {
+	mux.Handle(TypePartitions, m.timed(TypePartitions, func(ctx context.Context, _ *asynq.Task) error { return m.Partitions(ctx) }))
+	mux.Handle(TypeRetention, m.timed(TypeRetention, func(ctx context.Context, _ *asynq.Task) error { _, err := m.Retention(ctx); return err }))
+	mux.Handle(TypeReconcile, m.timed(TypeReconcile, func(ctx context.Context, t *asynq.Task) error {
 		var p ReconcilePayload
 		if len(t.Payload()) > 0 {
 			if err := json.Unmarshal(t.Payload(), &p); err != nil {
@@ -95,7 +111,7 @@ func (m *Maintenance) Register(mux *asynq.ServeMux) {
 		}
 		_, err := m.Reconcile(ctx, p.Days)
 		return err
-	})
+	}))
 }
 
 // Partitions creates yesterday's through next week's daily partitions, and
