@@ -33,7 +33,7 @@ interface Billing {
 	subscription: { status: string };
 	limits: Record<'guilds' | 'currencies' | 'rules' | 'milestones' | 'retention_days', number>;
 	usage: Record<'guilds' | 'currencies' | 'rules' | 'milestones', number>;
-	plans: { id: string; name: string; self_serve: boolean }[];
+	plans: { id: string; name: string; self_serve: boolean; purchasable: boolean; currency: string; price_monthly_cents: number }[];
 	stripe_enabled: boolean;
 }
 
@@ -241,19 +241,55 @@ test.describe.serial('a guild admin', () => {
 		}
 	});
 
-	test('a guild admin without a tenant role has no Billing link', async () => {
+	test('an unclaimed community shows its admin the claim banner, and no Billing link', async () => {
+		// The gateway made the guild's tenant when the bot was there before anyone signed up: nobody owns it.
+		expect((await api<{ items: unknown[] }>(`/tenants/${tenant}/members`)).items, 'the demo tenant has no operator').toHaveLength(0);
 		await page.goto(`${base()}/g/${guild()}`);
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		const mine = (me.guilds as { guild_id: string; unclaimed: boolean; roles: string[] }[]).find((g) => g.guild_id === guild())!;
+		expect(mine.unclaimed).toBe(true);
+		expect(mine.roles).toContain('guild_admin');
+		expect(me.tenants).toHaveLength(0);
+		const banner = page.getByTestId('unclaimed-banner');
+		await expect(banner).toContainText(`Nobody runs ${name} in Synapse yet`);
+		await expect(banner.getByRole('button', { name: 'Claim it' })).toBeEnabled();
 		const links = page.getByRole('navigation');
 		await expect(links.getByRole('link', { name: 'Audit log', exact: true })).toBeVisible();
 		await expect(links.getByRole('link', { name: 'Billing', exact: true })).toHaveCount(0);
 		// The API agrees: the tenant's billing is for its owners and admins.
 		const status = await page.evaluate(async (t) => (await fetch(`/api/v1/tenants/${t}/billing`)).status, tenant);
 		expect([403, 404]).toContain(status);
+		await shot(page, '21-unclaimed-banner');
+	});
+
+	test('claiming it makes the admin the tenant’s owner: Billing appears, no operator involved', async () => {
+		const [claimed] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/api/v1/guilds/${guild()}/claim`) && r.request().method() === 'POST'),
+			page.getByTestId('claim').click()
+		]);
+		expect(claimed.status()).toBe(200);
+		expect(((await claimed.json()) as { tenant_id: string; outcome: string }).tenant_id).toBe(String(tenant));
+		await expect(page.getByTestId('toast-ok')).toContainText(`${name} is yours`);
+		await expect(page.getByTestId('unclaimed-banner')).toHaveCount(0);
+		// The session was read again: the tenant role shows the Billing link without a reload.
+		await expect(page.getByRole('navigation').getByRole('link', { name: 'Billing', exact: true })).toBeVisible();
+		await shot(page, '22-claimed');
+		// What the operator reads: the user owns the tenant, which is no longer unclaimed.
+		const members = await api<{ items: { user_id: string; role: string }[] }>(`/tenants/${tenant}/members`);
+		expect(members.items).toContainEqual(expect.objectContaining({ user_id: userId, role: 'owner' }));
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		expect(me.tenants).toContainEqual(expect.objectContaining({ tenant_id: tenant, role: 'owner' }));
+		expect(me.guilds.find((g: { guild_id: string }) => g.guild_id === guild()).unclaimed).toBe(false);
+		// A second claim is refused: it is somebody's now.
+		const again = await page.evaluate(async (g) => {
+			const csrf = document.cookie.match(/(?:^|; )synapse_csrf=([^;]*)/)?.[1] ?? '';
+			return (await fetch(`/api/v1/guilds/${g}/claim`, { method: 'POST', headers: { 'X-CSRF-Token': decodeURIComponent(csrf), 'Content-Type': 'application/json' }, body: '{}' })).status;
+		}, guild());
+		expect(again).toBe(409);
 	});
 
 	test('as the tenant’s owner, Billing shows the plan and usage, and no purchase without Stripe', async () => {
-		await apiWrite('PUT', `/tenants/${tenant}/members/${userId}`, { role: 'owner' });
-		await page.reload(); // /me now lists the tenant role
+		await page.goto(`${base()}/g/${guild()}`);
 		await expect(page.getByTestId('guild-name')).toHaveText(name);
 		const [billing] = await Promise.all([
 			page.waitForResponse((r) => r.url().endsWith(`/api/v1/tenants/${tenant}/billing`) && r.ok()).then((r) => r.json() as Promise<Billing>),
@@ -281,6 +317,14 @@ test.describe.serial('a guild admin', () => {
 		const upgrades = page.getByTestId('upgrade');
 		expect(await upgrades.count()).toBeGreaterThan(0);
 		for (const b of await upgrades.all()) await expect(b).toBeDisabled();
+		// Checkout sells nothing here, as the API says plan by plan; prices in the plan's currency.
+		for (const p of billing.plans) {
+			expect(p.purchasable, `${p.id} purchasable`).toBe(false);
+			if (p.price_monthly_cents > 0) {
+				const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: p.currency.toUpperCase(), minimumFractionDigits: 0 }).format(p.price_monthly_cents / 100);
+				await expect(page.locator(`[data-testid="plan-card"][data-plan="${p.id}"]`)).toContainText(money);
+			}
+		}
 		await expect(page.getByTestId('manage-billing')).toHaveCount(0); // never subscribed
 		await shot(page, '18-billing', true);
 	});
@@ -363,4 +407,176 @@ test('a member without a role sees no guild and is refused its pages', async ({ 
 	// The API agrees: no rule list for this session.
 	const status = await page.evaluate(async (g) => (await fetch(`/api/v1/guilds/${g}/rules`)).status, guild());
 	expect([403, 404]).toContain(status);
+});
+
+test.describe.serial('adding a server', () => {
+	// The demo has a server without the bot ("pending", --sim-pending-guilds):
+	// its owner brings it to Synapse from the dashboard, first (as a co-owner
+	// of another community's account on the Free plan) into that account,
+	// which its plan refuses, then as a new community, through Discord's
+	// consent page.
+	let page: Page;
+	const pending = { id: '', name: '' };
+	let owner = { value: '', label: '' };
+	let users: { value: string; label: string }[] = [];
+	const other = { guild: '', name: '', tenant: 0 }; // a community with the bot, of another account
+	test.beforeAll(async ({ browser }) => {
+		page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+		failOnPageErrors(page);
+	});
+	test.afterAll(async () => {
+		await page.close();
+	});
+
+	test('logged out, the landing page adds Synapse to a server through Discord', async () => {
+		await page.goto(base() + '/');
+		await expect(page.getByTestId('add-bot')).toHaveText('Add Synapse to your server');
+		await shot(page, '23-landing');
+		await page.getByTestId('add-bot').click();
+		// discordsim's consent page for the bot scope: a server picker besides the user.
+		await expect(page.locator('#guild_id')).toBeVisible();
+		expect(new URL(page.url()).origin).toBe(process.env.SYNAPSE_E2E_SIM);
+		await expect(page.locator('#scopes')).toContainText('bot');
+		await shot(page, '24-add-bot-consent');
+		const servers = await page.locator('#guild_id option').evaluateAll((os) => os.map((o) => ({ id: (o as HTMLOptionElement).value, name: o.textContent ?? '' })));
+		users = await page.locator('#login_as option').evaluateAll((os) => os.map((o) => ({ value: (o as HTMLOptionElement).value, label: o.textContent ?? '' })));
+		// Which servers Synapse has: the operator reads their overview; the pending one is unknown (404).
+		for (const sv of servers) {
+			const r = await fetch(`${base()}/api/v1/guilds/${sv.id}/overview`, { headers: { Authorization: `Bearer ${process.env.SYNAPSE_E2E_OPERATOR}` } });
+			if (r.status === 404 && !pending.id) Object.assign(pending, sv);
+			if (r.ok && sv.id !== guild() && !other.guild) {
+				const o = (await r.json()) as { guild: { name: string; tenant_id: number } };
+				Object.assign(other, { guild: sv.id, name: o.guild.name, tenant: o.guild.tenant_id });
+			}
+		}
+		expect(pending.id, 'a demo server without the bot').not.toBe('');
+		expect(other.guild, 'a second demo server with the bot').not.toBe('');
+		owner = users.find((u) => u.label.includes(`(owner of ${pending.name})`))!;
+		expect(owner, `the owner of ${pending.name} on the consent page`).toBeTruthy();
+	});
+
+	test('its owner logs in: nothing to manage yet, and the way to add a server', async () => {
+		await login(page, () => owner.value);
+		await expect(page.getByTestId('empty-state')).toContainText('No community to manage yet');
+		await page.getByTestId('empty-add-server').click();
+		await page.waitForURL(`${base()}/servers`);
+		const row = page.locator(`[data-testid="server"][data-guild="${pending.id}"]`);
+		await expect(row.getByTestId('server-name')).toHaveText(pending.name);
+		await expect(row.getByTestId('server-status')).toHaveText('not in Synapse');
+		await expect(row.getByTestId('add-new-community')).toBeVisible();
+		await expect(row.getByTestId('add-to-tenant')).toHaveCount(0); // owns no account yet
+	});
+
+	test('adding it to an account on the Free plan, which has its one server, is refused with the way to Billing', async () => {
+		// The owner of another community's account made this user a co-owner (the operator token stands in for them).
+		const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+		await apiWrite('PUT', `/tenants/${other.tenant}/members/${me.user.id}`, { role: 'owner' });
+		const billing = await api<Billing>(`/tenants/${other.tenant}/billing`);
+		expect(billing.limits.guilds, `the ${billing.plan} plan's servers`).toBe(1);
+		expect(billing.usage.guilds).toBe(1);
+
+		await page.goto(`${base()}/`);
+		await expect(page.getByTestId('guild-card').filter({ hasText: other.name })).toBeVisible();
+		await page.getByTestId('add-server').click();
+		await page.waitForURL(`${base()}/servers`);
+		const row = page.locator(`[data-testid="server"][data-guild="${pending.id}"]`);
+		const tenantName = (me2: { tenants: { tenant_id: number; tenant_name: string }[] }) => me2.tenants.find((t) => t.tenant_id === other.tenant)!.tenant_name;
+		const name = tenantName(await page.evaluate(async () => (await fetch('/api/v1/me')).json()));
+		const add = row.getByTestId('add-to-tenant');
+		await expect(add).toHaveText(`Add to ${name}`);
+		const [refused] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/api/v1/tenants/${other.tenant}/servers`) && r.request().method() === 'POST'),
+			add.click()
+		]);
+		expect(refused.status()).toBe(402);
+		const err = ((await refused.json()) as { error: { code: string; message: string } }).error;
+		expect(err.code).toBe('plan_limit');
+		await expect(row.getByTestId('plan-limit')).toContainText(err.message);
+		await expect(row.getByTestId('plan-limit-billing')).toHaveAttribute('href', `/g/${other.guild}/billing`);
+		expect(page.url()).toBe(`${base()}/servers`); // still here: nothing was sent to Discord
+		await shot(page, '25-add-server-plan-limit');
+	});
+
+	test('added as a new community through Discord’s consent, it lands on its dashboard, owned by the user', async () => {
+		const row = page.locator(`[data-testid="server"][data-guild="${pending.id}"]`);
+		await row.getByTestId('add-new-community').click();
+		await expect(page.locator('#guild_id')).toBeVisible(); // discordsim's consent page, this server preselected
+		await expect(page.locator('#guild_id')).toHaveValue(pending.id);
+		await page.selectOption('#login_as', owner.value);
+		await page.locator('#authorize').click();
+		// The callback registers the server's tenant: "created" when it is first, "claimed" when the
+		// gateway's GUILD_CREATE (dispatched as the bot joins) registered it a moment before.
+		await page.waitForURL(new RegExp(`^${base()}/g/${pending.id}\\?onboarding=(created|claimed)$`));
+		const banner = page.getByTestId('onboarding-banner');
+		await expect(banner).toContainText('Welcome to Synapse!');
+		await expect(banner.getByTestId('next-classic')).toContainText('Install the Classic preset');
+		await expect(page.getByTestId('unclaimed-banner')).toHaveCount(0);
+		await expect(page.getByRole('navigation').getByRole('link', { name: 'Billing', exact: true })).toBeVisible();
+		await shot(page, '26-onboarding-welcome');
+
+		// The operator's view: a tenant of its own (not the co-owned one), owned by this user.
+		const o = await api<{ guild: { tenant_id: number } }>(`/guilds/${pending.id}/overview`);
+		expect(o.guild.tenant_id).not.toBe(other.tenant);
+		const members = await api<{ items: { user_id: string; role: string }[] }>(`/tenants/${o.guild.tenant_id}/members`);
+		expect(members.items).toContainEqual(expect.objectContaining({ user_id: owner.value, role: 'owner' }));
+		// The gateway captures it: the bot is in (active in /me) and the member list of its GUILD_CREATE is stored.
+		await expect
+			.poll(async () => {
+				const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+				const g = (me.guilds as { guild_id: string; active: boolean; unclaimed: boolean }[]).find((x) => x.guild_id === pending.id);
+				const ov = await api<{ members: { total: number } }>(`/guilds/${pending.id}/overview`);
+				return { listed: !!g, active: g?.active, unclaimed: g?.unclaimed, members: ov.members.total > 0 };
+			}, { timeout: 60_000 })
+			.toEqual({ listed: true, active: true, unclaimed: false, members: true });
+	});
+
+	test('the welcome’s next step installs the Classic preset', async () => {
+		await page.getByTestId('onboarding-banner').getByTestId('next-classic').click();
+		await page.waitForURL(`${base()}/g/${pending.id}/rules`);
+		await expect(page.getByTestId('empty-state')).toContainText('No rule yet');
+		const [installed] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${pending.id}/rules/presets/classic`) && r.request().method() === 'POST'),
+			page.getByTestId('empty-install-classic').click()
+		]);
+		expect(installed.status()).toBe(200);
+		const out = (await installed.json()) as { changed: boolean; rules_created: string[] };
+		expect(out.changed).toBe(true);
+		await expect(page.getByTestId('toast-ok')).toContainText('Classic preset installed');
+		await expect(page.getByTestId('rule-row')).toHaveCount(out.rules_created.length);
+		await shot(page, '27-classic-installed');
+		const rules = await api<{ items: unknown[] }>(`/guilds/${pending.id}/rules`);
+		expect(rules.items).toHaveLength(out.rules_created.length);
+	});
+
+	test('the server list now opens its dashboard', async () => {
+		await page.goto(`${base()}/servers`);
+		const row = page.locator(`[data-testid="server"][data-guild="${pending.id}"]`);
+		await expect(row.getByTestId('server-status')).toHaveText('in Synapse');
+		await expect(row.getByTestId('add-new-community')).toHaveCount(0);
+		await shot(page, '28-servers');
+		await row.getByTestId('open-dashboard').click();
+		await page.waitForURL(`${base()}/g/${pending.id}`);
+		await expect(page.getByTestId('onboarding-banner')).toHaveCount(0);
+	});
+
+	test('another admin of the server adding the bot is told an account runs it, and changes nothing', async ({ browser }) => {
+		// The consent page lists each server's owner, then its first members: the next one in
+		// discordsim's world is a moderator, with Manage Server.
+		const mod = users[users.indexOf(owner) + 1];
+		const other = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+		failOnPageErrors(other);
+		await other.goto(`${base()}/api/v1/onboarding/add-bot?guild=${pending.id}`);
+		await expect(other.locator('#guild_id')).toHaveValue(pending.id);
+		await other.selectOption('#login_as', mod.value);
+		await other.locator('#authorize').click();
+		await other.waitForURL(`${base()}/g/${pending.id}?onboarding=managed`);
+		await expect(other.getByTestId('onboarding-banner')).toContainText(`${pending.name} is run by another Synapse account`);
+		await expect(other.getByTestId('onboarding-banner')).toContainText('ask one of its owners for a role');
+		await expect(other.getByRole('navigation').getByRole('link', { name: 'Billing', exact: true })).toHaveCount(0);
+		await shot(other, '29-onboarding-managed');
+		const o = await api<{ guild: { tenant_id: number } }>(`/guilds/${pending.id}/overview`);
+		const members = await api<{ items: { user_id: string; role: string }[] }>(`/tenants/${o.guild.tenant_id}/members`);
+		expect(members.items.map((m) => m.user_id)).toEqual([owner.value]);
+		await other.close();
+	});
 });

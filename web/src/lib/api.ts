@@ -96,3 +96,8 @@ export function qs(params: Record<string, string | number | undefined | null>): 
 }
 
 export const loginURL = API + '/auth/login';
+
+/** Discord's consent page adding the bot to a server (preselected with `guild`); it logs in too. */
+export function addBotURL(guild?: string): string {
+	return API + '/onboarding/add-bot' + qs({ guild });
+}

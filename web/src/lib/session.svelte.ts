@@ -11,6 +11,9 @@ export interface MeGuild {
 	tenant_id?: string; // a decimal string, as guild ids are
 	name?: string;
 	roles: string[];
+	via?: string[]; // where the roles come from: "guild" (Discord's Manage Server, or granted there) and/or "tenant"
+	active?: boolean; // the bot is in the guild
+	unclaimed?: boolean; // no Synapse account (operator) runs the guild's tenant yet: a guild admin may claim it
 }
 export interface MeTenant {
 	tenant_id: number;
@@ -86,6 +89,35 @@ export function tenantRole(tenant: number | undefined): string | undefined {
 export function canSeeBilling(guild: string): boolean {
 	const r = tenantRole(tenantOf(guild));
 	return r === 'owner' || r === 'admin';
+}
+
+/** The guild as /me lists it, if it does. */
+export function guildOf(guild: string): MeGuild | undefined {
+	return session.me?.guilds.find((g) => g.guild_id === guild);
+}
+
+/**
+ * Whether the caller may claim the guild: its tenant is unclaimed and the
+ * caller administers the server (Discord's Manage Server gives guild_admin)
+ * or already holds an owner or admin role in its tenant (POST claim is a
+ * guild settings write, as the API decides).
+ */
+export function canClaim(guild: string): boolean {
+	const g = guildOf(guild);
+	if (!g?.unclaimed) return false;
+	const r = tenantRole(tenantOf(guild));
+	return g.roles.includes('guild_admin') || r === 'owner' || r === 'admin';
+}
+
+/** The tenants the caller owns: those they may add servers to. */
+export function ownedTenants(): MeTenant[] {
+	return (session.me?.tenants ?? []).filter((t) => t.role === 'owner');
+}
+
+/** The dashboard path of a tenant's Billing page: one of its guilds /me lists, else /billing, which picks one. */
+export function billingPathOf(tenant: number): string {
+	const g = session.me?.guilds.find((x) => x.tenant_id === String(tenant));
+	return g ? `/g/${g.guild_id}/billing` : `/billing?tenant=${tenant}`;
 }
 
 export function displayName(u: MeUser | undefined): string {

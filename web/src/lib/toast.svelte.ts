@@ -23,8 +23,8 @@ function push(t: Omit<Toast, 'id'>, ms: number) {
 	if (ms > 0) setTimeout(() => dismiss(id), ms);
 }
 
-export function toastOk(title: string, detail?: string) {
-	push({ kind: 'ok', title, detail }, 4000);
+export function toastOk(title: string, detail?: string, link?: Toast['link']) {
+	push({ kind: 'ok', title, detail, link }, link ? 9000 : 4000);
 }
 
 /** An error toast: the API's message and the request id to quote to support. */

@@ -83,7 +83,9 @@ export interface Plan {
 	name: string;
 	price_monthly_cents: number;
 	limits: PlanLimits;
+	currency: string; // ISO 4217 as Stripe writes it ("usd")
 	self_serve: boolean; // bought through Stripe Checkout; others are agreed with the operator
+	purchasable: boolean; // Checkout sells it on this deployment (self-serve, Stripe configured, a price set)
 }
 
 /** GET /tenants/{tenant}/billing. */
@@ -99,4 +101,23 @@ export interface Billing {
 	usage: { guilds: number; currencies: number; rules: number; milestones: number }; // of the fullest guild, guilds of the tenant
 	plans: Plan[]; // cheapest first
 	stripe_enabled: boolean;
+}
+
+/** GET /me/servers: a Discord server the caller can manage, and where it stands with Synapse. */
+export interface DiscordServer {
+	guild_id: string;
+	name: string;
+	tenant_id?: string; // in Synapse: the tenant it belongs to
+	bot: boolean; // in Synapse with the bot in it
+}
+
+/** POST /guilds/{guild}/rules/presets/classic. */
+export interface PresetInstall {
+	preset: string;
+	changed: boolean;
+	currencies_created: string[];
+	milestones_created: string[];
+	zones_created: string[];
+	rules_created: string[];
+	rules_kept: string[];
 }
