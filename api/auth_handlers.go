@@ -31,9 +31,16 @@ func (s *Server) getLogin(c *gin.Context) {
 		writeError(c, fmt.Errorf("login with Discord is not configured: %w", apperr.ErrUnavailable))
 		return
 	}
+	c.Redirect(http.StatusFound, s.discord.AuthorizeURL(s.newConsentState(c)))
+}
+
+// newConsentState starts a Discord consent from this browser: a random
+// state, kept in a signed cookie that the callback checks against the
+// state Discord returns.
+func (s *Server) newConsentState(c *gin.Context) string {
 	state := auth.RandomToken(24)
 	s.setCookie(c, stateCookie, s.keys.SignValue(state, stateTTL, time.Now()), apiPrefix+"/auth", int(stateTTL.Seconds()), true)
-	c.Redirect(http.StatusFound, s.discord.AuthorizeURL(state))
+	return state
 }
 
 // getCallback finishes the login: state check, code exchange, the user and

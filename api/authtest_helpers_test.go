@@ -108,17 +108,30 @@ func (b *authBundle) login(t testing.TB, userID int64) (session, []*http.Cookie)
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusFound, res.StatusCode)
-	var state *http.Cookie
+	s, landing, cookies := b.consent(t, stateCookieOf(t, res), res.Header.Get("Location"), userID)
+	require.Equal(t, "/", landing)
+	return s, cookies
+}
+
+// stateCookieOf is the consent state a response set.
+func stateCookieOf(t testing.TB, res *http.Response) *http.Cookie {
+	t.Helper()
 	for _, c := range res.Cookies() {
 		if c.Name == "synapse_oauth_state" {
-			state = c
+			return c
 		}
 	}
-	require.NotNil(t, state, "the state travels in a cookie")
-	authorize := res.Header.Get("Location")
-	require.True(t, strings.HasPrefix(authorize, b.sim.URL()+"/oauth2/authorize?"), authorize)
+	t.Fatal("the state travels in a cookie")
+	return nil
+}
 
-	res, err = noFollow.Get(authorize + "&login_as=" + fmt.Sprint(userID))
+// consent approves a Discord consent page (discordsim's, approving on its
+// own) as userID and follows its callback with the browser's state
+// cookie: the session it opens, where it lands, and its cookies.
+func (b *authBundle) consent(t testing.TB, state *http.Cookie, authorize string, userID int64) (session, string, []*http.Cookie) {
+	t.Helper()
+	require.True(t, strings.HasPrefix(authorize, b.sim.URL()+"/oauth2/authorize?"), authorize)
+	res, err := noFollow.Get(authorize + "&login_as=" + fmt.Sprint(userID))
 	require.NoError(t, err)
 	res.Body.Close()
 	require.Equal(t, http.StatusFound, res.StatusCode)
@@ -133,7 +146,6 @@ func (b *authBundle) login(t testing.TB, userID int64) (session, []*http.Cookie)
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	require.Equal(t, http.StatusFound, res.StatusCode, string(body))
-	require.Equal(t, "/", res.Header.Get("Location"))
 	var s session
 	for _, c := range res.Cookies() {
 		switch c.Name {
@@ -145,7 +157,7 @@ func (b *authBundle) login(t testing.TB, userID int64) (session, []*http.Cookie)
 	}
 	require.NotNil(t, s.cookie)
 	require.NotEmpty(t, s.csrf)
-	return s, res.Cookies()
+	return s, res.Header.Get("Location"), res.Cookies()
 }
 
 // caller authenticates a request: a session (with its CSRF token), a

@@ -83,7 +83,7 @@ func TestBillingThroughTheAPI(t *testing.T) {
 	code, body = call(http.MethodPost, guild+"/currencies", map[string]any{"code": "one_more", "name": "C"}, nil)
 	require.Equal(t, http.StatusPaymentRequired, code, body)
 	require.Equal(t, "plan_limit", errCode(body))
-	require.Contains(t, body["error"].(map[string]any)["message"], "free plan allows 3 currencies per guild")
+	require.Contains(t, body["error"].(map[string]any)["message"], "Free plan allows 3 currencies per server")
 	retention := map[string]any{"settings": map[string]any{"capture": map[string]any{"retention_days": 180}}}
 	code, body = call(http.MethodPut, guild+"/settings", retention, nil)
 	require.Equal(t, http.StatusBadRequest, code, body)

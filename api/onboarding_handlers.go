@@ -32,9 +32,7 @@ func (s *Server) getAddBot(c *gin.Context) {
 		}
 		guildID = id
 	}
-	state := auth.RandomToken(24)
-	s.setCookie(c, stateCookie, s.keys.SignValue(state, stateTTL, time.Now()), apiPrefix+"/auth", int(stateTTL.Seconds()), true)
-	c.Redirect(http.StatusFound, s.discord.AddBotURL(state, guildID))
+	c.Redirect(http.StatusFound, s.discord.AddBotURL(s.newConsentState(c), guildID))
 }
 
 // onboard gives the user who just added the bot to guildID its tenant.
@@ -49,7 +47,7 @@ func (s *Server) onboard(c *gin.Context, userID, guildID int64, guilds []auth.Di
 	}
 	out, err := s.tenants.Onboard(c.Request.Context(), tenants.Actor{ID: strconv.FormatInt(userID, 10), RequestID: requestIDOf(c)},
 		userID, guildID, name, time.Now().UTC())
-	if err == nil && out.Outcome != tenants.OnboardManaged {
+	if err == nil && out.Outcome != tenants.OnboardManaged && out.Outcome != tenants.OnboardMember {
 		s.guildTenants.drop(guildID)
 	}
 	return out, err
@@ -77,7 +75,7 @@ func (s *Server) postClaim(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if out.Outcome == tenants.OnboardManaged {
+	if out.Outcome == tenants.OnboardManaged || out.Outcome == tenants.OnboardMember {
 		writeError(c, fmt.Errorf("the guild's tenant is already run by its operators; ask an owner for a role: %w", apperr.ErrConflict))
 		return
 	}
@@ -189,7 +187,5 @@ func (s *Server) postServerInvite(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	state := auth.RandomToken(24)
-	s.setCookie(c, stateCookie, s.keys.SignValue(state, stateTTL, time.Now()), apiPrefix+"/auth", int(stateTTL.Seconds()), true)
-	c.JSON(http.StatusCreated, RedirectURL{URL: s.discord.AddBotURL(state, guildID)})
+	c.JSON(http.StatusCreated, RedirectURL{URL: s.discord.AddBotURL(s.newConsentState(c), guildID)})
 }

@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,40 +41,9 @@ func TestAddingTheBotMakesATenantForItsOwner(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusFound, res.StatusCode)
 	authorize := res.Header.Get("Location")
-	require.True(t, strings.HasPrefix(authorize, b.sim.URL()+"/oauth2/authorize?"), authorize)
 	require.Contains(t, authorize, "scope=identify+guilds+bot+applications.commands")
-	var state *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "synapse_oauth_state" {
-			state = c
-		}
-	}
-	require.NotNil(t, state)
-
-	res, err = noFollow.Get(authorize + "&login_as=" + fmt.Sprint(pending.OwnerID))
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusFound, res.StatusCode)
-	callback := res.Header.Get("Location")
-	req, err := http.NewRequest(http.MethodGet, callback, nil)
-	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: state.Name, Value: state.Value})
-	res, err = noFollow.Do(req)
-	require.NoError(t, err)
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	require.Equal(t, http.StatusFound, res.StatusCode, string(body))
-	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=created", pending.ID), res.Header.Get("Location"))
-	var s session
-	for _, c := range res.Cookies() {
-		switch c.Name {
-		case "synapse_session":
-			s.cookie = c
-		case "synapse_csrf":
-			s.csrf = c.Value
-		}
-	}
-	require.NotNil(t, s.cookie)
+	s, landing, _ := b.consent(t, stateCookieOf(t, res), authorize, int64(pending.OwnerID))
+	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=created", pending.ID), landing)
 
 	g := meGuild(t, b, s, int64(pending.ID))
 	require.NotNil(t, g, "the new server is the user's")
@@ -157,27 +124,9 @@ func TestOwnerAddsAnotherServerToTheTenant(t *testing.T) {
 	require.NoError(t, json.NewDecoder(res.Body).Decode(&invite))
 	res.Body.Close()
 	require.Equal(t, http.StatusCreated, res.StatusCode)
-	var state *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "synapse_oauth_state" {
-			state = c
-		}
-	}
-	require.NotNil(t, state)
 	require.Contains(t, invite.URL, fmt.Sprintf("guild_id=%d", pending.ID))
-
-	res, err = noFollow.Get(invite.URL + "&login_as=" + fmt.Sprint(owner))
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusFound, res.StatusCode)
-	req, err = http.NewRequest(http.MethodGet, res.Header.Get("Location"), nil)
-	require.NoError(t, err)
-	req.AddCookie(&http.Cookie{Name: state.Name, Value: state.Value})
-	res, err = noFollow.Do(req)
-	require.NoError(t, err)
-	res.Body.Close()
-	require.Equal(t, http.StatusFound, res.StatusCode)
-	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=added", pending.ID), res.Header.Get("Location"))
+	_, landing, _ := b.consent(t, stateCookieOf(t, res), invite.URL, owner)
+	require.Equal(t, fmt.Sprintf("/g/%d?onboarding=added", pending.ID), landing)
 	got, err := tenants.NewStore(b.db.Bun).TenantOfGuild(ctx, int64(pending.ID))
 	require.NoError(t, err)
 	require.Equal(t, b.tA.ID, got, "the server joined the inviting tenant")

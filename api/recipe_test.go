@@ -81,7 +81,7 @@ func TestRecipeExportPreviewApply(t *testing.T) {
 	require.NoError(t, err)
 	code, body, _ = send(http.MethodPost, fmt.Sprintf("/api/v1/guilds/%d/recipe/apply", gs.ID), "application/json", crowded)
 	require.Equal(t, http.StatusPaymentRequired, code, string(body))
-	require.Contains(t, string(body), "25 rules per guild")
+	require.Contains(t, string(body), "25 rules per server")
 	code, body, _ = send(http.MethodGet, fmt.Sprintf("/api/v1/guilds/%d/rules", gs.ID), "", nil)
 	require.Equal(t, http.StatusOK, code)
 	require.NotContains(t, string(body), "copy0.")

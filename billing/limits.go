@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -28,11 +29,18 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	scope := "per guild"
+	name, scope := string(e.Resource), "per server"
 	if e.Resource == Guilds {
-		scope = "per tenant"
+		name, scope = "servers", "per account"
 	}
-	return fmt.Sprintf("the %s plan allows %d %s %s; upgrade the plan to add more", e.Plan, e.Limit, e.Resource, scope)
+	if e.Limit == 1 {
+		name = strings.TrimSuffix(name, "s")
+	}
+	plan := e.Plan
+	if p, ok := PlanByID(e.Plan); ok {
+		plan = p.Name
+	}
+	return fmt.Sprintf("the %s plan allows %d %s %s; upgrade the plan to add more", plan, e.Limit, name, scope)
 }
 
 func (e *LimitError) Unwrap() error { return apperr.ErrPlanLimit }

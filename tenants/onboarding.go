@@ -18,6 +18,7 @@ const (
 	OnboardCreated = "created" // the guild had no tenant: one was made, owned by the user
 	OnboardClaimed = "claimed" // the guild's unclaimed tenant is the user's now
 	OnboardManaged = "managed" // another operator already runs it: nothing changed
+	OnboardMember  = "member"  // the user already has a role in its tenant: nothing changed
 )
 
 // Onboarded says what Onboard did.
@@ -87,6 +88,10 @@ func (s *Store) onboardOnce(ctx context.Context, actor Actor, userID, guildID in
 			return err
 		}
 		out = Onboarded{TenantID: tenantID, Outcome: OnboardManaged}
+		if _, err := st.ForTenant(tenantID).Operators().Role(ctx, userID); err == nil {
+			out.Outcome = OnboardMember
+			return nil
+		}
 		var status string
 		if err := tx.NewSelect().Table("tenants").Column("status").Where("id = ?", tenantID).For("UPDATE").Scan(ctx, &status); err != nil {
 			return fmt.Errorf("onboard: tenant: %w", err)

@@ -69,10 +69,23 @@ func TestOnboardCreatesClaimsOrLeavesAlone(t *testing.T) {
 	require.Error(t, err, "no role in a tenant someone else runs")
 	require.Equal(t, before, auditActions(t, db, active.ID))
 
-	// Claiming twice is harmless: the second finds it managed.
+	// Claiming twice is harmless: the second finds it managed, or the
+	// claimer's own.
 	out, err = st.Onboard(ctx, tenants.Actor{ID: "44"}, 44, 9002, "", now)
 	require.NoError(t, err)
 	require.Equal(t, tenants.OnboardManaged, out.Outcome)
+	out, err = st.Onboard(ctx, actor, 42, 9002, "", now)
+	require.NoError(t, err)
+	require.Equal(t, tenants.OnboardMember, out.Outcome)
+
+	// An owner granted by the platform operator claims the tenant too.
+	granted := tenanttest.Tenant(ctx, t, db, &tenanttest.TenantOpts{Status: tenants.StatusUnclaimed})
+	require.NoError(t, st.ForTenant(granted.ID).Operators().Set(ctx, tenants.Actor{ID: "operator"}, 45, "admin"))
+	tn, _ = st.Get(ctx, granted.ID)
+	require.Equal(t, tenants.StatusUnclaimed, tn.Status, "an admin is not an owner")
+	require.NoError(t, st.ForTenant(granted.ID).Operators().Set(ctx, tenants.Actor{ID: "operator"}, 45, "owner"))
+	tn, _ = st.Get(ctx, granted.ID)
+	require.Equal(t, tenants.StatusActive, tn.Status)
 }
 
 // The bot's GUILD_CREATE (the gateway adopting the guild into an unclaimed

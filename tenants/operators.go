@@ -48,6 +48,14 @@ func (s *OperatorStore) Set(ctx context.Context, actor Actor, userID int64, role
 			Set("role = EXCLUDED.role").Exec(ctx); err != nil {
 			return fmt.Errorf("set operator: %w", err)
 		}
+		if role == "owner" {
+			// A tenant with an owner is claimed: its guild admins are no
+			// longer offered to claim it.
+			if _, err := tx.NewUpdate().Table("tenants").Set("status = ?, updated_at = now()", StatusActive).
+				Where("id = ? AND status = ?", s.tenantID, StatusUnclaimed).Exec(ctx); err != nil {
+				return fmt.Errorf("claim tenant: %w", err)
+			}
+		}
 		entry := AuditEntry{Actor: actor.ID, RequestID: actor.RequestID, Action: "tenant.operator.set",
 			Target: fmt.Sprintf("user:%d", userID), After: mustJSON(map[string]string{"role": role})}
 		if len(before) == 1 {
