@@ -135,7 +135,7 @@ func openAPIDocument(routes []route, version string) []byte {
 					"rules":      map[string]any{"type": "array", "items": map[string]any{"type": "object"}},
 					"milestones": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}),
 				"TaxonomyRequest": object([]string{"terms"}, map[string]any{"terms": map[string]any{"type": "object",
-					"description": "term (currency, achievement, level, season, leaderboard, rule, zone, member) to its label",
+					"description":          "term (currency, achievement, level, season, leaderboard, rule, zone, member) to its label",
 					"additionalProperties": object([]string{"one", "many"}, map[string]any{"one": str, "many": str})}}),
 				"CheckoutRequest": object([]string{"plan"}, map[string]any{
 					"plan": map[string]any{"type": "string", "enum": []string{"pro", "business"}, "description": "a self-serve plan"}}),
