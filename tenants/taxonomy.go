@@ -143,3 +143,25 @@ func validLabel(s string) error {
 	}
 	return nil
 }
+
+// TermLabel is a term's label in terms (as Taxonomy returns them), or its
+// default when terms lack it.
+func TermLabel(terms []Term, term string, many bool) string {
+	pick := func(l Label) string {
+		if many {
+			return l.Many
+		}
+		return l.One
+	}
+	for _, t := range terms {
+		if t.Term == term {
+			return pick(t.Label)
+		}
+	}
+	for _, t := range taxonomyTerms {
+		if t.Term == term {
+			return pick(t.Default)
+		}
+	}
+	return term
+}

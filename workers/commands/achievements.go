@@ -25,11 +25,12 @@ func (c call) achievements(ctx context.Context) (reply, error) {
 			fmt.Fprintf(&progress, "%s %s  %s %s\n", p.Emoji, p.Name, milestones.ProgressBar(p.Percent, 10), p.Label)
 		}
 	}
+	label := c.term(ctx, "achievement", true)
 	if earned.Len() == 0 && progress.Len() == 0 {
-		return private("This server has no achievements yet."), nil
+		return private("This server has no %s yet.", strings.ToLower(label)), nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Achievements of %s**\n", mention(c.target()))
+	fmt.Fprintf(&b, "**%s of %s**\n", label, mention(c.target()))
 	if earned.Len() > 0 {
 		b.WriteString("Earned:\n" + earned.String())
 	}

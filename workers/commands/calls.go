@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/disgoorg/disgo/discord"
@@ -15,13 +16,25 @@ import (
 
 // call is one command invocation by one member of one guild.
 type call struct {
-	h     *Handler
-	l     *ledger.Ledger
-	m     *milestones.Milestones
-	guild int64
-	user  int64
-	key   string // idempotency key: the interaction id
-	data  discord.SlashCommandInteractionData
+	h      *Handler
+	l      *ledger.Ledger
+	m      *milestones.Milestones
+	tenant int64
+	guild  int64
+	user   int64
+	key    string // idempotency key: the interaction id
+	data   discord.SlashCommandInteractionData
+}
+
+// term is what the guild calls one of Synapse's terms (its taxonomy), in
+// the plural or the singular; the default if it cannot be read (a label
+// is no reason to fail a command).
+func (c call) term(ctx context.Context, term string, many bool) string {
+	terms, err := c.h.tenants.ForTenant(c.tenant).Guilds().Taxonomy(ctx, c.guild)
+	if err != nil {
+		c.h.log.Warn("command: taxonomy", slog.Int64("guild_id", c.guild), slog.Any("err", err))
+	}
+	return tenants.TermLabel(terms, term, many)
 }
 
 // target is the member option, or the caller.
@@ -80,8 +93,9 @@ func (c call) profile(ctx context.Context) (reply, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Profile of %s**\n", mention(c.target()))
 	if h, ok := p.Primary(); ok && h.Level != nil {
-		fmt.Fprintf(&b, "Level %d  %s  %d/%d %s to level %d (rank #%d)\n", h.Level.Level, bar(h.Level.Fraction, 12),
-			h.Level.Into, h.Level.Needed, h.Currency.Name, h.Level.Level+1, h.Rank)
+		level := c.term(ctx, "level", false)
+		fmt.Fprintf(&b, "%s %d  %s  %d/%d %s to %s %d (rank #%d)\n", level, h.Level.Level, bar(h.Level.Fraction, 12),
+			h.Level.Into, h.Level.Needed, h.Currency.Name, strings.ToLower(level), h.Level.Level+1, h.Rank)
 	}
 	for _, h := range p.Holdings {
 		fmt.Fprintf(&b, "%s %s: %s\n", h.Currency.Symbol, h.Currency.Name, h.Display)
@@ -102,7 +116,7 @@ func (c call) leaderboard(ctx context.Context) (reply, error) {
 		return private("Nobody has any %s yet.", cur.Name), nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s %s leaderboard**\n", cur.Symbol, cur.Name)
+	fmt.Fprintf(&b, "**%s %s %s**\n", cur.Symbol, cur.Name, strings.ToLower(c.term(ctx, "leaderboard", false)))
 	for _, s := range top {
 		fmt.Fprintf(&b, "%d. %s — %s\n", s.Rank, mention(s.UserID), cur.Format(s.Balance))
 	}

@@ -110,6 +110,19 @@ func TestEconomyCommands(t *testing.T) {
 		msg, _ = run(bob, "leaderboard", map[string]any{"currency": "gold"})
 		require.Contains(t, msg, "1. <@"+alice.String()+">")
 	})
+	t.Run("replies speak the community's words (taxonomy)", func(t *testing.T) {
+		msg, _ := run(alice, "achievements", nil)
+		require.Contains(t, msg, "**Achievements of ")
+		_, err := tenants.NewStore(db.Bun).ForTenant(tenantID).Guilds().SetTaxonomy(ctx, tenants.Actor{ID: "7"}, int64(g.ID),
+			map[string]tenants.Label{"achievement": {One: "Badge", Many: "Badges"}, "leaderboard": {One: "Hall of fame", Many: "Halls of fame"}})
+		require.NoError(t, err)
+		msg, _ = run(alice, "achievements", nil)
+		require.Contains(t, msg, "**Badges of ")
+		msg, _ = run(bob, "leaderboard", map[string]any{"currency": "gold"})
+		require.Contains(t, msg, "Gold hall of fame", "%q", msg)
+		_, err = tenants.NewStore(db.Bun).ForTenant(tenantID).Guilds().SetTaxonomy(ctx, tenants.Actor{ID: "7"}, int64(g.ID), nil)
+		require.NoError(t, err)
+	})
 	t.Run("achievements: grant needs Manage Server, then shows as earned", func(t *testing.T) {
 		msg, eph := run(alice, "grant-achievement", map[string]any{"member": alice.String(), "achievement": "first_message"})
 		require.True(t, eph)

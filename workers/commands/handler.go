@@ -84,7 +84,8 @@ func (h *Handler) run(ctx context.Context, i discord.ApplicationCommandInteracti
 	if err != nil {
 		return h.failure(err), "error"
 	}
-	c := call{h: h, l: h.ledger.ForTenant(tenantID), m: h.milestones.ForTenant(tenantID), guild: guildID, user: userID, key: "ix:" + i.ID().String(), data: data}
+	c := call{h: h, l: h.ledger.ForTenant(tenantID), m: h.milestones.ForTenant(tenantID), tenant: tenantID, guild: guildID, user: userID,
+		key: "ix:" + i.ID().String(), data: data}
 	var r reply
 	switch data.CommandName() {
 	case "balance":
