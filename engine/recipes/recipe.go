@@ -16,6 +16,7 @@ import (
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/tenants"
 )
 
 // FormatVersion is the recipe format this code writes and reads.
@@ -32,6 +33,9 @@ type Recipe struct {
 	Zones       []Zone      `json:"zones"`
 	Rules       []Rule      `json:"rules"`
 	Milestones  []Milestone `json:"milestones"`
+	// Taxonomy is what the community calls Synapse's terms (only those it
+	// renamed).
+	Taxonomy map[string]tenants.Label `json:"taxonomy,omitempty"`
 }
 
 // Currency is a currency's definition.

@@ -51,6 +51,9 @@ func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
 	_, err = rs.ForTenant(ta.ID).CreateRule(ctx, actor, ga.ID, keyless)
 	require.NoError(t, err)
 
+	_, err = tenants.NewStore(db.Bun).ForTenant(ta.ID).Guilds().SetTaxonomy(ctx, actor, ga.ID, map[string]tenants.Label{"achievement": {One: "Badge", Many: "Badges"}})
+	require.NoError(t, err)
+
 	exported, err := svc.Export(ctx, ta.ID, ga.ID, "Our setup")
 	require.NoError(t, err)
 	doc, err := recipes.Encode(exported, "yaml")
@@ -59,6 +62,7 @@ func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
 	r, err := recipes.Decode(doc)
 	require.NoError(t, err)
 	require.Len(t, r.Currencies, 3)
+	require.Equal(t, map[string]tenants.Label{"achievement": {One: "Badge", Many: "Badges"}}, r.Taxonomy, "only what the guild renamed")
 	require.NotEmpty(t, r.Milestones)
 
 	own, err := svc.Preview(ctx, ta.ID, ga.ID, r)
@@ -75,6 +79,7 @@ func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
 	require.Equal(t, []int{len(r.Rules), 0, 0}, names(other.Rules))
 	require.Equal(t, []int{len(r.Milestones), 0, 0}, names(other.Milestones))
 	require.Contains(t, strings.Join(other.Warnings, "\n"), "channel 555 is not a channel of this server")
+	require.Equal(t, []string{"achievement"}, other.Taxonomy.Create)
 
 	applied, err := svc.Apply(ctx, actor, tb.ID, gb.ID, r)
 	require.NoError(t, err)
@@ -85,6 +90,7 @@ func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
 	require.Equal(t, []int{0, len(r.Rules), 0}, names(after.Rules), "%+v", after.Rules)
 	require.Equal(t, []int{0, len(r.Milestones), 0}, names(after.Milestones), "%+v", after.Milestones)
 	require.Equal(t, []int{0, len(r.Zones) - 1, 1}, names(after.Zones), "the help desk came without the other server's channel")
+	require.Equal(t, []int{0, 1, 0}, names(after.Taxonomy))
 
 	again, err := svc.Apply(ctx, actor, tb.ID, gb.ID, r)
 	require.NoError(t, err)

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,6 +108,18 @@ func (s *Service) current(ctx context.Context, tenantID, guildID int64) (current
 			IconURL: t.IconURL, Rarity: t.Rarity, Hidden: t.Hidden, Repeatable: t.Repeatable, MaxAwards: t.MaxAwards, Scope: t.Scope,
 			Disabled: t.Disabled, Requirement: t.Requirement, Rewards: t.Rewards})
 	}
+	terms, err := tenants.NewStore(s.db).ForTenant(tenantID).Guilds().Taxonomy(ctx, guildID)
+	if err != nil {
+		return cur, err
+	}
+	for _, t := range terms {
+		if t.Label != t.Default {
+			if cur.recipe.Taxonomy == nil {
+				cur.recipe.Taxonomy = map[string]tenants.Label{}
+			}
+			cur.recipe.Taxonomy[t.Term] = t.Label
+		}
+	}
 	chs, err := tenants.NewStore(s.db).ForTenant(tenantID).Directory().Channels(ctx, guildID)
 	if err != nil {
 		return cur, err
@@ -132,6 +146,7 @@ type Plan struct {
 	Zones      Section  `json:"zones"`
 	Rules      Section  `json:"rules"`
 	Milestones Section  `json:"milestones"`
+	Taxonomy   Section  `json:"taxonomy"` // by term: a label the guild has not renamed is created
 	Warnings   []string `json:"warnings"`
 	Applied    bool     `json:"applied"`
 }
@@ -146,7 +161,18 @@ func (s *Service) Preview(ctx context.Context, tenantID, guildID int64, r Recipe
 }
 
 func plan(cur current, r Recipe) Plan {
-	p := Plan{Currencies: newSection(), Zones: newSection(), Rules: newSection(), Milestones: newSection(), Warnings: []string{}}
+	p := Plan{Currencies: newSection(), Zones: newSection(), Rules: newSection(), Milestones: newSection(), Taxonomy: newSection(), Warnings: []string{}}
+	for _, term := range slices.Sorted(maps.Keys(r.Taxonomy)) {
+		have, renamed := cur.recipe.Taxonomy[term]
+		switch {
+		case !renamed:
+			p.Taxonomy.Create = append(p.Taxonomy.Create, term)
+		case have == r.Taxonomy[term]:
+			p.Taxonomy.Same = append(p.Taxonomy.Same, term)
+		default:
+			p.Taxonomy.Differs = append(p.Taxonomy.Differs, term)
+		}
+	}
 	compare(&p.Currencies, r.Currencies, cur.recipe.Currencies, func(c Currency) string { return c.Code })
 	compare(&p.Zones, r.Zones, cur.recipe.Zones, func(z Zone) string { return z.Name })
 	// A rule is the guild's if its key matches, or (keyless in the guild)
@@ -271,6 +297,18 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 			Scope: m.Scope, Disabled: m.Disabled, Requirement: m.Requirement, Rewards: m.Rewards})
 		if err != nil && !errors.Is(err, apperr.ErrConflict) { // a concurrent import made it
 			return p, fmt.Errorf("milestone %s: %w", m.Key, err)
+		}
+	}
+	if len(p.Taxonomy.Create) > 0 {
+		labels := maps.Clone(cur.recipe.Taxonomy)
+		if labels == nil {
+			labels = map[string]tenants.Label{}
+		}
+		for _, term := range p.Taxonomy.Create {
+			labels[term] = r.Taxonomy[term]
+		}
+		if _, err := tenants.NewStore(s.db).ForTenant(tenantID).Guilds().SetTaxonomy(ctx, actor, guildID, labels); err != nil {
+			return p, fmt.Errorf("taxonomy: %w", err)
 		}
 	}
 	p.Applied = true
