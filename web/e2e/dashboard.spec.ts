@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +41,11 @@ interface Billing {
 /** Follows a link of the guild's side navigation. */
 async function nav(page: Page, name: string) {
 	await page.getByRole('navigation').getByRole('link', { name, exact: true }).click();
+}
+
+/** Closes the toasts still shown, so that a screenshot shows the page. */
+async function dismissToasts(page: Page) {
+	await page.locator('[data-testid^="toast-"] button[aria-label="Dismiss"]').evaluateAll((bs) => bs.forEach((b) => (b as HTMLButtonElement).click()));
 }
 
 async function shot(page: Page, name: string, fullPage = false) {
@@ -369,6 +375,220 @@ test.describe.serial('a guild admin', () => {
 		await page.goto(`${base()}/billing?checkout=cancelled`);
 		await page.waitForURL(`${base()}/g/${owned[0]}/billing?checkout=cancelled`);
 		await expect(page.getByTestId('checkout-banner')).toContainText('Checkout cancelled');
+	});
+
+	// Recipes: the guild's configuration as one YAML document, exported and
+	// imported back. The demo guild has the Classic preset, whose zones have
+	// no channels; the Free plan's currencies are all used by it.
+	type Section = { create: string[]; same: string[]; differs: string[] };
+	type RecipePlan = Record<'currencies' | 'zones' | 'rules' | 'milestones', Section> & { warnings: string[]; applied: boolean };
+	const sections = ['currencies', 'zones', 'rules', 'milestones'] as const;
+	let recipe = ''; // the downloaded YAML
+	const recipeFile = path.resolve(shots, '..', 'e2e-recipe.yaml');
+	const newZone = `e2e-recipe-zone-${Date.now()}`;
+	/** The downloaded recipe with a zone added at the top of its zones. */
+	const withZone = (y: string) => {
+		const out = y.replace('\nzones:\n', `\nzones:\n- name: ${newZone}\n  multipliers:\n    xp: 2\n`);
+		expect(out, 'the recipe lists zones in block style').not.toBe(y);
+		return out;
+	};
+	/** …and the help zone's Gold multiplier changed from 2 to 3: a zone the guild has, differently. */
+	const withHelpChanged = (y: string) => {
+		const out = y.replace('- name: help\n  multipliers:\n    gold: 2\n', '- name: help\n  multipliers:\n    gold: 3\n');
+		expect(out, 'the help zone pays 2× Gold').not.toBe(y);
+		return out;
+	};
+	const section = (s: string) => page.locator(`[data-testid="recipe-section"][data-section="${s}"]`);
+	const item = (s: string, kind: string, key: string) => section(s).locator(`[data-testid="recipe-item"][data-kind="${kind}"][data-key="${key}"]`);
+	async function previewRecipe(text: string): Promise<{ status: number; body: any }> {
+		await page.getByTestId('recipe-text').fill(text);
+		const [r] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/recipe/preview`) && r.request().method() === 'POST'),
+			page.getByTestId('recipe-preview-button').click()
+		]);
+		return { status: r.status(), body: await r.json() };
+	}
+
+	test('export the recipe as YAML: a download, and the same text on the clipboard', async () => {
+		await nav(page, 'Recipes');
+		await page.waitForURL(`${base()}/g/${guild()}/recipes`);
+		const exp = page.getByTestId('recipe-export');
+		await exp.getByTestId('recipe-name').fill('E2E backup');
+		await exp.locator('label', { hasText: 'YAML' }).click();
+		await expect(exp.getByTestId('recipe-format-yaml')).toBeChecked();
+		const [dl] = await Promise.all([page.waitForEvent('download'), exp.getByTestId('recipe-download').click()]);
+		expect(dl.suggestedFilename()).toBe(`synapse-recipe-${guild()}.yaml`);
+		await dl.saveAs(recipeFile);
+		recipe = readFileSync(recipeFile, 'utf8');
+		expect(recipe.startsWith('synapse_recipe: 1\n'), recipe.slice(0, 80)).toBeTruthy();
+		expect(recipe).toContain('\nname: E2E backup\n');
+		// What the operator exports is the same document.
+		const direct = await fetch(`${base()}/api/v1/guilds/${guild()}/recipe?format=yaml&name=E2E+backup`, { headers: { Authorization: `Bearer ${process.env.SYNAPSE_E2E_OPERATOR}` } });
+		expect(await direct.text()).toBe(recipe);
+		await expect(page.getByTestId('toast-ok')).toContainText('Recipe downloaded');
+
+		await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base() });
+		await exp.getByTestId('recipe-copy').click();
+		await expect(page.getByTestId('toast-ok').filter({ hasText: 'Recipe copied' })).toBeVisible();
+		expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(recipe);
+		await shot(page, '30-recipe-export');
+	});
+
+	test('the recipe imported back into the same guild changes nothing: everything is the same', async () => {
+		await dismissToasts(page);
+		await page.getByTestId('recipe-file').setInputFiles(recipeFile);
+		await expect(page.getByTestId('recipe-file-name')).toHaveText(path.basename(recipeFile));
+		await expect(page.getByTestId('recipe-text')).toHaveValue(recipe);
+		const [r] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/recipe/preview`) && r.request().method() === 'POST'),
+			page.getByTestId('recipe-preview-button').click()
+		]);
+		expect(r.status()).toBe(200);
+		expect(r.request().headers()['content-type']).toBe('application/yaml');
+		const plan = (await r.json()) as RecipePlan;
+		expect(plan.applied).toBe(false);
+		expect(plan.warnings).toEqual([]);
+		const have = {
+			currencies: (await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items.length,
+			zones: (await api<{ items: unknown[] }>(`/guilds/${guild()}/zones`)).items.length,
+			rules: (await api<{ items: unknown[] }>(`/guilds/${guild()}/rules`)).items.length
+		};
+		for (const s of sections) {
+			expect(plan[s].create, s).toEqual([]);
+			expect(plan[s].differs, s).toEqual([]);
+			if (s in have) expect(plan[s].same, s).toHaveLength(have[s as keyof typeof have]);
+			await expect(section(s).getByTestId('count-create')).toHaveText('+0');
+			await expect(section(s).getByTestId('count-same')).toHaveText(`=${plan[s].same.length}`);
+			await expect(section(s).getByTestId('count-differs')).toHaveText('≠0');
+		}
+		await expect(section('milestones')).toContainText('Achievements'); // the dashboard's word for milestones
+		await expect(page.getByTestId('recipe-totals')).toContainText('Nothing to create.');
+		await expect(page.getByTestId('recipe-legend')).toContainText('kept as it is');
+		await expect(page.getByTestId('recipe-apply')).toBeDisabled();
+		await shot(page, '31-recipe-preview-same', true);
+	});
+
+	test('a malformed recipe is refused at its field', async () => {
+		await dismissToasts(page);
+		// An unknown field: the API names it.
+		const unknown = await previewRecipe(recipe.replace('\ncurrencies:\n- code: xp\n', '\ncurrencies:\n- code: xp\n  colour: teal\n'));
+		expect(unknown.status).toBe(400);
+		await expect(page.getByTestId('recipe-error-field')).toHaveText(unknown.body.error.field);
+		await expect(page.getByTestId('recipe-error')).toContainText(unknown.body.error.message);
+		await expect(page.getByTestId('recipe-error')).toContainText('colour');
+		await expect(page.getByTestId('recipe-text-error')).toBeVisible(); // its line is marked
+		await expect(page.getByTestId('recipe-preview')).toHaveCount(0);
+		await expect(page.getByTestId('toast-error').first()).toContainText('request id');
+		await shot(page, '32-recipe-unknown-field');
+		// A zone named twice: the error's path is a line of the YAML.
+		const twice = recipe.replace('\nzones:\n', '\nzones:\n- name: help\n');
+		const dup = await previewRecipe(twice);
+		expect(dup.status).toBe(400);
+		expect(dup.body.error.field).toMatch(/^zones\[\d+\]\.name$/);
+		await expect(page.getByTestId('recipe-error-field')).toHaveText(dup.body.error.field);
+		const i = Number(dup.body.error.field.match(/\d+/)[0]);
+		const lines = twice.split('\n');
+		const zonesAt = lines.indexOf('zones:');
+		const line = lines.findIndex((l, n) => n > zonesAt && l.startsWith('- name: ') && lines.slice(zonesAt + 1, n).filter((x) => x.startsWith('- ')).length === i) + 1;
+		await expect(page.getByTestId('recipe-error')).toContainText(`line ${line}`);
+		// Neither JSON nor YAML: the reader's position marks the line.
+		const broken = await previewRecipe('synapse_recipe: 1\nname: [unclosed\n');
+		expect(broken.status).toBe(400);
+		expect(broken.body.error.message).toContain('neither JSON nor YAML');
+		await expect(page.getByTestId('recipe-text-error')).toBeVisible();
+	});
+
+	test('a recipe that would pass the plan’s currency limit is refused as a whole: nothing is created', async () => {
+		const billing = await api<Billing>(`/tenants/${tenant}/billing`);
+		const have = (await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items.length;
+		test.skip(billing.limits.currencies === 0 || have < billing.limits.currencies, `the guild has ${have} currencies, the ${billing.plan} plan allows ${billing.limits.currencies}`);
+		const text = withZone(recipe).replace('\ncurrencies:\n', '\ncurrencies:\n- code: e2e_gems\n  name: E2E gems\n');
+		const { status, body } = await previewRecipe(text);
+		expect(status).toBe(200);
+		expect(body.currencies.create).toEqual(['e2e_gems']);
+		expect(body.zones.create).toEqual([newZone]);
+		await expect(item('currencies', 'create', 'e2e_gems')).toBeVisible();
+		await dismissToasts(page);
+		await page.getByTestId('recipe-apply').click();
+		await expect(page.getByTestId('recipe-confirm')).toContainText('This creates 2 things');
+		const [refused] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/recipe/apply`)),
+			page.getByTestId('recipe-confirm-apply').click()
+		]);
+		expect(refused.status()).toBe(402);
+		const err = ((await refused.json()) as { error: { code: string; message: string } }).error;
+		expect(err.code).toBe('plan_limit');
+		await expect(page.getByTestId('plan-limit')).toContainText(err.message);
+		await expect(page.getByTestId('plan-limit-billing')).toHaveAttribute('href', `/g/${guild()}/billing`);
+		await expect(page.getByTestId('toast-error').filter({ hasText: 'Recipe not applied' })).toContainText('See plans in Billing');
+		await expect(page.getByTestId('recipe-result')).toHaveCount(0);
+		await shot(page, '33-recipe-plan-limit');
+		// Nothing was created, the zone neither.
+		const zones = await api<{ items: { name: string }[] }>(`/guilds/${guild()}/zones`);
+		expect(zones.items.map((z) => z.name)).not.toContain(newZone);
+		expect((await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items).toHaveLength(have);
+	});
+
+	test('a recipe with a new zone and a changed one: the new zone is created, the guild’s kept as it is', async () => {
+		await dismissToasts(page);
+		const text = withHelpChanged(withZone(recipe));
+		const { status, body } = await previewRecipe(text);
+		expect(status).toBe(200);
+		expect(body.zones).toEqual(expect.objectContaining({ create: [newZone], differs: ['help'] }));
+		for (const s of ['currencies', 'rules', 'milestones'] as const) expect(body[s].create.length + body[s].differs.length, s).toBe(0);
+		await expect(item('zones', 'create', newZone)).toBeVisible();
+		await expect(section('zones').getByTestId('count-create')).toHaveText('+1');
+		await expect(section('zones').getByTestId('count-differs')).toHaveText('≠1');
+		// The differing zone side by side: this server's (kept) and the recipe's, the field that differs.
+		const help = item('zones', 'differs', 'help');
+		await expect(help).toContainText('this server\'s stays');
+		const row = help.locator('[data-testid="recipe-diff"] tr[data-path="multipliers.gold"]');
+		await expect(row.locator('[data-side="current"]')).toHaveText('2');
+		await expect(row.locator('[data-side="recipe"]')).toHaveText('3');
+		await expect(help.locator('[data-testid="recipe-diff"] tbody tr')).toHaveCount(1);
+		await expect(page.getByTestId('recipe-totals')).toContainText('Applying creates 1 zone');
+		await shot(page, '34-recipe-preview-diff', true);
+
+		await page.getByTestId('recipe-apply').click();
+		await expect(page.getByTestId('recipe-confirm')).toContainText('This creates 1 thing');
+		await expect(page.getByTestId('recipe-confirm')).toContainText(newZone);
+		await expect(page.getByTestId('recipe-confirm')).toContainText('the one that differs from the recipe stays as it is');
+		await shot(page, '35-recipe-confirm');
+		const [applied] = await Promise.all([
+			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/recipe/apply`)),
+			page.getByTestId('recipe-confirm-apply').click()
+		]);
+		expect(applied.status()).toBe(200);
+		const done = (await applied.json()) as RecipePlan;
+		expect(done.applied).toBe(true);
+		expect(done.zones.create).toEqual([newZone]);
+		await expect(page.getByTestId('toast-ok').filter({ hasText: 'Recipe applied' })).toContainText('Created 1 zone');
+		await page.getByTestId('recipe-text').evaluate((t) => t.scrollTo(0, 0));
+		await expect(page.getByTestId('recipe-result').getByTestId('recipe-created')).toHaveText(`zone ${newZone}`);
+		// The second preview, made after applying: the new zone is the same now; help still differs, kept.
+		await expect(item('zones', 'same', newZone)).toBeVisible();
+		await expect(item('zones', 'differs', 'help')).toBeVisible();
+		await expect(page.getByTestId('recipe-totals')).toContainText('Nothing to create.');
+		await expect(page.getByTestId('recipe-apply')).toBeDisabled();
+		await shot(page, '36-recipe-applied', true);
+
+		// What the operator reads: the zone exists as the recipe has it, help is unchanged, the import is audited.
+		const zones = await api<{ items: { name: string; multipliers: Record<string, number> }[] }>(`/guilds/${guild()}/zones`);
+		expect(zones.items.find((z) => z.name === newZone)?.multipliers).toEqual({ xp: 2 });
+		expect(zones.items.find((z) => z.name === 'help')?.multipliers.gold).toBe(2);
+		const audit = await api<{ items: { action: string; target: string }[] }>(`/guilds/${guild()}/audit?limit=20`);
+		expect(audit.items).toContainEqual(expect.objectContaining({ action: 'recipe.applied', target: 'recipe:E2E backup' }));
+		// Applying the same recipe again creates nothing.
+		const again = await page.evaluate(
+			async ([g, body]) => {
+				const csrf = document.cookie.match(/(?:^|; )synapse_csrf=([^;]*)/)?.[1] ?? '';
+				const r = await fetch(`/api/v1/guilds/${g}/recipe/apply`, { method: 'POST', headers: { 'X-CSRF-Token': decodeURIComponent(csrf), 'Content-Type': 'application/yaml' }, body });
+				return r.json();
+			},
+			[guild(), text] as const
+		);
+		expect(again.zones.create).toEqual([]);
+		expect(again.zones.same).toContain(newZone);
 	});
 
 	test('on a phone the navigation is a drawer', async () => {

@@ -43,34 +43,24 @@ function cookie(name: string): string {
 	return m ? decodeURIComponent(m[1]) : '';
 }
 
-export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-	const headers: Record<string, string> = { Accept: 'application/json' };
-	if (body !== undefined) headers['Content-Type'] = 'application/json';
+/**
+ * One API call: the session cookie, the CSRF header on writes, a non-2xx
+ * answer thrown as ApiError (401 also ends the session). The body goes as
+ * it is, with its content type.
+ */
+async function call(method: string, path: string, opts: { body?: BodyInit; type?: string; accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
+	const headers: Record<string, string> = { Accept: opts.accept ?? 'application/json' };
+	if (opts.type) headers['Content-Type'] = opts.type;
 	if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken || cookie('synapse_csrf');
 	let res: Response;
 	try {
-		res = await fetch(API + path, {
-			method,
-			headers,
-			body: body === undefined ? undefined : JSON.stringify(body),
-			credentials: 'same-origin',
-			signal
-		});
+		res = await fetch(API + path, { method, headers, body: opts.body, credentials: 'same-origin', signal: opts.signal });
 	} catch (e) {
 		if ((e as Error).name === 'AbortError') throw e;
 		throw new ApiError(0, { code: 'network', message: 'Synapse cannot be reached: ' + (e as Error).message });
 	}
-	if (res.status === 204) return undefined as T;
-	const text = await res.text();
-	let data: any = null;
-	if (text) {
-		try {
-			data = JSON.parse(text);
-		} catch {
-			data = null;
-		}
-	}
 	if (!res.ok) {
+		const data = parse(await res.text());
 		const err = new ApiError(
 			res.status,
 			data?.error ?? { code: 'http_' + res.status, message: `${res.status} ${res.statusText}`, request_id: res.headers.get('X-Request-Id') ?? undefined }
@@ -78,7 +68,57 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 		if (res.status === 401 && onUnauthenticated) onUnauthenticated();
 		throw err;
 	}
-	return data as T;
+	return res;
+}
+
+function parse(text: string): any {
+	if (!text) return null;
+	try {
+		return JSON.parse(text);
+	} catch {
+		return null;
+	}
+}
+
+async function json<T>(res: Response): Promise<T> {
+	if (res.status === 204) return undefined as T;
+	return parse(await res.text()) as T;
+}
+
+export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+	const sent = body === undefined ? {} : { body: JSON.stringify(body), type: 'application/json' };
+	return json<T>(await call(method, path, { ...sent, signal }));
+}
+
+/** A POST of a text document as it is (a recipe in YAML or JSON), answered in JSON. */
+export async function postText<T>(path: string, text: string, type: string): Promise<T> {
+	return json<T>(await call('POST', path, { body: text, type }));
+}
+
+/** A GET of a file the API offers as a download: its bytes and the name Content-Disposition gives. */
+export async function download(path: string, signal?: AbortSignal): Promise<{ blob: Blob; filename: string }> {
+	const res = await call('GET', path, { accept: '*/*', signal });
+	const cd = res.headers.get('Content-Disposition') ?? '';
+	let filename = cd.match(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i)?.[1] ?? path.split('?')[0].split('/').pop()!;
+	try {
+		filename = decodeURIComponent(filename);
+	} catch {
+		/* a name with a bare % stays as it is */
+	}
+	return { blob: await res.blob(), filename };
+}
+
+/** Hands a blob to the browser as a file download. */
+export function saveBlob(blob: Blob, filename: string) {
+	const url = URL.createObjectURL(blob);
+	const a = document.createElement('a');
+	a.href = url;
+	a.download = filename;
+	a.rel = 'noopener';
+	document.body.appendChild(a);
+	a.click();
+	a.remove();
+	setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);

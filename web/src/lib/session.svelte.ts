@@ -62,6 +62,14 @@ export function rolesIn(guild: string): string[] {
 	return session.me?.guilds.find((g) => g.guild_id === guild)?.roles ?? [];
 }
 
+/**
+ * Whether the caller may read the guild's configuration (settings, recipes):
+ * every role reads guild.* (as the API decides), tenant-wide roles included.
+ */
+export function canRead(guild: string): boolean {
+	return rolesIn(guild).length > 0 || tenantRole(tenantOf(guild)) !== undefined;
+}
+
 /** Whether the caller may change the guild's configuration. */
 export function canWrite(guild: string): boolean {
 	const r = rolesIn(guild);
