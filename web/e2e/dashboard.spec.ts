@@ -464,6 +464,7 @@ test.describe.serial('a guild admin', () => {
 		await expect(section('milestones')).toContainText('Achievements'); // the dashboard's word for milestones
 		await expect(page.getByTestId('recipe-totals')).toContainText('Nothing to create.');
 		await expect(page.getByTestId('recipe-legend')).toContainText('kept as it is');
+		await expect(section('taxonomy')).toHaveCount(0); // no renamed term: no Terms section
 		await expect(page.getByTestId('recipe-apply')).toBeDisabled();
 		await shot(page, '31-recipe-preview-same', true);
 	});
@@ -502,15 +503,21 @@ test.describe.serial('a guild admin', () => {
 		const billing = await api<Billing>(`/tenants/${tenant}/billing`);
 		const have = (await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items.length;
 		test.skip(billing.limits.currencies === 0 || have < billing.limits.currencies, `the guild has ${have} currencies, the ${billing.plan} plan allows ${billing.limits.currencies}`);
-		const text = withZone(recipe).replace('\ncurrencies:\n', '\ncurrencies:\n- code: e2e_gems\n  name: E2E gems\n');
+		// A fourth currency, a new zone, and "Badges" for achievements (the guild kept the default term).
+		expect(recipe, 'the demo guild renamed no term').not.toContain('\ntaxonomy:');
+		const text =
+			withZone(recipe).replace('\ncurrencies:\n', '\ncurrencies:\n- code: e2e_gems\n  name: E2E gems\n') + 'taxonomy:\n  achievement:\n    one: Badge\n    many: Badges\n';
 		const { status, body } = await previewRecipe(text);
 		expect(status).toBe(200);
 		expect(body.currencies.create).toEqual(['e2e_gems']);
 		expect(body.zones.create).toEqual([newZone]);
+		expect(body.taxonomy.create).toEqual(['achievement']);
 		await expect(item('currencies', 'create', 'e2e_gems')).toBeVisible();
+		await expect(item('taxonomy', 'create', 'achievement')).toBeVisible();
+		await expect(section('taxonomy')).toContainText('Terms');
 		await dismissToasts(page);
 		await page.getByTestId('recipe-apply').click();
-		await expect(page.getByTestId('recipe-confirm')).toContainText('This creates 2 things');
+		await expect(page.getByTestId('recipe-confirm')).toContainText('This creates 3 things');
 		const [refused] = await Promise.all([
 			page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/recipe/apply`)),
 			page.getByTestId('recipe-confirm-apply').click()
@@ -527,6 +534,8 @@ test.describe.serial('a guild admin', () => {
 		const zones = await api<{ items: { name: string }[] }>(`/guilds/${guild()}/zones`);
 		expect(zones.items.map((z) => z.name)).not.toContain(newZone);
 		expect((await api<{ items: unknown[] }>(`/guilds/${guild()}/currencies`)).items).toHaveLength(have);
+		const terms = await api<{ terms: { term: string; label: { many: string } }[] }>(`/guilds/${guild()}/taxonomy`);
+		expect(terms.terms.find((t) => t.term === 'achievement')?.label.many).toBe('Achievements');
 	});
 
 	test('a recipe with a new zone and a changed one: the new zone is created, the guild’s kept as it is', async () => {

@@ -1,5 +1,5 @@
-// Recipes (a guild's currencies, zones, rules and milestones as one JSON or
-// YAML document): what the preview and apply endpoints answer, and the
+// Recipes (a guild's currencies, zones, rules, milestones and renamed terms
+// as one JSON or YAML document): what the preview and apply endpoints answer, and the
 // helpers the Recipes page needs to show a "differs" item side by side.
 
 import { lineOf as jsonLineOf } from './jsonpath';
@@ -11,7 +11,7 @@ export interface RecipeSection {
 	differs: string[]; // present, not as the recipe has it: kept as it is
 }
 
-export const SECTIONS = ['currencies', 'zones', 'rules', 'milestones'] as const;
+export const SECTIONS = ['currencies', 'zones', 'rules', 'milestones', 'taxonomy'] as const;
 export type SectionName = (typeof SECTIONS)[number];
 
 /** The dashboard calls milestones achievements. */
@@ -19,10 +19,18 @@ export const SECTION_LABEL: Record<SectionName, { title: string; one: string; ma
 	currencies: { title: 'Currencies', one: 'currency', many: 'currencies', icon: '◎' },
 	zones: { title: 'Zones', one: 'zone', many: 'zones', icon: '⬡' },
 	rules: { title: 'Rules', one: 'rule', many: 'rules', icon: '⚙' },
-	milestones: { title: 'Achievements', one: 'achievement', many: 'achievements', icon: '✦' }
+	milestones: { title: 'Achievements', one: 'achievement', many: 'achievements', icon: '✦' },
+	taxonomy: { title: 'Terms', one: 'term', many: 'terms', icon: 'Aa' } // the community's words for Synapse's terms
 };
 
-export type RecipePlan = Record<SectionName, RecipeSection> & { warnings: string[]; applied: boolean };
+/** What a preview or an apply answers; a section an older API does not know is absent. */
+export type RecipePlan = Partial<Record<SectionName, RecipeSection>> & { warnings: string[]; applied: boolean };
+
+const EMPTY: RecipeSection = { create: [], same: [], differs: [] };
+
+export function sectionOf(p: RecipePlan, s: SectionName): RecipeSection {
+	return p[s] ?? EMPTY;
+}
 
 /** "3 zones", "1 rule". */
 export function countOf(section: SectionName, n: number): string {
@@ -32,17 +40,18 @@ export function countOf(section: SectionName, n: number): string {
 
 /** What applying the plan creates, as "1 zone, 2 rules" (empty when nothing). */
 export function createSummary(p: RecipePlan): string {
-	return SECTIONS.filter((s) => p[s].create.length > 0)
-		.map((s) => countOf(s, p[s].create.length))
+	return SECTIONS.filter((s) => sectionOf(p, s).create.length > 0)
+		.map((s) => countOf(s, sectionOf(p, s).create.length))
 		.join(', ');
 }
 
 export function totals(p: RecipePlan): { create: number; same: number; differs: number } {
 	const t = { create: 0, same: 0, differs: 0 };
 	for (const s of SECTIONS) {
-		t.create += p[s].create.length;
-		t.same += p[s].same.length;
-		t.differs += p[s].differs.length;
+		const sec = sectionOf(p, s);
+		t.create += sec.create.length;
+		t.same += sec.same.length;
+		t.differs += sec.differs.length;
 	}
 	return t;
 }
@@ -56,7 +65,7 @@ export function contentType(text: string): string {
 	return isJSON(text) ? 'application/json' : 'application/yaml';
 }
 
-type Doc = Partial<Record<SectionName, Record<string, unknown>[]>>;
+type Doc = Partial<Record<Exclude<SectionName, 'taxonomy'>, Record<string, unknown>[]>> & { taxonomy?: Record<string, Record<string, unknown>> };
 
 /** Reads a recipe in the browser (YAML through js-yaml, loaded only when needed). */
 export async function parseRecipe(text: string): Promise<Doc> {
@@ -67,7 +76,7 @@ export async function parseRecipe(text: string): Promise<Doc> {
 	return doc as Doc;
 }
 
-const KEY: Record<SectionName, string> = { currencies: 'code', zones: 'name', rules: 'key', milestones: 'key' };
+const KEY: Record<Exclude<SectionName, 'taxonomy'>, string> = { currencies: 'code', zones: 'name', rules: 'key', milestones: 'key' };
 
 /**
  * The item of a section with that key. A rule the guild has without a key
@@ -75,6 +84,11 @@ const KEY: Record<SectionName, string> = { currencies: 'code', zones: 'name', ru
  * name: `byName` finds it when the key does not.
  */
 export function itemOf(doc: Doc, section: SectionName, key: string, byName?: string): Record<string, unknown> | undefined {
+	if (section === 'taxonomy') {
+		// Terms are a map: term → its label ({one, many}).
+		const t = doc.taxonomy;
+		return t && typeof t === 'object' && !Array.isArray(t) ? t[key] : undefined;
+	}
 	const items = Array.isArray(doc[section]) ? doc[section]! : [];
 	return items.find((i) => i?.[KEY[section]] === key) ?? (byName !== undefined ? items.find((i) => i?.name === byName) : undefined);
 }
