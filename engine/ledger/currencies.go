@@ -234,3 +234,7 @@ func currencyWriteErr(err error) error {
 		return fmt.Errorf("write currency: %w", err)
 	}
 }
+
+// ValidateCurrency checks a currency's fields as CreateCurrency would,
+// without the database (an import checks everything before writing).
+func ValidateCurrency(c Currency) error { return c.validate() }

@@ -171,3 +171,8 @@ func mustJSON(v any) json.RawMessage {
 	}
 	return b
 }
+
+// ValidateTemplate checks a template's own fields (not its requirement
+// tree or rewards against a guild), for an import that checks everything
+// before writing.
+func ValidateTemplate(t Template) error { return t.validate() }

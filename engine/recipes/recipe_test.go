@@ -120,3 +120,31 @@ func TestRecipeDecodeRefusesWhatItCannotApply(t *testing.T) {
 		require.Equal(t, tc.field, ve.Field, tc.doc)
 	}
 }
+
+// An item the guild would refuse is found by the preview, at its place in
+// the recipe, and an apply writes nothing of the recipe then (not even the
+// currencies, which are created first).
+func TestRecipeRefusedItemStopsTheWholeImport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	log := testenv.Logger(t)
+	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
+	require.NoError(t, err)
+	led := ledger.New(db, log)
+	svc := recipes.New(db.Bun, led, rules.NewStore(db.Bun, comp), milestones.New(db, led, log))
+	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
+	g := tenanttest.Guild(ctx, t, db.Bun, tn.ID, nil)
+	r, err := recipes.Decode([]byte("synapse_recipe: 1\nname: x\ncurrencies:\n  - {code: gems, name: Gems}\nzones:\n  - {name: ok}\n  - {name: greedy, multipliers: {gems: 500}}\n"))
+	require.NoError(t, err)
+
+	var ve *apperr.ValidationError
+	_, err = svc.Preview(ctx, tn.ID, g.ID, r)
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, "zones[1].multipliers.gems", ve.Field)
+	_, err = svc.Apply(ctx, tenants.Actor{ID: "7"}, tn.ID, g.ID, r)
+	require.ErrorAs(t, err, &ve)
+	cs, err := led.ForTenant(tn.ID).Currencies(ctx, g.ID)
+	require.NoError(t, err)
+	require.Empty(t, cs, "nothing of the recipe was written")
+}

@@ -151,13 +151,60 @@ type Plan struct {
 	Applied    bool     `json:"applied"`
 }
 
-// Preview compares the recipe with the guild: nothing is written.
+// Preview compares the recipe with the guild: nothing is written. What
+// it would create is checked as its store would check it, the error
+// naming the recipe's field.
 func (s *Service) Preview(ctx context.Context, tenantID, guildID int64, r Recipe) (Plan, error) {
 	cur, err := s.current(ctx, tenantID, guildID)
 	if err != nil {
 		return Plan{}, err
 	}
-	return plan(cur, r), nil
+	p := plan(cur, r)
+	return p, s.check(r, p)
+}
+
+// check validates the items the plan creates, before anything is
+// written: the stores write one kind at a time, so an item refused late
+// would leave the earlier kinds created.
+func (s *Service) check(r Recipe, p Plan) error {
+	at := func(section string, i int, err error) error {
+		var ve *apperr.ValidationError
+		if errors.As(err, &ve) {
+			return apperr.Invalid(fmt.Sprintf("%s[%d].%s", section, i, ve.Field), "%s", ve.Message)
+		}
+		return err
+	}
+	for i, c := range r.Currencies {
+		if contains(p.Currencies.Create, c.Code) {
+			if err := ledger.ValidateCurrency(ledger.Currency{Code: c.Code, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals,
+				LevelCurve: c.LevelCurve}); err != nil {
+				return at("currencies", i, err)
+			}
+		}
+	}
+	for i, z := range r.Zones {
+		if contains(p.Zones.Create, z.Name) {
+			if err := rules.ValidateZone(rules.Zone{Name: z.Name, Multipliers: z.Multipliers}); err != nil {
+				return at("zones", i, err)
+			}
+		}
+	}
+	for i, d := range r.Rules {
+		if contains(p.Rules.Create, d.Key) {
+			if err := s.rules.Validate(d); err != nil {
+				return at("rules", i, err)
+			}
+		}
+	}
+	for i, m := range r.Milestones {
+		if contains(p.Milestones.Create, m.Key) {
+			if err := milestones.ValidateTemplate(milestones.Template{Key: m.Key, Name: m.Name, Description: m.Description, Emoji: m.Emoji,
+				IconURL: m.IconURL, Rarity: m.Rarity, MaxAwards: m.MaxAwards, Repeatable: m.Repeatable, Scope: m.Scope}); err != nil {
+				return at("milestones", i, err)
+			}
+		}
+	}
+	return nil
 }
 
 func plan(cur current, r Recipe) Plan {
@@ -252,6 +299,9 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 		return Plan{}, err
 	}
 	p := plan(cur, r)
+	if err := s.check(r, p); err != nil {
+		return p, err
+	}
 	led := s.ledger.ForTenant(tenantID)
 	for _, c := range r.Currencies {
 		if !contains(p.Currencies.Create, c.Code) {

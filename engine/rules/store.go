@@ -359,3 +359,7 @@ func (s *TenantStore) insertVersion(ctx context.Context, tx bun.IDB, row *ruleRo
 	}
 	return nil
 }
+
+// Validate checks a rule document as CreateRule would, without the
+// guild's zones and currencies.
+func (s *Store) Validate(doc Document) error { return s.compiler.Validate(doc) }

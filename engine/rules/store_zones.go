@@ -280,3 +280,7 @@ func (c *Compiler) zonesNamed(doc Document) []string {
 	}
 	return out
 }
+
+// ValidateZone checks a zone's fields as CreateZone would, without the
+// database (an import checks everything before writing).
+func ValidateZone(z Zone) error { return validateZone(z) }
