@@ -600,6 +600,175 @@ test.describe.serial('a guild admin', () => {
 		expect(again.zones.same).toContain(newZone);
 	});
 
+	interface ModuleItem {
+		module: string;
+		rules: number;
+		enabled: number;
+		rule_keys: string[];
+	}
+	interface RuleItem {
+		id: string;
+		key?: string;
+		name: string;
+		module: string;
+		enabled: boolean;
+	}
+	const classicRules = async () => (await api<{ items: RuleItem[] }>(`/guilds/${guild()}/rules`)).items.filter((r) => r.module === 'classic');
+	const sorted = (xs: string[]) => [...xs].sort();
+
+	test('the Classic module switched off, the confirmation naming its rules, then mixed, then back on', async () => {
+		const before = await classicRules();
+		const on = before.filter((r) => r.enabled);
+		expect(on.length, 'the demo installs the Classic preset, its rules on').toBeGreaterThan(1);
+		try {
+			await dismissToasts(page);
+			await nav(page, 'Modules');
+			const card = page.locator('[data-testid="module"][data-module="classic"]');
+			await expect(card.getByTestId('module-name')).toHaveText('Classic');
+			await expect(card.getByTestId('module-count')).toContainText(`${before.length} rules · ${on.length} on`);
+			await expect(card.getByTestId('module-rule')).toHaveCount(before.length);
+			// Each rule links to its page (matched by key).
+			for (const r of before) await expect(card.getByRole('link', { name: r.name, exact: true })).toHaveAttribute('href', `/g/${guild()}/rules/${r.id}`);
+			// The rules of no module, the one made above among them (keyless: matched by name), come last as "Custom rules".
+			const custom = page.locator('[data-testid="module"][data-module=""]');
+			await expect(custom.getByTestId('module-name')).toHaveText('Custom rules');
+			await expect(custom.getByRole('link', { name: ruleName, exact: true })).toHaveAttribute('href', `/g/${guild()}/rules/${ruleId}`);
+			await expect(page.getByTestId('module').last()).toHaveAttribute('data-module', '');
+			await shot(page, '37-modules', true);
+
+			// Off: the confirmation lists the rules that are on, the ones that change.
+			if (on.length === before.length) await card.getByTestId('module-toggle').click();
+			else await card.getByTestId('module-all-off').click();
+			const confirm = page.getByTestId('module-confirm');
+			await expect(confirm).toContainText(`${on.length} rules will be switched off`);
+			expect(sorted(await confirm.getByTestId('module-confirm-rules').locator('li').allTextContents())).toEqual(sorted(on.map((r) => r.name)));
+			await shot(page, '38-module-confirm-off');
+			const [off] = await Promise.all([
+				page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/modules/classic/enabled`) && r.request().method() === 'PUT'),
+				confirm.getByTestId('module-confirm-apply').click()
+			]);
+			expect(off.status()).toBe(200);
+			expect(off.request().postDataJSON()).toEqual({ enabled: false });
+			expect(((await off.json()) as { changed: unknown[] }).changed).toHaveLength(on.length);
+			await expect(page.getByTestId('toast-ok').filter({ hasText: 'Classic off' })).toContainText(`${on.length} rules switched off`);
+			await expect(card).toHaveAttribute('data-state', 'off');
+			await expect(card.getByTestId('module-count')).toContainText(`${before.length} rules · 0 on`);
+			expect((await classicRules()).filter((r) => r.enabled)).toEqual([]);
+			const mods = await api<{ items: ModuleItem[] }>(`/guilds/${guild()}/modules`);
+			expect(mods.items.find((m) => m.module === 'classic')).toEqual(expect.objectContaining({ rules: before.length, enabled: 0 }));
+
+			// One rule back on (as the operator): the module is mixed, shown so.
+			await apiWrite('PUT', `/guilds/${guild()}/rules/${on[0].id}/enabled`, { enabled: true });
+			await dismissToasts(page);
+			await page.reload();
+			await expect(card).toHaveAttribute('data-state', 'mixed');
+			await expect(card.getByTestId('module-mixed')).toHaveText(`mixed: ${before.length - 1} off`);
+			await expect(card.locator('[data-testid="module-rule"][data-enabled="true"]')).toHaveCount(1);
+			await shot(page, '39-module-mixed');
+
+			// On: only the rules still off change.
+			await card.getByTestId('module-toggle').click();
+			await expect(confirm).toContainText(`${before.length - 1} rules will be switched on`);
+			await expect(confirm).toContainText('The other 1 are already on');
+			expect(sorted(await confirm.getByTestId('module-confirm-rules').locator('li').allTextContents())).toEqual(sorted(before.filter((r) => r.id !== on[0].id).map((r) => r.name)));
+			await confirm.getByTestId('module-confirm-apply').click();
+			await expect(page.getByTestId('toast-ok').filter({ hasText: 'Classic on' })).toContainText(`${before.length - 1} rules switched on`);
+			await expect(card).toHaveAttribute('data-state', 'on');
+			expect((await classicRules()).every((r) => r.enabled)).toBe(true);
+			const audit = await api<{ items: { action: string; target: string }[] }>(`/guilds/${guild()}/audit?limit=50`);
+			expect(audit.items.filter((e) => e.action === 'rules.module.set_enabled' && e.target === 'module:classic').length).toBeGreaterThanOrEqual(2);
+		} finally {
+			// As it was: every rule in its state from before.
+			for (const r of await classicRules()) {
+				const was = before.find((b) => b.id === r.id);
+				if (was && was.enabled !== r.enabled) await apiWrite('PUT', `/guilds/${guild()}/rules/${r.id}/enabled`, { enabled: was.enabled });
+			}
+		}
+	});
+
+	test('achievements renamed "Badges": the navigation and the page title follow; a bad label is refused at its field; reset', async () => {
+		type Terms = { terms: { term: string; default: { one: string; many: string }; label: { one: string; many: string } }[] };
+		const renamed = (t: Terms) => t.terms.filter((x) => x.label.one !== x.default.one || x.label.many !== x.default.many);
+		expect(renamed(await api<Terms>(`/guilds/${guild()}/taxonomy`)), 'the demo guild renamed no term').toEqual([]);
+		const navLink = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true });
+		const save = () =>
+			Promise.all([
+				page.waitForResponse((r) => r.url().endsWith(`/guilds/${guild()}/taxonomy`) && r.request().method() === 'PUT'),
+				page.getByTestId('terms-save').click()
+			]).then(([r]) => r);
+		try {
+			await dismissToasts(page);
+			await nav(page, 'Terms');
+			const row = page.locator('[data-testid="term-row"][data-term="achievement"]');
+			const one = row.getByTestId('term-one');
+			const many = row.getByTestId('term-many');
+			await expect(page.getByTestId('term-row')).toHaveCount(8);
+			await expect(one).toHaveAttribute('placeholder', 'Achievement');
+			await expect(many).toHaveAttribute('placeholder', 'Achievements');
+			await expect(one).toHaveValue('');
+			await one.fill('Badge');
+			await many.fill('Badges');
+			const ok = await save();
+			expect(ok.status()).toBe(200);
+			expect(ok.request().postDataJSON()).toEqual({ terms: { achievement: { one: 'Badge', many: 'Badges' } } });
+			await expect(page.getByTestId('toast-ok').filter({ hasText: 'Terms saved' })).toContainText('1 term renamed');
+			// The navigation follows at once.
+			await expect(navLink('Badges')).toBeVisible();
+			await expect(navLink('Achievements')).toHaveCount(0);
+			const stored = await api<Terms>(`/guilds/${guild()}/taxonomy`);
+			expect(stored.terms.find((t) => t.term === 'achievement')?.label).toEqual({ one: 'Badge', many: 'Badges' });
+			await dismissToasts(page);
+			await shot(page, '40-terms-renamed');
+
+			// The page's title, also after a reload (read back from the API).
+			await nav(page, 'Badges');
+			await page.waitForURL(`${base()}/g/${guild()}/achievements`);
+			await expect(page.getByRole('heading', { level: 1 })).toContainText('Badges');
+			await expect(page).toHaveTitle('Badges · Synapse');
+			await page.reload();
+			await expect(page.getByRole('heading', { level: 1 })).toContainText('Badges');
+			await expect(navLink('Badges')).toHaveAttribute('aria-current', 'page');
+			await expect(page.getByTestId('skeleton')).toHaveCount(0);
+			await shot(page, '41-badges-page');
+
+			// Markup is refused at the input it came from; nothing changes.
+			await nav(page, 'Terms');
+			await expect(one).toHaveValue('Badge');
+			await one.fill('@everyone');
+			const bad = await save();
+			expect(bad.status()).toBe(400);
+			const err = ((await bad.json()) as { error: { field: string; message: string } }).error;
+			expect(err.field).toBe('terms.achievement.one');
+			await expect(row.locator('[data-testid="term-error"][data-field="terms.achievement.one"]')).toHaveText(err.message);
+			await expect(one).toHaveAttribute('aria-invalid', 'true');
+			await expect(many).not.toHaveAttribute('aria-invalid', 'true');
+			await expect(page.getByTestId('toast-error').filter({ hasText: 'Terms not saved' })).toContainText('terms.achievement.one');
+			await shot(page, '42-terms-field-error');
+			expect((await api<Terms>(`/guilds/${guild()}/taxonomy`)).terms.find((t) => t.term === 'achievement')?.label.many).toBe('Badges');
+			await expect(navLink('Badges')).toBeVisible();
+
+			// Reset: back to the default, saved as no label at all.
+			await dismissToasts(page);
+			await row.getByTestId('term-reset').click();
+			await expect(one).toHaveValue('');
+			await expect(many).toHaveValue('');
+			await expect(row.getByTestId('term-error')).toHaveCount(0);
+			const reset = await save();
+			expect(reset.status()).toBe(200);
+			expect(reset.request().postDataJSON()).toEqual({ terms: {} });
+			await expect(page.getByTestId('toast-ok').filter({ hasText: 'Terms saved' })).toContainText('back to its default');
+			await expect(navLink('Achievements')).toBeVisible();
+			await expect(navLink('Badges')).toHaveCount(0);
+			expect(renamed(await api<Terms>(`/guilds/${guild()}/taxonomy`))).toEqual([]);
+			const audit = await api<{ items: { action: string }[] }>(`/guilds/${guild()}/audit?limit=20`);
+			expect(audit.items.filter((e) => e.action === 'guild.taxonomy.update').length).toBeGreaterThanOrEqual(2);
+			await dismissToasts(page);
+			await shot(page, '43-terms-reset');
+		} finally {
+			if (renamed(await api<Terms>(`/guilds/${guild()}/taxonomy`)).length) await apiWrite('PUT', `/guilds/${guild()}/taxonomy`, { terms: {} });
+		}
+	});
+
 	test('on a phone the navigation is a drawer', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${base()}/g/${guild()}/leaderboard`);
