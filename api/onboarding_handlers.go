@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -120,11 +122,10 @@ func (s *Server) getMyServers(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	var ids []int64
-	for _, g := range guilds {
-		if g.CanManage() {
-			ids = append(ids, g.ID)
-		}
+	guilds = slices.DeleteFunc(guilds, func(g auth.DiscordGuild) bool { return !g.CanManage() })
+	ids := make([]int64, len(guilds))
+	for i, g := range guilds {
+		ids[i] = g.ID
 	}
 	registered, err := s.tenants.GuildsByID(ctx, ids)
 	if err != nil {
@@ -137,9 +138,6 @@ func (s *Server) getMyServers(c *gin.Context) {
 	}
 	out := []DiscordServer{}
 	for _, g := range guilds {
-		if !g.CanManage() {
-			continue
-		}
 		sv := DiscordServer{GuildID: strconv.FormatInt(g.ID, 10), Name: g.Name}
 		if k, ok := known[g.ID]; ok {
 			sv.TenantID, sv.Bot = strconv.FormatInt(k.TenantID, 10), k.BotLeftAt == nil
@@ -183,9 +181,34 @@ func (s *Server) postServerInvite(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	// Only a server the caller manages on Discord: the invite decides
+	// which tenant the server's data goes to when the bot arrives.
+	manages, err := s.managesOnDiscord(ctx, p.sessionRaw, guildID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if !manages {
+		writeError(c, fmt.Errorf("you do not manage that server on Discord (Manage Server or Administrator): %w", apperr.ErrForbidden))
+		return
+	}
 	if err := s.tenants.ForTenant(tenantID).InviteGuild(ctx, p.actor(c), p.userID, guildID, time.Now()); err != nil {
 		writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, RedirectURL{URL: s.discord.AddBotURL(s.newConsentState(c), guildID)})
+}
+
+// managesOnDiscord asks Discord, with the session's login, whether the
+// user may manage the guild now.
+func (s *Server) managesOnDiscord(ctx context.Context, sessionRaw string, guildID int64) (bool, error) {
+	access, err := s.store.DiscordAccess(ctx, sessionRaw)
+	if err != nil {
+		return false, err
+	}
+	guilds, err := s.discord.Guilds(ctx, access)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(guilds, func(g auth.DiscordGuild) bool { return g.ID == guildID && g.CanManage() }), nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"github.com/synapsehq/synapse/infra/apperr"
 )
 
 // InviteTTL is how long an invite to add a guild to a tenant waits for
@@ -23,13 +25,18 @@ const OnboardAdded = "added"
 // registered into this tenant rather than one of its own.
 func (s *Scope) InviteGuild(ctx context.Context, actor Actor, userID, guildID int64, now time.Time) error {
 	return inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
-		_, err := tx.NewRaw(`INSERT INTO guild_invites (guild_id, tenant_id, user_id, expires_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (guild_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, user_id = EXCLUDED.user_id, expires_at = EXCLUDED.expires_at`,
-			guildID, s.tenantID, userID, now.Add(InviteTTL)).Exec(ctx)
+		// Another tenant's live invite stands until it expires.
+		res, err := tx.NewRaw(`INSERT INTO guild_invites (guild_id, tenant_id, user_id, expires_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (guild_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, user_id = EXCLUDED.user_id, expires_at = EXCLUDED.expires_at
+			WHERE guild_invites.tenant_id = EXCLUDED.tenant_id OR guild_invites.expires_at <= ?`,
+			guildID, s.tenantID, userID, now.Add(InviteTTL), now).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("invite guild: %w", err)
 		}
-		a := []byte(fmt.Sprintf(`{"guild_id":"%d","expires_at":%q}`, guildID, now.Add(InviteTTL).Format(time.RFC3339)))
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("another account is adding that server already: %w", apperr.ErrConflict)
+		}
+		a := mustJSON(map[string]string{"guild_id": strconv.FormatInt(guildID, 10), "expires_at": now.Add(InviteTTL).Format(time.RFC3339)})
 		return (&Scope{db: tx, tenantID: s.tenantID}).Audit().Record(ctx, AuditEntry{GuildID: &guildID, Actor: actor.ID, RequestID: actor.RequestID,
 			Action: "tenant.guild_invited", Target: "guild:" + strconv.FormatInt(guildID, 10), Before: []byte("null"), After: a})
 	})
@@ -73,7 +80,7 @@ func addInvited(ctx context.Context, tx bun.IDB, actor Actor, tenantID, userID, 
 	if _, err := tx.NewRaw(`DELETE FROM guild_invites WHERE guild_id = ?`, guildID).Exec(ctx); err != nil {
 		return fmt.Errorf("spend guild invite: %w", err)
 	}
-	a := []byte(fmt.Sprintf(`{"guild_id":"%d","invited_by":"%d"}`, guildID, userID))
+	a := mustJSON(map[string]string{"guild_id": strconv.FormatInt(guildID, 10), "invited_by": strconv.FormatInt(userID, 10)})
 	return sc.Audit().Record(ctx, AuditEntry{GuildID: &guildID, Actor: actor.ID, RequestID: actor.RequestID,
 		Action: "tenant.guild_added", Target: "guild:" + strconv.FormatInt(guildID, 10), Before: []byte("null"), After: a})
 }
