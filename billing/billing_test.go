@@ -190,6 +190,27 @@ func TestWebhookRedeliveryAndDisorder(t *testing.T) {
 	require.Equal(t, 1.0, deliveries(t, reg, "duplicate"))
 }
 
+// Checkout's created (incomplete) and activated events share a second:
+// arriving reversed, the activation still wins.
+func TestWebhookSameSecondKeepsTheLaterStage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	svc := newService(t, db, "")
+	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
+	second := time.Now().Truncate(time.Second)
+	active, sigA := stripeEvent{id: "evt_active", typ: "customer.subscription.updated", created: second,
+		object: subscription(tn.ID, "cus_s", "price_pro", "active")}.signed(t, secret)
+	created, sigC := stripeEvent{id: "evt_created", typ: "customer.subscription.created", created: second,
+		object: subscription(tn.ID, "cus_s", "price_pro", "incomplete")}.signed(t, secret)
+	require.NoError(t, svc.HandleWebhook(ctx, active, sigA))
+	require.NoError(t, svc.HandleWebhook(ctx, created, sigC))
+	require.Equal(t, billing.PlanPro, planOf(t, db, tn.ID))
+	a, err := svc.Account(ctx, tn.ID)
+	require.NoError(t, err)
+	require.Equal(t, "active", a.Status)
+}
+
 // One tenant's subscription never moves another's plan: not through the
 // tenant id in its metadata once the other tenant is linked to a
 // different Stripe customer.

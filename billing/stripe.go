@@ -188,7 +188,9 @@ func (s *Service) sold() []string {
 func stripeErr(what string, err error) error {
 	var se *stripe.Error
 	if errors.As(err, &se) && se.HTTPStatusCode >= 400 && se.HTTPStatusCode < 500 && se.HTTPStatusCode != 429 {
-		return fmt.Errorf("stripe refused the %s: %s", what, se.Msg)
+		// Our request or configuration (a price that does not exist): the
+		// operator's to fix, the caller is told billing cannot proceed.
+		return fmt.Errorf("stripe refused the %s: %s: %w", what, se.Msg, apperr.ErrUnavailable)
 	}
 	return fmt.Errorf("stripe: %s: %v: %w", what, err, apperr.ErrUnavailable)
 }

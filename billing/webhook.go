@@ -87,7 +87,11 @@ func (s *Service) apply(ctx context.Context, tx pgx.Tx, ev stripe.Event) (int64,
 // tenant that started the checkout. The plan changes with the
 // subscription's own events.
 func (s *Service) checkoutCompleted(ctx context.Context, tx pgx.Tx, ev stripe.Event, cs stripe.CheckoutSession) (int64, error) {
-	tenantID, ok := s.knownTenant(ctx, tx, cs.ClientReferenceID, "")
+	var customer string
+	if cs.Customer != nil {
+		customer = cs.Customer.ID
+	}
+	tenantID, ok := s.knownTenant(ctx, tx, cs.ClientReferenceID, customer)
 	if !ok {
 		s.log.Warn("stripe checkout for no known tenant; ignored", slog.String("event_id", ev.ID), slog.String("client_reference_id", cs.ClientReferenceID))
 		return 0, nil
@@ -123,7 +127,12 @@ func (s *Service) subscriptionChanged(ctx context.Context, tx pgx.Tx, ev stripe.
 		return 0, err
 	}
 	at := time.Unix(ev.Created, 0).UTC()
-	if a.subscriptionLastAt != nil && at.Before(*a.subscriptionLastAt) {
+	// Stripe stamps events in whole seconds: of two in the same second
+	// (created then activated, at checkout), the one further along the
+	// subscription's life wins whatever order they arrive in.
+	tie := a.subscriptionLastAt != nil && at.Equal(*a.subscriptionLastAt) && a.SubscriptionID == sub.ID &&
+		lifeStage(string(sub.Status)) < lifeStage(a.Status)
+	if tie || (a.subscriptionLastAt != nil && at.Before(*a.subscriptionLastAt)) {
 		s.log.Info("stripe subscription event older than the one applied; ignored", slog.String("event_id", ev.ID), slog.Int64("tenant_id", tenantID))
 		return tenantID, nil
 	}
@@ -132,6 +141,9 @@ func (s *Service) subscriptionChanged(ctx context.Context, tx pgx.Tx, ev stripe.
 		return tenantID, nil
 	}
 	plan := s.planOf(sub)
+	if plan == "" && !paidStatuses[string(sub.Status)] {
+		plan = a.Plan // ended or unpaid: free whatever it was for
+	}
 	if plan == "" {
 		s.log.Error("stripe subscription for a price no plan is sold at; the plan is unchanged", slog.String("event_id", ev.ID),
 			slog.Int64("tenant_id", tenantID))
@@ -222,4 +234,22 @@ func (s *Service) knownTenant(ctx context.Context, tx pgx.Tx, ref, customer stri
 		return 0, false
 	}
 	return id, true
+}
+
+// lifeStage orders a subscription's statuses along its usual life, for
+// events Stripe stamped in the same second.
+func lifeStage(status string) int {
+	switch status {
+	case "incomplete", "none":
+		return 0
+	case "trialing", "incomplete_expired":
+		return 1
+	case "active":
+		return 2
+	case "past_due", "paused":
+		return 3
+	case "unpaid":
+		return 4
+	}
+	return 5 // canceled
 }
