@@ -27,7 +27,9 @@ const maxBackfillPages = 1000
 const backfillChannels = 8
 
 // backfillChannel reads one channel's history from its newest message back
-// to after, and returns how many messages it handed to the pipeline.
+// to after, and returns how many messages it handed to the pipeline, and
+// false if it stopped short (a REST error, or the shard stopping): the gap
+// is then not done.
 //
 // A gap's backfill (see gapFill) recovers this way the messages of a
 // session that could not be resumed, which Discord will not replay, from
@@ -42,17 +44,17 @@ const backfillChannels = 8
 // another, reached the gap of the last channels only after every older
 // page — in the chaos load test, a message written in the gap and deleted
 // 26 ms after the new session's READY was gone by then, and lost.
-func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowflake.ID, tenantID int64, after snowflake.ID) int {
+func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowflake.ID, tenantID int64, after snowflake.ID) (int, bool) {
 	recovered := 0
 	var before snowflake.ID // zero: the newest page
 	for page := 0; page < maxBackfillPages; page++ {
 		if !s.capturesMessages(guildID) {
-			return recovered // the guild's message capture is off (or the bot left it)
+			return recovered, true // the guild's message capture is off (or the bot left it)
 		}
 		msgs, err := s.w.rest.GetMessages(channelID, 0, before, 0, 100, rest.WithCtx(ctx))
 		if err != nil {
 			s.log.Warn("backfill: channel history", slog.Int64("channel_id", int64(channelID)), slog.Any("err", err))
-			return recovered
+			return recovered, false
 		}
 		done := len(msgs) < 100
 		var events []lake.Event
@@ -75,17 +77,17 @@ func (s *shardRun) backfillChannel(ctx context.Context, guildID, channelID snowf
 		if len(events) > 0 {
 			// Sequence 0: backfilled rows move no checkpoint.
 			if err := s.w.pipe.submit(ctx, item{shard: s, events: events, received: time.Now()}); err != nil {
-				return recovered
+				return recovered, false
 			}
 			recovered += len(events)
 		}
 		if done {
-			return recovered
+			return recovered, true
 		}
 	}
 	s.log.Error("backfill: channel history longer than the backfill bound; the oldest messages of the margin are not recovered",
 		slog.Int64("channel_id", int64(channelID)), slog.Int("pages", maxBackfillPages))
-	return recovered
+	return recovered, true
 }
 
 // capturesMessages reports whether a guild captures messages under its

@@ -56,7 +56,9 @@ func TestBackfillHonoursCaptureToggles(t *testing.T) {
 			// The settings refresh applies the Data Sources page's change.
 			cs := lake.ParseCaptureSettings([]byte(tc.settings))
 			e.capture.Store(&cs)
-			require.Equal(t, tc.want, s.backfillChannel(context.Background(), guild, channel, 7, 0))
+			n, ok := s.backfillChannel(context.Background(), guild, channel, 7, 0)
+			require.True(t, ok)
+			require.Equal(t, tc.want, n)
 			require.Len(t, in, tc.want)
 		})
 	}

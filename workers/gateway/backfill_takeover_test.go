@@ -65,8 +65,15 @@ func TestGapNotBackfilledIsReadByTheNextOwner(t *testing.T) {
 	require.NotEqual(t, before, session, "the new session is checkpointed")
 	require.NotNil(t, gapSince, "with its gap still to read")
 
-	first.DropShard(ctx, 0, 1) // lost: the session stays resumable
+	// The history reads fail: the gap is not done, and stays in the
+	// checkpoints that follow.
 	close(hold.release)
+	g.post(t, 1)
+	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 6 }, 20*time.Second, 20*time.Millisecond)
+	require.NoError(t, db.Pool.QueryRow(ctx, `SELECT gap_since FROM shard_sessions WHERE shard_id = 0`).Scan(&gapSince))
+	require.NotNil(t, gapSince, "a gap whose reads failed is still pending")
+
+	first.DropShard(ctx, 0, 1) // lost: the session stays resumable
 	var resume gateway.Resume
 	require.NoError(t, db.Pool.QueryRow(ctx, `UPDATE shard_sessions SET fence = 2, owner = 'second' WHERE shard_id = 0 AND shard_count = 1
 		RETURNING session_id, resume_url, seq, gap_since`).Scan(&resume.SessionID, &resume.ResumeURL, &resume.Seq, &gapSince))
@@ -74,7 +81,7 @@ func TestGapNotBackfilledIsReadByTheNextOwner(t *testing.T) {
 	resume.GapSince = *gapSince
 	second, _ := gatewaytest.Capture(t, db, sim, gateway.Config{REST: rest.New(rest.NewClient(sim.Token(), sim.RESTClientOptions()...))})
 	require.NoError(t, second.StartShard(ctx, 0, 1, 2, &resume))
-	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 6 }, 20*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return lakeCounts(t, db)[lake.MessageCreate] == 7 }, 20*time.Second, 20*time.Millisecond,
 		"the gap's message is read by the next owner")
 
 	// Once read, the next checkpoint clears it.
@@ -82,6 +89,6 @@ func TestGapNotBackfilledIsReadByTheNextOwner(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var pending bool
 		require.NoError(t, db.Pool.QueryRow(ctx, `SELECT gap_since IS NOT NULL FROM shard_sessions WHERE shard_id = 0`).Scan(&pending))
-		return lakeCounts(t, db)[lake.MessageCreate] == 7 && !pending
+		return lakeCounts(t, db)[lake.MessageCreate] == 8 && !pending
 	}, 20*time.Second, 20*time.Millisecond)
 }

@@ -44,6 +44,10 @@ type gapFill struct {
 	active, waiting int
 	finished        bool
 	launched        atomic.Bool
+	// failed: a read stopped short. The gap stays pending (its since in
+	// every checkpoint), for the next process that owns the shard to
+	// read again, rather than be taken for done.
+	failed atomic.Bool
 }
 
 func newGapFill(s *shardRun, since time.Time) *gapFill {
@@ -106,7 +110,10 @@ func (f *gapFill) check() {
 		f.finished = true
 	}
 	f.mu.Unlock()
-	if done {
+	switch {
+	case done && f.failed.Load():
+		f.s.log.Warn("backfill of a gap stopped short; it stays pending for the shard's next owner", slog.Time("since", f.since))
+	case done:
 		f.s.pendingGap.CompareAndSwap(f, nil)
 	}
 }
@@ -143,7 +150,11 @@ func (f *gapFill) fill(ctx context.Context, guildID snowflake.ID, tenantID int64
 				return
 			}
 			defer func() { <-slots }()
-			recovered.Add(int64(f.s.backfillChannel(ctx, guildID, ch, tenantID, f.after)))
+			n, ok := f.s.backfillChannel(ctx, guildID, ch, tenantID, f.after)
+			recovered.Add(int64(n))
+			if !ok {
+				f.failed.Store(true)
+			}
 		}()
 	}
 	wg.Wait()
@@ -158,8 +169,10 @@ func (f *gapFill) fillFromREST(ctx context.Context, guildID snowflake.ID, tenant
 	}
 	chs, err := f.s.w.rest.GetGuildChannels(guildID, rest.WithCtx(ctx))
 	if err != nil {
-		// GUILD_CREATE still names them.
+		// After READY, GUILD_CREATE still names them; after a resume
+		// nothing will: the gap is not done either way.
 		f.s.log.Warn("backfill: guild channels", slog.Int64("guild_id", int64(guildID)), slog.Any("err", err))
+		f.failed.Store(true)
 		return
 	}
 	f.fill(ctx, guildID, tenantID, historyChannels(chs))

@@ -192,6 +192,10 @@ func (s *shardRun) handle(gw gateway.Gateway, t gateway.EventType, seq int, ev g
 	case gateway.EventGuildDelete:
 		if !e.Unavailable { // the bot was removed, not an outage
 			s.guildRemoved(int64(e.ID), now)
+			if s.gapGuilds[int64(e.ID)] { // its GUILD_CREATE will not come: nothing of it to read
+				delete(s.gapGuilds, int64(e.ID))
+				s.gap.seen()
+			}
 		} else {
 			s.norm.guildUnavailable(int64(e.ID))
 		}
