@@ -111,7 +111,7 @@ func (s *GuildStore) UpdateSettings(ctx context.Context, actor Actor, id int64, 
 			return notFound(err, "guild")
 		}
 		out = before
-		out.Settings = settings
+		out.Settings = keepTaxonomy(before.Settings, settings)
 		if _, err := tx.NewUpdate().Model(&out).Column("settings").Set("updated_at = now()").
 			Where("tenant_id = ? AND id = ?", s.tenantID, id).Returning("*").Exec(ctx); err != nil {
 			return fmt.Errorf("update guild settings: %w", err)
@@ -131,4 +131,24 @@ func inTx(ctx context.Context, db bun.IDB, fn func(context.Context, bun.IDB) err
 		return fn(ctx, db)
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return fn(ctx, tx) })
+}
+
+// keepTaxonomy carries the stored labels (see SetTaxonomy) into settings
+// that replace the document without a taxonomy key: clients that predate
+// it, or edit only capture, do not wipe the community's terms.
+func keepTaxonomy(before, after json.RawMessage) json.RawMessage {
+	var b, a map[string]json.RawMessage
+	if json.Unmarshal(before, &b) != nil || json.Unmarshal(after, &a) != nil {
+		return after
+	}
+	t, had := b["taxonomy"]
+	if _, has := a["taxonomy"]; !had || has {
+		return after
+	}
+	a["taxonomy"] = t
+	out, err := json.Marshal(a)
+	if err != nil {
+		return after
+	}
+	return out
 }

@@ -99,6 +99,13 @@ func (s *Store) onboardOnce(ctx context.Context, actor Actor, userID, guildID in
 		if status != StatusUnclaimed {
 			return nil
 		}
+		// Operators granted on it (say by the platform operator) run it,
+		// even with no owner among them: not a guild admin's to take.
+		if n, err := tx.NewSelect().Table("tenant_members").Where("tenant_id = ?", tenantID).Count(ctx); err != nil {
+			return fmt.Errorf("onboard: operators: %w", err)
+		} else if n > 0 {
+			return nil
+		}
 		if _, err := tx.NewUpdate().Table("tenants").Set("status = ?, updated_at = now()", StatusActive).Where("id = ?", tenantID).Exec(ctx); err != nil {
 			return fmt.Errorf("onboard: claim: %w", err)
 		}

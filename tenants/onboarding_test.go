@@ -78,6 +78,14 @@ func TestOnboardCreatesClaimsOrLeavesAlone(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, tenants.OnboardMember, out.Outcome)
 
+	// A tenant with operators but no owner yet is not a guild admin's to take.
+	staffed := tenanttest.Tenant(ctx, t, db, &tenanttest.TenantOpts{Status: tenants.StatusUnclaimed})
+	tenanttest.Guild(ctx, t, db, staffed.ID, &tenanttest.GuildOpts{ID: 9004})
+	require.NoError(t, st.ForTenant(staffed.ID).Operators().Set(ctx, tenants.Actor{ID: "operator"}, 46, "moderator"))
+	out, err = st.Onboard(ctx, tenants.Actor{ID: "47"}, 47, 9004, "", now)
+	require.NoError(t, err)
+	require.Equal(t, tenants.OnboardManaged, out.Outcome)
+
 	// An owner granted by the platform operator claims the tenant too.
 	granted := tenanttest.Tenant(ctx, t, db, &tenanttest.TenantOpts{Status: tenants.StatusUnclaimed})
 	require.NoError(t, st.ForTenant(granted.ID).Operators().Set(ctx, tenants.Actor{ID: "operator"}, 45, "admin"))

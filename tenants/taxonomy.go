@@ -71,23 +71,34 @@ func taxonomyOf(settings json.RawMessage) []Term {
 	return out
 }
 
+// ValidateLabels checks labels as SetTaxonomy would, naming the field
+// under prefix ("terms" there, "taxonomy" in a recipe).
+func ValidateLabels(prefix string, labels map[string]Label) error {
+	for term, l := range labels {
+		if !slices.ContainsFunc(taxonomyTerms, func(t Term) bool { return t.Term == term }) {
+			return apperr.Invalid(prefix+"."+term, "is not a term: use one of %s", strings.Join(termNames(), ", "))
+		}
+		if err := validLabel(strings.TrimSpace(l.One)); err != nil {
+			return apperr.Invalid(prefix+"."+term+".one", "%v", err)
+		}
+		if err := validLabel(strings.TrimSpace(l.Many)); err != nil {
+			return apperr.Invalid(prefix+"."+term+".many", "%v", err)
+		}
+	}
+	return nil
+}
+
 // SetTaxonomy replaces the guild's labels (settings.taxonomy; other
 // settings untouched), audited with the labels before and after. A term
 // left out, or set to its default, has no label of its own.
 func (s *GuildStore) SetTaxonomy(ctx context.Context, actor Actor, id int64, labels map[string]Label) ([]Term, error) {
+	if err := ValidateLabels("terms", labels); err != nil {
+		return nil, err
+	}
 	keep := map[string]Label{}
 	for term, l := range labels {
 		i := slices.IndexFunc(taxonomyTerms, func(t Term) bool { return t.Term == term })
-		if i < 0 {
-			return nil, apperr.Invalid("terms."+term, "is not a term: use one of %s", strings.Join(termNames(), ", "))
-		}
 		l.One, l.Many = strings.TrimSpace(l.One), strings.TrimSpace(l.Many)
-		if err := validLabel(l.One); err != nil {
-			return nil, apperr.Invalid("terms."+term+".one", "%v", err)
-		}
-		if err := validLabel(l.Many); err != nil {
-			return nil, apperr.Invalid("terms."+term+".many", "%v", err)
-		}
 		if l != taxonomyTerms[i].Default {
 			keep[term] = l
 		}

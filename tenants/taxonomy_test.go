@@ -3,6 +3,7 @@ package tenants_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -47,6 +48,12 @@ func TestTaxonomyRenamesTermsForOneGuild(t *testing.T) {
 	got, err := guilds.Get(ctx, g.ID)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"capture":{"retention_days":30},"taxonomy":{"achievement":{"one":"Badge","many":"Badges"}}}`, string(got.Settings))
+	// A settings replacement that leaves taxonomy out keeps the labels.
+	_, err = guilds.UpdateSettings(ctx, tenants.Actor{ID: "7"}, g.ID, json.RawMessage(`{"capture":{"retention_days":60}}`))
+	require.NoError(t, err)
+	terms, err = guilds.Taxonomy(ctx, g.ID)
+	require.NoError(t, err)
+	require.Equal(t, "Badges", labelOf(terms, "achievement").Many)
 	terms, err = guilds.Taxonomy(ctx, other.ID)
 	require.NoError(t, err)
 	require.Equal(t, "Achievements", labelOf(terms, "achievement").Many, "another guild keeps the defaults")
@@ -64,10 +71,11 @@ func TestTaxonomyRenamesTermsForOneGuild(t *testing.T) {
 
 	entries, err := tenants.NewStore(db).ForTenant(tn.ID).Audit().List(ctx, tenants.AuditFilter{GuildID: &g.ID, Limit: 10})
 	require.NoError(t, err)
-	require.Equal(t, "guild.taxonomy.update", entries[0].Action)
+	i := slices.IndexFunc(entries, func(e tenants.AuditEntry) bool { return e.Action == "guild.taxonomy.update" })
+	require.GreaterOrEqual(t, i, 0)
 	var before, after map[string]tenants.Label
-	require.NoError(t, json.Unmarshal(entries[0].Before, &before))
-	require.NoError(t, json.Unmarshal(entries[0].After, &after))
+	require.NoError(t, json.Unmarshal(entries[i].Before, &before))
+	require.NoError(t, json.Unmarshal(entries[i].After, &after))
 	require.Equal(t, tenants.Label{One: "Achievement", Many: "Achievements"}, before["achievement"])
 	require.Equal(t, tenants.Label{One: "Badge", Many: "Badges"}, after["achievement"])
 }

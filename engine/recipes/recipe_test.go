@@ -147,4 +147,15 @@ func TestRecipeRefusedItemStopsTheWholeImport(t *testing.T) {
 	cs, err := led.ForTenant(tn.ID).Currencies(ctx, g.ID)
 	require.NoError(t, err)
 	require.Empty(t, cs, "nothing of the recipe was written")
+
+	for doc, field := range map[string]string{
+		"synapse_recipe: 1\nname: x\ntaxonomy:\n  level: {one: '@here', many: Ranks}\n": "taxonomy.level.one",
+		"synapse_recipe: 1\nname: x\nmilestones:\n  - {key: rich, name: Rich, rarity: rare, scope: lifetime, requirement: {type: events, event: message_create, min: 1}, rewards: [{type: currency, currency: diamonds, amount: 5}]}\n": "milestones[0].rewards[0].currency",
+	} {
+		r, err := recipes.Decode([]byte(doc))
+		require.NoError(t, err)
+		_, err = svc.Preview(ctx, tn.ID, g.ID, r)
+		require.ErrorAs(t, err, &ve, doc)
+		require.Equal(t, field, ve.Field)
+	}
 }

@@ -160,13 +160,13 @@ func (s *Service) Preview(ctx context.Context, tenantID, guildID int64, r Recipe
 		return Plan{}, err
 	}
 	p := plan(cur, r)
-	return p, s.check(r, p)
+	return p, s.check(cur, r, p)
 }
 
 // check validates the items the plan creates, before anything is
 // written: the stores write one kind at a time, so an item refused late
 // would leave the earlier kinds created.
-func (s *Service) check(r Recipe, p Plan) error {
+func (s *Service) check(cur current, r Recipe, p Plan) error {
 	at := func(section string, i int, err error) error {
 		var ve *apperr.ValidationError
 		if errors.As(err, &ve) {
@@ -196,15 +196,24 @@ func (s *Service) check(r Recipe, p Plan) error {
 			}
 		}
 	}
+	currencies := map[string]bool{}
+	for _, c := range append(cur.recipe.Currencies, r.Currencies...) {
+		currencies[c.Code] = true
+	}
 	for i, m := range r.Milestones {
 		if contains(p.Milestones.Create, m.Key) {
+			for j, rw := range m.Rewards {
+				if rw.Type == milestones.RewardCurrency && !currencies[rw.Currency] {
+					return apperr.Invalid(fmt.Sprintf("milestones[%d].rewards[%d].currency", i, j), "%q is neither in the recipe nor in this server", rw.Currency)
+				}
+			}
 			if err := milestones.ValidateTemplate(milestones.Template{Key: m.Key, Name: m.Name, Description: m.Description, Emoji: m.Emoji,
 				IconURL: m.IconURL, Rarity: m.Rarity, MaxAwards: m.MaxAwards, Repeatable: m.Repeatable, Scope: m.Scope}); err != nil {
 				return at("milestones", i, err)
 			}
 		}
 	}
-	return nil
+	return tenants.ValidateLabels("taxonomy", r.Taxonomy)
 }
 
 func plan(cur current, r Recipe) Plan {
@@ -299,7 +308,7 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 		return Plan{}, err
 	}
 	p := plan(cur, r)
-	if err := s.check(r, p); err != nil {
+	if err := s.check(cur, r, p); err != nil {
 		return p, err
 	}
 	led := s.ledger.ForTenant(tenantID)
