@@ -91,7 +91,10 @@ func (s *Service) checkoutCompleted(ctx context.Context, tx pgx.Tx, ev stripe.Ev
 	if cs.Customer != nil {
 		customer = cs.Customer.ID
 	}
-	tenantID, ok := s.knownTenant(ctx, tx, cs.ClientReferenceID, customer)
+	tenantID, ok, err := s.knownTenant(ctx, tx, cs.ClientReferenceID, customer)
+	if err != nil {
+		return 0, err
+	}
 	if !ok {
 		s.log.Warn("stripe checkout for no known tenant; ignored", slog.String("event_id", ev.ID), slog.String("client_reference_id", cs.ClientReferenceID))
 		return 0, nil
@@ -117,7 +120,10 @@ func (s *Service) subscriptionChanged(ctx context.Context, tx pgx.Tx, ev stripe.
 	if sub.Customer != nil {
 		customer = sub.Customer.ID
 	}
-	tenantID, ok := s.knownTenant(ctx, tx, sub.Metadata["tenant_id"], customer)
+	tenantID, ok, err := s.knownTenant(ctx, tx, sub.Metadata["tenant_id"], customer)
+	if err != nil {
+		return 0, err
+	}
 	if !ok {
 		s.log.Warn("stripe subscription of no known tenant; ignored", slog.String("event_id", ev.ID), slog.String("customer", customer))
 		return 0, nil
@@ -215,25 +221,32 @@ func (s *Service) planOf(sub stripe.Subscription) string {
 // Stripe (checkout reference or metadata), else the customer's account.
 // The id must name an existing tenant, and one whose account (if linked)
 // is that customer: metadata alone cannot move another tenant's plan.
-func (s *Service) knownTenant(ctx context.Context, tx pgx.Tx, ref, customer string) (int64, bool) {
+//
+// A database error is returned, not taken for an unknown tenant: the
+// event is then not recorded, and Stripe delivers it again.
+func (s *Service) knownTenant(ctx context.Context, tx pgx.Tx, ref, customer string) (int64, bool, error) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil && id > 0 {
 		var linked *string
 		err := tx.QueryRow(ctx, `SELECT b.stripe_customer_id FROM tenants t LEFT JOIN billing_accounts b ON b.tenant_id = t.id WHERE t.id = $1`, id).Scan(&linked)
-		if err == nil && (linked == nil || customer == "" || *linked == customer) {
-			return id, true
-		}
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			s.log.Error("billing: tenant lookup", slog.Any("err", err))
+		switch {
+		case err == nil && (linked == nil || customer == "" || *linked == customer):
+			return id, true, nil
+		case err != nil && !errors.Is(err, pgx.ErrNoRows):
+			return 0, false, fmt.Errorf("billing: tenant lookup: %w", err)
 		}
 	}
 	if customer == "" {
-		return 0, false
+		return 0, false, nil
 	}
 	var id int64
-	if err := tx.QueryRow(ctx, `SELECT tenant_id FROM billing_accounts WHERE stripe_customer_id = $1`, customer).Scan(&id); err != nil {
-		return 0, false
+	err := tx.QueryRow(ctx, `SELECT tenant_id FROM billing_accounts WHERE stripe_customer_id = $1`, customer).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, fmt.Errorf("billing: customer lookup: %w", err)
 	}
-	return id, true
+	return id, true, nil
 }
 
 // lifeStage orders a subscription's statuses along its usual life, for
