@@ -188,6 +188,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"},
 			expect(200, map[string]int{pAdmin: 403, pGuildAdmin: 404, pModerator: 403, pViewer: 403, pOther: 404, pAnonymous: 401})},
 		{"GET /api/v1/platform/shards", "/api/v1/platform/shards", nil, expect(403, map[string]int{pOperator: 200, pAnonymous: 401})},
+		// Nobody of that id holds a role: allowed callers get 404.
+		{"DELETE /api/v1/tenants/:tenant/members/:user", tenantPath(b.tA, "/members/6060606060"), nil,
+			expect(404, map[string]int{pAdmin: 403, pModerator: 403, pViewer: 403, pAnonymous: 401})},
 		{"GET /api/v1/guilds/:guild/recipe", guildPath(b.gA, "/recipe"), nil, readA},
 		{"GET /api/v1/guilds/:guild/modules", guildPath(b.gA, "/modules"), nil, readA},
 		{"PUT /api/v1/guilds/:guild/modules/:module/enabled", guildPath(b.gA, "/modules/_/enabled"), map[string]any{"enabled": true}, writeGuildA},
@@ -237,6 +240,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/tenants/:tenant/members", tenantPath(b.tB, "/members"), nil, inB},
 		{"PUT /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, fmt.Sprintf("/members/%d", throwaway)), map[string]any{"role": "viewer"}, inB},
 		{"GET /api/v1/tenants/:tenant/billing", tenantPath(b.tB, "/billing"), nil, inB},
+		{"DELETE /api/v1/tenants/:tenant/members/:user", tenantPath(b.tB, "/members/6060606060"), nil, expect(404, map[string]int{pAnonymous: 401})},
 		{"GET /api/v1/guilds/:guild/recipe", guildPath(b.gB, "/recipe"), nil, inB},
 		{"GET /api/v1/guilds/:guild/modules", guildPath(b.gB, "/modules"), nil, inB},
 		{"PUT /api/v1/guilds/:guild/modules/:module/enabled", guildPath(b.gB, "/modules/_/enabled"), map[string]any{"enabled": true}, inB},

@@ -163,6 +163,8 @@ func (s *Server) routes() []route {
 			Query: []queryParam{qLimit, qAfter}, Handler: s.listTenantMembers},
 		{Method: http.MethodPut, Path: "/tenants/:tenant/members/:user", Obj: objTenantMembers, Act: actWrite, Summary: "Grant a tenant role (owner only, audited)", Status: 200,
 			Body: "RoleRequest", Handler: s.putTenantMember},
+		{Method: http.MethodDelete, Path: "/tenants/:tenant/members/:user", Obj: objTenantMembers, Act: actWrite,
+			Summary: "Take a tenant role away (owner only, audited; 409 for the last owner)", Status: 204, Handler: s.deleteTenantMember},
 
 		{Method: http.MethodPost, Path: "/tenants/:tenant/servers", Obj: objTenantGuilds, Act: actWrite,
 			Summary: "Add another Discord server to the tenant (within the plan's server limit): Discord's consent page for it; the bot's arrival registers it here (audited)", Status: 201,

@@ -73,3 +73,29 @@ func (s *Server) putTenantMember(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, gin.H{"tenant_id": tenantID, "user_id": strconv.FormatInt(userID, 10), "role": req.Role})
 }
+
+// deleteTenantMember takes a tenant role away (owner only, audited; not
+// the last owner) and from the casbin policy.
+func (s *Server) deleteTenantMember(c *gin.Context) {
+	ctx := c.Request.Context()
+	userID, err := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err != nil || userID <= 0 {
+		writeError(c, apperr.Invalid("user", "must be a Discord user id"))
+		return
+	}
+	tenantID := c.GetInt64(ctxTenant)
+	if err := s.tenants.ForTenant(tenantID).Operators().Remove(ctx, principalOf(c).actor(c), userID); err != nil {
+		writeError(c, err)
+		return
+	}
+	az, err := s.authz()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	if err := az.SetRole(ctx, auth.UserSubject(userID), auth.TenantDomain(tenantID), ""); err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
 
+	"github.com/synapsehq/synapse/infra/apperr"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/tenants/tenanttest"
@@ -148,4 +149,25 @@ func TestOnboardRacingTheGatewayLeavesOneTenant(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "owner", role)
 	}
+}
+
+// An owner may remove operators, but never the last owner; a removal is
+// audited with the role it took away.
+func TestRemovingOperatorsKeepsAnOwner(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t).Bun
+	tn := tenanttest.Tenant(ctx, t, db, nil)
+	ops := tenants.NewStore(db).ForTenant(tn.ID).Operators()
+	actor := tenants.Actor{ID: "1"}
+	require.NoError(t, ops.Set(ctx, actor, 1, "owner"))
+	require.NoError(t, ops.Set(ctx, actor, 2, "admin"))
+	require.NoError(t, ops.Remove(ctx, actor, 2))
+	_, err := ops.Role(ctx, 2)
+	require.ErrorIs(t, err, apperr.ErrNotFound)
+	require.ErrorIs(t, ops.Remove(ctx, actor, 2), apperr.ErrNotFound)
+	require.ErrorIs(t, ops.Remove(ctx, actor, 1), apperr.ErrConflict, "the last owner")
+	require.NoError(t, ops.Set(ctx, actor, 3, "owner"))
+	require.NoError(t, ops.Remove(ctx, actor, 1), "another owner remains")
+	require.Contains(t, auditActions(t, db, tn.ID), "tenant.operator.remove")
 }

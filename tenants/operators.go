@@ -2,6 +2,7 @@ package tenants
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -74,4 +75,40 @@ func (s *OperatorStore) Role(ctx context.Context, userID int64) (string, error) 
 		return "", notFound(err, "operator")
 	}
 	return role, nil
+}
+
+// Remove takes a user's tenant role away, audited. The last owner cannot
+// be removed (ErrConflict): a tenant nobody owns cannot be billed or
+// handed on.
+func (s *OperatorStore) Remove(ctx context.Context, actor Actor, userID int64) error {
+	return inTx(ctx, s.db, func(ctx context.Context, tx bun.IDB) error {
+		var ops []Operator
+		// Locks the tenant's operators: two owners removing each other
+		// at once must leave one.
+		if err := tx.NewSelect().Model(&ops).Where("tenant_id = ?", s.tenantID).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("read operators: %w", err)
+		}
+		var role string
+		owners := 0
+		for _, o := range ops {
+			if o.UserID == userID {
+				role = o.Role
+			}
+			if o.Role == "owner" {
+				owners++
+			}
+		}
+		if role == "" {
+			return apperr.NotFound("operator")
+		}
+		if role == "owner" && owners == 1 {
+			return fmt.Errorf("the tenant's last owner cannot be removed: make someone else owner first: %w", apperr.ErrConflict)
+		}
+		if _, err := tx.NewDelete().Model((*Operator)(nil)).Where("tenant_id = ? AND user_id = ?", s.tenantID, userID).Exec(ctx); err != nil {
+			return fmt.Errorf("remove operator: %w", err)
+		}
+		return (&AuditStore{db: tx, tenantID: s.tenantID}).Record(ctx, AuditEntry{Actor: actor.ID, RequestID: actor.RequestID,
+			Action: "tenant.operator.remove", Target: fmt.Sprintf("user:%d", userID),
+			Before: mustJSON(map[string]string{"role": role}), After: json.RawMessage("null")})
+	})
 }
