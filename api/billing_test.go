@@ -151,6 +151,24 @@ func TestClassicPresetFitsTheFreePlan(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
+	// The same install where the plan has no room (a guild already at the
+	// free plan's 3 currencies, none of them Classic's) is refused whole.
+	full := tenanttest.Guild(ctx, t, b.db.Bun, tn.ID, nil)
+	for _, code := range []string{"a1", "a2", "a3"} {
+		_, err := b.db.Pool.Exec(ctx, `INSERT INTO ledger_currencies (tenant_id, guild_id, code, name) VALUES ($1, $2, $3, 'c')`, tn.ID, full.ID, code)
+		require.NoError(t, err)
+	}
+	req, err = http.NewRequest(http.MethodPost, fmt.Sprintf("%s/api/v1/guilds/%d/rules/presets/classic", b.srv.URL, full.ID), nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+operatorToken)
+	res, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, http.StatusPaymentRequired, res.StatusCode)
+	var rulesThere int
+	require.NoError(t, b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM rules WHERE guild_id = $1`, full.ID).Scan(&rulesThere))
+	require.Zero(t, rulesThere, "nothing of the preset was installed")
+
 	u, err := billing.NewLimiter(b.db.Pool, nil).Usage(ctx, tn.ID)
 	require.NoError(t, err)
 	free, _ := billing.PlanByID(billing.PlanFree)
