@@ -769,6 +769,110 @@ test.describe.serial('a guild admin', () => {
 		}
 	});
 
+	test('Team: the owner sees themselves, adds a member as viewer, makes them admin, cannot leave as the last owner, removes the member', async () => {
+		type Members = { items: { user_id: string; username: string; role: string }[]; next_after: string | null };
+		const members = async () => (await api<Members>(`/tenants/${tenant}/members?limit=200`)).items;
+		const before = await members();
+		expect(before).toEqual([expect.objectContaining({ user_id: userId, role: 'owner' })]);
+		// A member of the demo guild who holds no role in its tenant: one the leaderboard ranks.
+		const board = await api<{ items: { user_id: string }[] }>(`/guilds/${guild()}/leaderboard?limit=10`);
+		const member = board.items.map((i) => i.user_id).find((u) => u !== userId)!;
+		expect(member).toBeTruthy();
+		const row = (u: string) => page.locator(`[data-testid="team-row"][data-user="${u}"]`);
+		const memberWrite = (method: string) =>
+			Promise.all([
+				page.waitForResponse((r) => r.url().endsWith(`/api/v1/tenants/${tenant}/members/${member}`) && r.request().method() === method),
+				page.waitForResponse((r) => r.url().includes(`/api/v1/tenants/${tenant}/members?`) && r.ok()) // the list read again
+			]).then(([r]) => r);
+		try {
+			await dismissToasts(page);
+			await nav(page, 'Team');
+			await page.waitForURL(`${base()}/g/${guild()}/team`);
+			await expect(page).toHaveTitle('Team · Synapse');
+			await expect(page.getByTestId('team-row')).toHaveCount(1);
+			const mine = row(userId);
+			await expect(mine).toHaveAttribute('data-role', 'owner');
+			await expect(mine.getByTestId('team-you')).toBeVisible();
+			await expect(mine.getByTestId('team-user-id')).toHaveText(userId);
+			await expect(mine.getByTestId('team-username')).toHaveText(before[0].username || '—');
+			await expect(mine.getByTestId('team-role-select')).toHaveValue('owner');
+			// The last owner's role cannot be changed from here.
+			await expect(mine.getByTestId('team-role-select')).toBeDisabled();
+			await expect(mine.getByTestId('team-last-owner')).toBeVisible();
+			await expect(page.getByTestId('team-add')).toContainText('Copy User ID');
+			await shot(page, '44-team');
+
+			// Added by Discord user id, as a viewer.
+			await page.getByTestId('team-add-id').fill(member);
+			await page.getByTestId('team-add-role').selectOption('viewer');
+			const [added] = await Promise.all([memberWrite('PUT'), page.getByTestId('team-add-submit').click()]);
+			expect(added.status()).toBe(200);
+			expect(added.request().postDataJSON()).toEqual({ role: 'viewer' });
+			await expect(page.getByTestId('toast-ok')).toContainText('added as viewer');
+			await expect(row(member)).toHaveAttribute('data-role', 'viewer');
+			await expect(page.getByTestId('team-row')).toHaveCount(2);
+			await expect(page.getByTestId('team-add-id')).toHaveValue('');
+			expect(await members()).toContainEqual(expect.objectContaining({ user_id: member, role: 'viewer' }));
+			// Two rows, still one owner: the owner's own role stays locked.
+			await expect(mine.getByTestId('team-role-select')).toBeDisabled();
+			await dismissToasts(page);
+			await shot(page, '45-team-added');
+
+			// Made admin from the row's select.
+			const [changed] = await Promise.all([memberWrite('PUT'), row(member).getByTestId('team-role-select').selectOption('admin')]);
+			expect(changed.status()).toBe(200);
+			expect(changed.request().postDataJSON()).toEqual({ role: 'admin' });
+			await expect(page.getByTestId('toast-ok')).toContainText('is admin now');
+			await expect(row(member)).toHaveAttribute('data-role', 'admin');
+			expect(await members()).toContainEqual(expect.objectContaining({ user_id: member, role: 'admin' }));
+
+			// Leaving as the last owner: the API's 409 is shown in the dialog, and nothing changes.
+			await dismissToasts(page);
+			await mine.getByTestId('team-remove').click();
+			const dialog = page.getByTestId('team-confirm');
+			await expect(dialog).toContainText('You lose your owner role');
+			const [refused] = await Promise.all([
+				page.waitForResponse((r) => r.url().endsWith(`/api/v1/tenants/${tenant}/members/${userId}`) && r.request().method() === 'DELETE'),
+				dialog.getByTestId('team-confirm-apply').click()
+			]);
+			expect(refused.status()).toBe(409);
+			const err = ((await refused.json()) as { error: { code: string; message: string } }).error;
+			expect(err.code).toBe('conflict');
+			await expect(dialog.getByTestId('team-confirm-error')).toContainText('You are the last owner of this account');
+			await expect(dialog.getByTestId('team-confirm-error-api')).toHaveText(err.message);
+			await expect(dialog.getByTestId('team-confirm-apply')).toHaveCount(0);
+			await shot(page, '46-team-last-owner');
+			await dialog.getByRole('button', { name: 'Close' }).click();
+			await expect(dialog).toHaveCount(0);
+			await expect(page).toHaveURL(`${base()}/g/${guild()}/team`);
+			await expect(mine).toHaveAttribute('data-role', 'owner');
+			expect(await members()).toContainEqual(expect.objectContaining({ user_id: userId, role: 'owner' }));
+			const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+			expect(me.tenants).toContainEqual(expect.objectContaining({ tenant_id: tenant, role: 'owner' }));
+
+			// The member removed, after the confirmation.
+			await row(member).getByTestId('team-remove').click();
+			await expect(dialog).toContainText('loses their admin role');
+			const [removed] = await Promise.all([memberWrite('DELETE'), dialog.getByTestId('team-confirm-apply').click()]);
+			expect(removed.status()).toBe(204);
+			await expect(page.getByTestId('toast-ok')).toContainText('removed');
+			await expect(row(member)).toHaveCount(0);
+			await expect(page.getByTestId('team-row')).toHaveCount(1);
+			expect(await members()).toEqual(before);
+			await dismissToasts(page);
+			await shot(page, '47-team-removed');
+		} finally {
+			// As it was: the owner alone.
+			if ((await members()).some((m) => m.user_id === member)) {
+				const r = await fetch(`${base()}/api/v1/tenants/${tenant}/members/${member}`, {
+					method: 'DELETE',
+					headers: { Authorization: `Bearer ${process.env.SYNAPSE_E2E_OPERATOR}` }
+				});
+				expect(r.status, 'the member removed afterwards').toBe(204);
+			}
+		}
+	});
+
 	test('on a phone the navigation is a drawer', async () => {
 		await page.setViewportSize({ width: 390, height: 844 });
 		await page.goto(`${base()}/g/${guild()}/leaderboard`);

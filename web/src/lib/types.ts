@@ -121,3 +121,14 @@ export interface PresetInstall {
 	rules_created: string[];
 	rules_kept: string[];
 }
+
+/** A tenant role: owner (everything, billing and team), admin (every guild of the tenant), moderator (read, awards), viewer (read). */
+export type TenantRole = 'owner' | 'admin' | 'moderator' | 'viewer';
+
+/** One operator of a tenant (GET /tenants/{tenant}/members); username is empty until they log in to Synapse. */
+export interface TenantMember {
+	user_id: string;
+	username: string;
+	role: TenantRole;
+	created_at: string;
+}
