@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -51,6 +52,10 @@ func writeError(c *gin.Context, err error) {
 		status, code, msg = http.StatusServiceUnavailable, "unavailable", err.Error()
 	case errors.Is(err, errMethodNotAllowed):
 		status, code, msg = http.StatusMethodNotAllowed, "method_not_allowed", err.Error()
+	}
+	// "…: conflict" reads as noise to a person: the code says it already.
+	for _, sentinel := range []error{apperr.ErrConflict, apperr.ErrLimitExceeded, apperr.ErrUnavailable} {
+		msg = strings.TrimSuffix(msg, ": "+sentinel.Error())
 	}
 	c.AbortWithStatusJSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg, Field: field, RequestID: requestIDOf(c)}})
 }

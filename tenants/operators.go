@@ -44,6 +44,11 @@ func (s *OperatorStore) Set(ctx context.Context, actor Actor, userID int64, role
 		if err := tx.NewSelect().Model(&before).Where("tenant_id = ? AND user_id = ?", s.tenantID, userID).Scan(ctx); err != nil {
 			return fmt.Errorf("read operator: %w", err)
 		}
+		if len(before) == 1 && before[0].Role == "owner" && role != "owner" {
+			if err := s.keepsAnOwner(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		op := Operator{TenantID: s.tenantID, UserID: userID, Role: role}
 		if _, err := tx.NewInsert().Model(&op).On("CONFLICT (tenant_id, user_id) DO UPDATE").
 			Set("role = EXCLUDED.role").Exec(ctx); err != nil {
@@ -89,20 +94,18 @@ func (s *OperatorStore) Remove(ctx context.Context, actor Actor, userID int64) e
 			return fmt.Errorf("read operators: %w", err)
 		}
 		var role string
-		owners := 0
 		for _, o := range ops {
 			if o.UserID == userID {
 				role = o.Role
-			}
-			if o.Role == "owner" {
-				owners++
 			}
 		}
 		if role == "" {
 			return apperr.NotFound("operator")
 		}
-		if role == "owner" && owners == 1 {
-			return fmt.Errorf("the tenant's last owner cannot be removed: make someone else owner first: %w", apperr.ErrConflict)
+		if role == "owner" {
+			if err := s.keepsAnOwner(ctx, tx, userID); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.NewDelete().Model((*Operator)(nil)).Where("tenant_id = ? AND user_id = ?", s.tenantID, userID).Exec(ctx); err != nil {
 			return fmt.Errorf("remove operator: %w", err)
@@ -111,4 +114,21 @@ func (s *OperatorStore) Remove(ctx context.Context, actor Actor, userID int64) e
 			Action: "tenant.operator.remove", Target: fmt.Sprintf("user:%d", userID),
 			Before: mustJSON(map[string]string{"role": role}), After: json.RawMessage("null")})
 	})
+}
+
+// keepsAnOwner refuses (ErrConflict) a change that leaves the tenant with
+// no owner but userID, the operators locked so that two owners demoting
+// each other at once leave one.
+func (s *OperatorStore) keepsAnOwner(ctx context.Context, tx bun.IDB, userID int64) error {
+	var owners []int64
+	if err := tx.NewSelect().Table("tenant_members").Column("user_id").Where("tenant_id = ? AND role = 'owner'", s.tenantID).
+		For("UPDATE").Scan(ctx, &owners); err != nil {
+		return fmt.Errorf("read owners: %w", err)
+	}
+	for _, o := range owners {
+		if o != userID {
+			return nil
+		}
+	}
+	return fmt.Errorf("the tenant's last owner cannot stop being one: make someone else owner first: %w", apperr.ErrConflict)
 }
