@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 
 	"github.com/disgoorg/disgo/rest"
 	"github.com/hibiken/asynq"
@@ -29,6 +31,7 @@ func runWorker(ctx context.Context, d *deps, dc discordConfig) error {
 	rulesPipe.Register(mux)
 
 	srv := asynq.NewServerFromRedisClient(d.rdb, jobs.ServerConfig(log))
+	d.reg.MustRegister(jobs.NewQueueCollector(asynq.NewInspectorFromRedisClient(d.rdb), slices.Sorted(maps.Keys(jobs.ServerConfig(log).Queues))))
 	sched, err := jobs.NewPeriodic(asynq.NewClientFromRedisClient(d.rdb), log, jobs.Schedule())
 	if err != nil {
 		return err
