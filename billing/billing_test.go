@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"testing"
 	"time"
 
@@ -309,4 +313,36 @@ func TestLimitsFollowThePlan(t *testing.T) {
 	u, err := lim.Usage(ctx, tn.ID)
 	require.NoError(t, err)
 	require.Equal(t, billing.Usage{Guilds: 1, Currencies: free.Limits.Currencies}, u)
+}
+
+// A second checkout while Stripe already holds the tenant's subscription
+// (its webhook not arrived yet, or paid in another tab) is refused, not
+// charged twice. Stripe's list answer is stripe-mock's, with the one
+// subscription made the tenant's (stripe-mock keeps no state).
+func TestCheckoutRefusesWhileStripeHasTheTenantsSubscription(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.DB(t)
+	mock := testenv.StripeMock(t)
+	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
+	target, err := url.Parse(mock)
+	require.NoError(t, err)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/v1/subscriptions" {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"object":"list","url":"/v1/subscriptions","has_more":false,"data":[{"id":"sub_x","object":"subscription","status":"active","metadata":{"tenant_id":"%d","plan":"pro"}}]}`, tn.ID)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	svc := newService(t, db, front.URL)
+	_, err = svc.Checkout(ctx, tn.ID, billing.PlanPro)
+	require.ErrorIs(t, err, apperr.ErrConflict)
+
+	other := tenanttest.Tenant(ctx, t, db.Bun, nil)
+	u, err := svc.Checkout(ctx, other.ID, billing.PlanPro)
+	require.NoError(t, err, "another tenant's subscription is not this one's")
+	require.NotEmpty(t, u)
 }

@@ -97,6 +97,12 @@ func (s *Service) Checkout(ctx context.Context, tenantID int64, planID string) (
 		return "", err
 	}
 	tenant := strconv.FormatInt(tenantID, 10)
+	// Stripe, not our account row, knows of a subscription whose webhook
+	// has not arrived yet, or a checkout left open in another tab: a
+	// second checkout would charge the tenant twice.
+	if url, err := s.existingCheckout(ctx, customer, tenant, planID); err != nil || url != "" {
+		return url, err
+	}
 	meta := map[string]string{"tenant_id": tenant, "plan": planID}
 	params := &stripe.CheckoutSessionParams{
 		Mode:              stripe.String(string(stripe.CheckoutSessionModeSubscription)),
@@ -193,4 +199,36 @@ func stripeErr(what string, err error) error {
 		return fmt.Errorf("stripe refused the %s: %s: %w", what, se.Msg, apperr.ErrUnavailable)
 	}
 	return fmt.Errorf("stripe: %s: %v: %w", what, err, apperr.ErrUnavailable)
+}
+
+// existingCheckout returns the URL of the tenant's open checkout for the
+// same plan, or ErrConflict when Stripe already has a live or starting
+// subscription of the tenant's; "" when a new checkout may start. Only
+// Synapse's own objects count (their metadata names the tenant).
+func (s *Service) existingCheckout(ctx context.Context, customer, tenant, planID string) (string, error) {
+	subs := &stripe.SubscriptionListParams{Customer: stripe.String(customer), Status: stripe.String("all")}
+	subs.Context = ctx
+	it := s.stripe.Subscriptions.List(subs)
+	for it.Next() {
+		sub := it.Subscription()
+		if sub.Metadata["tenant_id"] == tenant && (paidStatuses[string(sub.Status)] || sub.Status == stripe.SubscriptionStatusIncomplete) {
+			return "", fmt.Errorf("the tenant has a subscription already (%s); change plans in the billing portal: %w", sub.Status, apperr.ErrConflict)
+		}
+	}
+	if err := it.Err(); err != nil {
+		return "", stripeErr("subscription list", err)
+	}
+	open := &stripe.CheckoutSessionListParams{Customer: stripe.String(customer), Status: stripe.String(string(stripe.CheckoutSessionStatusOpen))}
+	open.Context = ctx
+	cit := s.stripe.CheckoutSessions.List(open)
+	for cit.Next() {
+		cs := cit.CheckoutSession()
+		if cs.Metadata["tenant_id"] == tenant && cs.Metadata["plan"] == planID && cs.URL != "" {
+			return cs.URL, nil
+		}
+	}
+	if err := cit.Err(); err != nil {
+		return "", stripeErr("checkout list", err)
+	}
+	return "", nil
 }
