@@ -81,12 +81,7 @@ func (s *Server) postClaim(c *gin.Context) {
 		writeError(c, fmt.Errorf("the guild's tenant is already run by its operators; ask an owner for a role: %w", apperr.ErrConflict))
 		return
 	}
-	az, err := s.authz()
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := az.SetRole(ctx, auth.UserSubject(p.userID), auth.TenantDomain(out.TenantID), auth.RoleOwner); err != nil {
+	if err := s.grantTenantRole(ctx, p.userID, out.TenantID, "owner"); err != nil {
 		writeError(c, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -43,9 +44,8 @@ type RoleRequest struct {
 // store) and mirrors it into the casbin policy.
 func (s *Server) putTenantMember(c *gin.Context) {
 	ctx := c.Request.Context()
-	userID, err := strconv.ParseInt(c.Param("user"), 10, 64)
-	if err != nil || userID <= 0 {
-		writeError(c, apperr.Invalid("user", "must be a Discord user id"))
+	userID, ok := userParam(c)
+	if !ok {
 		return
 	}
 	var req RoleRequest
@@ -62,12 +62,7 @@ func (s *Server) putTenantMember(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	az, err := s.authz()
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := az.SetRole(ctx, auth.UserSubject(userID), auth.TenantDomain(tenantID), "role:"+req.Role); err != nil {
+	if err := s.grantTenantRole(ctx, userID, tenantID, req.Role); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -78,9 +73,8 @@ func (s *Server) putTenantMember(c *gin.Context) {
 // the last owner) and from the casbin policy.
 func (s *Server) deleteTenantMember(c *gin.Context) {
 	ctx := c.Request.Context()
-	userID, err := strconv.ParseInt(c.Param("user"), 10, 64)
-	if err != nil || userID <= 0 {
-		writeError(c, apperr.Invalid("user", "must be a Discord user id"))
+	userID, ok := userParam(c)
+	if !ok {
 		return
 	}
 	tenantID := c.GetInt64(ctxTenant)
@@ -88,14 +82,33 @@ func (s *Server) deleteTenantMember(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	az, err := s.authz()
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if err := az.SetRole(ctx, auth.UserSubject(userID), auth.TenantDomain(tenantID), ""); err != nil {
+	if err := s.grantTenantRole(ctx, userID, tenantID, ""); err != nil {
 		writeError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
+}
+
+// grantTenantRole mirrors a tenant role the operator store just recorded
+// into the casbin policy, so it applies to the next request ("" takes
+// the user's role away).
+func (s *Server) grantTenantRole(ctx context.Context, userID, tenantID int64, role string) error {
+	az, err := s.authz()
+	if err != nil {
+		return err
+	}
+	if role != "" {
+		role = "role:" + role
+	}
+	return az.SetRole(ctx, auth.UserSubject(userID), auth.TenantDomain(tenantID), role)
+}
+
+// userParam is the :user path parameter, a Discord user id.
+func userParam(c *gin.Context) (int64, bool) {
+	userID, err := strconv.ParseInt(c.Param("user"), 10, 64)
+	if err != nil || userID <= 0 {
+		writeError(c, apperr.Invalid("user", "must be a Discord user id"))
+		return 0, false
+	}
+	return userID, true
 }
