@@ -12,6 +12,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/ledger/levels"
 	"github.com/synapsehq/synapse/engine/milestones"
 	"github.com/synapsehq/synapse/engine/rules"
@@ -77,6 +78,33 @@ type Milestone struct {
 	Disabled    bool                   `json:"disabled,omitempty"`
 	Requirement milestones.Requirement `json:"requirement"`
 	Rewards     []milestones.Reward    `json:"rewards,omitempty"`
+}
+
+// currencyOf is a guild's currency in recipe form.
+func currencyOf(c ledger.Currency) Currency {
+	return Currency{Code: c.Code, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals, Transferable: c.Transferable,
+		Spendable: c.Spendable, AllowNegative: c.AllowNegative, Seasonal: c.Seasonal, Primary: c.Primary, LevelCurve: c.LevelCurve}
+}
+
+// ledger is the currency to create in guildID.
+func (c Currency) ledger(guildID int64) ledger.Currency {
+	return ledger.Currency{GuildID: guildID, Code: c.Code, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals,
+		Transferable: c.Transferable, Spendable: c.Spendable, AllowNegative: c.AllowNegative, Seasonal: c.Seasonal,
+		Primary: c.Primary, LevelCurve: c.LevelCurve}
+}
+
+// milestoneOf is a guild's milestone template in recipe form.
+func milestoneOf(t milestones.Template) Milestone {
+	return Milestone{Key: t.Key, Name: t.Name, Description: t.Description, Emoji: t.Emoji, IconURL: t.IconURL, Rarity: t.Rarity,
+		Hidden: t.Hidden, Repeatable: t.Repeatable, MaxAwards: t.MaxAwards, Scope: t.Scope, Disabled: t.Disabled,
+		Requirement: t.Requirement, Rewards: t.Rewards}
+}
+
+// template is the milestone template to create in guildID.
+func (m Milestone) template(guildID int64) milestones.Template {
+	return milestones.Template{GuildID: guildID, Key: m.Key, Name: m.Name, Description: m.Description, Emoji: m.Emoji,
+		IconURL: m.IconURL, Rarity: m.Rarity, Hidden: m.Hidden, Repeatable: m.Repeatable, MaxAwards: m.MaxAwards, Scope: m.Scope,
+		Disabled: m.Disabled, Requirement: m.Requirement, Rewards: m.Rewards}
 }
 
 // Encode writes the recipe as JSON or YAML ("yaml"); both read back alike.

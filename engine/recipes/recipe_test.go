@@ -12,12 +12,33 @@ import (
 	"github.com/synapsehq/synapse/engine/recipes"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
+	"github.com/synapsehq/synapse/infra/postgres"
 	"github.com/synapsehq/synapse/infra/testenv"
 	"github.com/synapsehq/synapse/tenants"
 	"github.com/synapsehq/synapse/tenants/tenanttest"
 )
 
 func names(s recipes.Section) []int { return []int{len(s.Create), len(s.Same), len(s.Differs)} }
+
+// engines are the stores a recipe goes through, over one test database.
+type engines struct {
+	db  *postgres.DB
+	led *ledger.Service
+	rs  *rules.Store
+	ms  *milestones.Service
+	svc *recipes.Service
+}
+
+func newEngines(t *testing.T) engines {
+	t.Helper()
+	db, log := testenv.DB(t), testenv.Logger(t)
+	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
+	require.NoError(t, err)
+	e := engines{db: db, led: ledger.New(db, log), rs: rules.NewStore(db.Bun, comp)}
+	e.ms = milestones.New(db, e.led, log)
+	e.svc = recipes.New(db.Bun, e.led, e.rs, e.ms)
+	return e
+}
 
 // A configured guild exports to YAML; the recipe previews as all the same
 // in its own guild, as all to create in an empty guild of another tenant,
@@ -26,19 +47,13 @@ func names(s recipes.Section) []int { return []int{len(s.Create), len(s.Same), l
 func TestRecipeRoundTripsBetweenGuilds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testenv.DB(t)
-	log := testenv.Logger(t)
-	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
-	require.NoError(t, err)
-	led := ledger.New(db, log)
-	rs := rules.NewStore(db.Bun, comp)
-	ms := milestones.New(db, led, log)
-	svc := recipes.New(db.Bun, led, rs, ms)
+	e := newEngines(t)
+	db, rs, ms, svc := e.db, e.rs, e.ms, e.svc
 	actor := tenants.Actor{ID: "7"}
 
 	ta, tb := tenanttest.Tenant(ctx, t, db.Bun, nil), tenanttest.Tenant(ctx, t, db.Bun, nil)
 	ga, gb := tenanttest.Guild(ctx, t, db.Bun, ta.ID, nil), tenanttest.Guild(ctx, t, db.Bun, tb.ID, nil)
-	_, err = ms.ForTenant(ta.ID).InstallClassic(ctx, actor, ga.ID)
+	_, err := ms.ForTenant(ta.ID).InstallClassic(ctx, actor, ga.ID)
 	require.NoError(t, err)
 	_, err = rs.ForTenant(ta.ID).InstallPreset(ctx, actor, ga.ID, rules.Classic())
 	require.NoError(t, err)
@@ -127,12 +142,8 @@ func TestRecipeDecodeRefusesWhatItCannotApply(t *testing.T) {
 func TestRecipeRefusedItemStopsTheWholeImport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := testenv.DB(t)
-	log := testenv.Logger(t)
-	comp, err := rules.NewCompiler(rules.NewRegistry(), rules.CompilerOptions{})
-	require.NoError(t, err)
-	led := ledger.New(db, log)
-	svc := recipes.New(db.Bun, led, rules.NewStore(db.Bun, comp), milestones.New(db, led, log))
+	e := newEngines(t)
+	db, led, svc := e.db, e.led, e.svc
 	tn := tenanttest.Tenant(ctx, t, db.Bun, nil)
 	g := tenanttest.Guild(ctx, t, db.Bun, tn.ID, nil)
 	r, err := recipes.Decode([]byte("synapse_recipe: 1\nname: x\ncurrencies:\n  - {code: gems, name: Gems}\nzones:\n  - {name: ok}\n  - {name: greedy, multipliers: {gems: 500}}\n"))

@@ -64,9 +64,7 @@ func (s *Service) current(ctx context.Context, tenantID, guildID int64) (current
 		return cur, err
 	}
 	for _, c := range cs {
-		cur.recipe.Currencies = append(cur.recipe.Currencies, Currency{Code: c.Code, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals,
-			Transferable: c.Transferable, Spendable: c.Spendable, AllowNegative: c.AllowNegative, Seasonal: c.Seasonal, Primary: c.Primary,
-			LevelCurve: c.LevelCurve})
+		cur.recipe.Currencies = append(cur.recipe.Currencies, currencyOf(c))
 	}
 	rs := s.rules.ForTenant(tenantID)
 	zs, err := rs.ListZones(ctx, guildID)
@@ -104,9 +102,7 @@ func (s *Service) current(ctx context.Context, tenantID, guildID int64) (current
 		return cur, err
 	}
 	for _, t := range ts {
-		cur.recipe.Milestones = append(cur.recipe.Milestones, Milestone{Key: t.Key, Name: t.Name, Description: t.Description, Emoji: t.Emoji,
-			IconURL: t.IconURL, Rarity: t.Rarity, Hidden: t.Hidden, Repeatable: t.Repeatable, MaxAwards: t.MaxAwards, Scope: t.Scope,
-			Disabled: t.Disabled, Requirement: t.Requirement, Rewards: t.Rewards})
+		cur.recipe.Milestones = append(cur.recipe.Milestones, milestoneOf(t))
 	}
 	terms, err := tenants.NewStore(s.db).ForTenant(tenantID).Guilds().Taxonomy(ctx, guildID)
 	if err != nil {
@@ -175,22 +171,21 @@ func (s *Service) check(cur current, r Recipe, p Plan) error {
 		return err
 	}
 	for i, c := range r.Currencies {
-		if contains(p.Currencies.Create, c.Code) {
-			if err := ledger.ValidateCurrency(ledger.Currency{Code: c.Code, Name: c.Name, Symbol: c.Symbol, Decimals: c.Decimals,
-				LevelCurve: c.LevelCurve}); err != nil {
+		if slices.Contains(p.Currencies.Create, c.Code) {
+			if err := ledger.ValidateCurrency(c.ledger(0)); err != nil {
 				return at("currencies", i, err)
 			}
 		}
 	}
 	for i, z := range r.Zones {
-		if contains(p.Zones.Create, z.Name) {
+		if slices.Contains(p.Zones.Create, z.Name) {
 			if err := rules.ValidateZone(rules.Zone{Name: z.Name, Multipliers: z.Multipliers}); err != nil {
 				return at("zones", i, err)
 			}
 		}
 	}
 	for i, d := range r.Rules {
-		if contains(p.Rules.Create, d.Key) {
+		if slices.Contains(p.Rules.Create, d.Key) {
 			if err := s.rules.Validate(d); err != nil {
 				return at("rules", i, err)
 			}
@@ -201,14 +196,13 @@ func (s *Service) check(cur current, r Recipe, p Plan) error {
 		currencies[c.Code] = true
 	}
 	for i, m := range r.Milestones {
-		if contains(p.Milestones.Create, m.Key) {
+		if slices.Contains(p.Milestones.Create, m.Key) {
 			for j, rw := range m.Rewards {
 				if rw.Type == milestones.RewardCurrency && !currencies[rw.Currency] {
 					return apperr.Invalid(fmt.Sprintf("milestones[%d].rewards[%d].currency", i, j), "%q is neither in the recipe nor in this server", rw.Currency)
 				}
 			}
-			if err := milestones.ValidateTemplate(milestones.Template{Key: m.Key, Name: m.Name, Description: m.Description, Emoji: m.Emoji,
-				IconURL: m.IconURL, Rarity: m.Rarity, MaxAwards: m.MaxAwards, Repeatable: m.Repeatable, Scope: m.Scope}); err != nil {
+			if err := milestones.ValidateTemplate(m.template(0)); err != nil {
 				return at("milestones", i, err)
 			}
 		}
@@ -238,7 +232,7 @@ func plan(cur current, r Recipe) Plan {
 	compare(&p.Milestones, r.Milestones, cur.recipe.Milestones, func(m Milestone) string { return m.Key })
 	for _, z := range r.Zones {
 		for _, ch := range z.Channels {
-			if !cur.channels[ch] && contains(p.Zones.Create, z.Name) {
+			if !cur.channels[ch] && slices.Contains(p.Zones.Create, z.Name) {
 				p.Warnings = append(p.Warnings, fmt.Sprintf("zone %s: channel %s is not a channel of this server; it is left out", z.Name, ch))
 			}
 		}
@@ -313,19 +307,17 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 	}
 	led := s.ledger.ForTenant(tenantID)
 	for _, c := range r.Currencies {
-		if !contains(p.Currencies.Create, c.Code) {
+		if !slices.Contains(p.Currencies.Create, c.Code) {
 			continue
 		}
-		_, err := led.CreateCurrency(ctx, actor, ledger.Currency{GuildID: guildID, Code: c.Code, Name: c.Name, Symbol: c.Symbol,
-			Decimals: c.Decimals, Transferable: c.Transferable, Spendable: c.Spendable, AllowNegative: c.AllowNegative,
-			Seasonal: c.Seasonal, Primary: c.Primary, LevelCurve: c.LevelCurve})
+		_, err := led.CreateCurrency(ctx, actor, c.ledger(guildID))
 		if err != nil {
 			return p, fmt.Errorf("currency %s: %w", c.Code, err)
 		}
 	}
 	preset := rules.Preset{Key: "recipe", Name: r.Name}
 	for _, z := range r.Zones {
-		if !contains(p.Zones.Create, z.Name) {
+		if !slices.Contains(p.Zones.Create, z.Name) {
 			continue
 		}
 		zone := rules.Zone{Name: z.Name, Multipliers: z.Multipliers, Channels: []rules.Snowflake{}}
@@ -337,7 +329,7 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 		preset.Zones = append(preset.Zones, zone)
 	}
 	for _, d := range r.Rules {
-		if contains(p.Rules.Create, d.Key) {
+		if slices.Contains(p.Rules.Create, d.Key) {
 			preset.Rules = append(preset.Rules, d)
 		}
 	}
@@ -348,12 +340,10 @@ func (s *Service) Apply(ctx context.Context, actor tenants.Actor, tenantID, guil
 	}
 	ms := s.milestones.ForTenant(tenantID)
 	for _, m := range r.Milestones {
-		if !contains(p.Milestones.Create, m.Key) {
+		if !slices.Contains(p.Milestones.Create, m.Key) {
 			continue
 		}
-		_, err := ms.Create(ctx, actor, milestones.Template{GuildID: guildID, Key: m.Key, Name: m.Name, Description: m.Description,
-			Emoji: m.Emoji, IconURL: m.IconURL, Rarity: m.Rarity, Hidden: m.Hidden, Repeatable: m.Repeatable, MaxAwards: m.MaxAwards,
-			Scope: m.Scope, Disabled: m.Disabled, Requirement: m.Requirement, Rewards: m.Rewards})
+		_, err := ms.Create(ctx, actor, m.template(guildID))
 		if err != nil && !errors.Is(err, apperr.ErrConflict) { // a concurrent import made it
 			return p, fmt.Errorf("milestone %s: %w", m.Key, err)
 		}
@@ -398,13 +388,4 @@ func uniqueKey(base string, used map[string]bool) string {
 	}
 	used[k] = true
 	return k
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
