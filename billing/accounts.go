@@ -21,9 +21,15 @@ type Account struct {
 	subscriptionLastAt *time.Time
 }
 
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
 // account reads a tenant's account; a tenant that never subscribed has
-// the zero account (status none, free plan).
-func account(ctx context.Context, q pgx.Tx, tenantID int64, lock bool) (Account, error) {
+// the zero account (status none, free plan). lock (in a transaction)
+// holds the row until it commits.
+func account(ctx context.Context, q querier, tenantID int64, lock bool) (Account, error) {
 	a := Account{TenantID: tenantID, Status: "none", Plan: PlanFree}
 	sql := `SELECT coalesce(stripe_customer_id, ''), coalesce(stripe_subscription_id, ''), status, plan, current_period_end,
 		cancel_at_period_end, subscription_event_at FROM billing_accounts WHERE tenant_id = $1`

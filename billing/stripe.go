@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/client"
@@ -65,12 +64,7 @@ var errDisabled = fmt.Errorf("billing is not configured on this deployment (no S
 
 // Account returns a tenant's subscription.
 func (s *Service) Account(ctx context.Context, tenantID int64) (Account, error) {
-	var a Account
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		a, err = account(ctx, tx, tenantID, false)
-		return err
-	})
-	return a, err
+	return account(ctx, s.pool, tenantID, false)
 }
 
 // Checkout starts buying a plan: it returns the Stripe Checkout page the
