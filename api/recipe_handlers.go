@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,16 +94,25 @@ func (s *Server) postRecipeApply(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
+	if err := s.withinPlanAdding(ctx, tenantID, guildID, p); err != nil {
+		writeError(c, err)
+		return
+	}
+	p, err = s.eng.recipes.Apply(ctx, principalOf(c).actor(c), tenantID, guildID, r)
+	respond(c, http.StatusOK, p, err)
+}
+
+// withinPlanAdding refuses (402) an import whose creations, as a whole,
+// the plan has no room for.
+func (s *Server) withinPlanAdding(ctx context.Context, tenantID, guildID int64, p recipes.Plan) error {
 	cur, rul, mil := p.Counts()
 	for _, add := range []struct {
 		r billing.Resource
 		n int
 	}{{billing.Currencies, cur}, {billing.Rules, rul}, {billing.Milestones, mil}} {
 		if err := s.limits.AllowAdding(ctx, tenantID, guildID, add.r, add.n); err != nil {
-			writeError(c, err)
-			return
+			return err
 		}
 	}
-	p, err = s.eng.recipes.Apply(ctx, principalOf(c).actor(c), tenantID, guildID, r)
-	respond(c, http.StatusOK, p, err)
+	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/synapsehq/synapse/engine/lake"
 	"github.com/synapsehq/synapse/engine/ledger"
 	"github.com/synapsehq/synapse/engine/milestones"
+	"github.com/synapsehq/synapse/engine/recipes"
 	"github.com/synapsehq/synapse/engine/rules"
 	"github.com/synapsehq/synapse/infra/apperr"
 )
@@ -496,7 +497,7 @@ func (s *Server) postClassicPreset(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	if err := s.classicFits(c, tenantID, guildID, before); err != nil {
+	if err := s.classicFits(c, tenantID, guildID); err != nil {
 		writeError(c, err)
 		return
 	}
@@ -570,56 +571,13 @@ func (s *Server) authorizeAlso(c *gin.Context, act string, objs ...string) error
 }
 
 // classicFits refuses (402) a Classic install the plan has no room for:
-// it counts what the install would add (what the guild lacks of the
-// preset), as a recipe import does.
-func (s *Server) classicFits(c *gin.Context, tenantID, guildID int64, have []ledger.Currency) error {
-	ctx := c.Request.Context()
-	codes := map[string]bool{}
-	for _, cur := range have {
-		codes[cur.Code] = true
-	}
-	var currencies int
-	for _, cur := range ledger.Presets()[ledger.PresetClassic].Currencies {
-		if !codes[cur.Code] {
-			currencies++
-		}
-	}
-	st, _ := s.guildRules(c)
-	rs, err := st.ListRules(ctx, guildID)
+// what it would add (what the guild lacks of the preset) counts as it
+// does for a recipe import.
+func (s *Server) classicFits(c *gin.Context, tenantID, guildID int64) error {
+	classic := recipes.FromPreset(rules.ClassicKey, ledger.Presets()[ledger.PresetClassic].Currencies, rules.Classic().Rules, milestones.Classic())
+	p, err := s.eng.recipes.Preview(c.Request.Context(), tenantID, guildID, classic)
 	if err != nil {
 		return err
 	}
-	keys := map[string]bool{}
-	for _, r := range rs {
-		keys[r.Key] = true
-	}
-	var newRules int
-	for _, d := range rules.Classic().Rules {
-		if !keys[d.Key] {
-			newRules++
-		}
-	}
-	ts, err := s.eng.milestones.ForTenant(tenantID).List(ctx, guildID)
-	if err != nil {
-		return err
-	}
-	mkeys := map[string]bool{}
-	for _, t := range ts {
-		mkeys[t.Key] = true
-	}
-	var newMilestones int
-	for _, t := range milestones.Classic() {
-		if !mkeys[t.Key] {
-			newMilestones++
-		}
-	}
-	for _, add := range []struct {
-		r billing.Resource
-		n int
-	}{{billing.Currencies, currencies}, {billing.Rules, newRules}, {billing.Milestones, newMilestones}} {
-		if err := s.limits.AllowAdding(ctx, tenantID, guildID, add.r, add.n); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.withinPlanAdding(c.Request.Context(), tenantID, guildID, p)
 }

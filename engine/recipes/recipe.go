@@ -107,6 +107,19 @@ func (m Milestone) template(guildID int64) milestones.Template {
 		Disabled: m.Disabled, Requirement: m.Requirement, Rewards: m.Rewards}
 }
 
+// FromPreset is a preset as a recipe (its shop items aside), to preview
+// what installing it would add.
+func FromPreset(name string, cs []ledger.Currency, docs []rules.Document, ts []milestones.Template) Recipe {
+	r := Recipe{Format: FormatVersion, Name: name, Rules: docs}
+	for _, c := range cs {
+		r.Currencies = append(r.Currencies, currencyOf(c))
+	}
+	for _, t := range ts {
+		r.Milestones = append(r.Milestones, milestoneOf(t))
+	}
+	return r
+}
+
 // Encode writes the recipe as JSON or YAML ("yaml"); both read back alike.
 func Encode(r Recipe, format string) ([]byte, error) {
 	b, err := json.MarshalIndent(r, "", "  ")
