@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -120,13 +119,9 @@ func (s *Scope) own(ctx context.Context, actor Actor, userID, guildID int64, act
 	if err := s.Operators().Set(ctx, actor, userID, "owner"); err != nil {
 		return err
 	}
-	b, _ := json.Marshal(before)
-	if before == nil {
-		b = []byte("null")
-	}
-	a, _ := json.Marshal(map[string]string{"status": StatusActive, "owner": strconv.FormatInt(userID, 10)})
 	return s.Audit().Record(ctx, AuditEntry{GuildID: &guildID, Actor: actor.ID, RequestID: actor.RequestID, Action: action,
-		Target: "tenant:" + strconv.FormatInt(s.tenantID, 10), Before: b, After: a})
+		Target: "tenant:" + strconv.FormatInt(s.tenantID, 10), Before: mustJSON(before),
+		After: mustJSON(map[string]string{"status": StatusActive, "owner": strconv.FormatInt(userID, 10)})})
 }
 
 // Unclaimed returns which of the tenants no operator has claimed yet.
